@@ -1,0 +1,59 @@
+// Builds flow: assembles the workflow schema, precompiles its ajv validator, and bundles the CLI.
+// Usage: node scripts/build.mjs [--write-schema]   (--write-schema also refreshes schema/workflow.schema.json)
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import Ajv2020 from 'ajv/dist/2020.js';
+import standaloneCode from 'ajv/dist/standalone/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const generated = join(root, 'src', 'generated');
+const tmp = join(root, 'dist', '.build');
+
+await rm(join(root, 'dist'), { recursive: true, force: true });
+await mkdir(generated, { recursive: true });
+await mkdir(tmp, { recursive: true });
+
+// 1. The schema, from the executors' own config schemas.
+await build({
+  entryPoints: [join(root, 'src/language/schema/workflow-schema.ts')],
+  outfile: join(tmp, 'workflow-schema.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  logLevel: 'warning',
+});
+const { buildWorkflowSchema } = await import(pathToFileURL(join(tmp, 'workflow-schema.mjs')).href);
+const schema = buildWorkflowSchema();
+const schemaText = JSON.stringify(schema, null, 2) + '\n';
+await writeFile(join(generated, 'workflow.schema.json'), schemaText);
+if (process.argv.includes('--write-schema')) await writeFile(join(root, 'schema', 'workflow.schema.json'), schemaText);
+
+// 2. The validator, compiled now so that `flow validate` never loads ajv's compiler.
+const Ajv = Ajv2020.default ?? Ajv2020;
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, code: { source: true, optimize: true } });
+const validate = ajv.compile(schema);
+const standalone = (standaloneCode.default ?? standaloneCode)(ajv, validate);
+await writeFile(join(generated, 'workflow-validator.cjs'), standalone);
+await writeFile(
+  join(generated, 'workflow-validator.d.cts'),
+  `import type { ErrorObject } from 'ajv';\ndeclare const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };\nexport = validate;\n`,
+);
+
+// 3. The CLI and the library, bundled: one file to load is the fastest start Node offers.
+await build({
+  entryPoints: { cli: join(root, 'src/cli/main.ts'), index: join(root, 'src/index.ts') },
+  outdir: join(root, 'dist'),
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  external: ['better-sqlite3'],
+  define: { __FLOW_VERSION__: JSON.stringify(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version) },
+  banner: { js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+await rm(tmp, { recursive: true, force: true });

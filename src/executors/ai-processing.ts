@@ -1,0 +1,39 @@
+import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
+import type { ExecutorDefinition } from './executor.js';
+
+const modelSelection = strictObject(
+  {
+    prefer: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    requires: { type: 'array', items: ref('model_capability') },
+    max_cost: { type: 'number', minimum: 0 },
+  },
+  { required: ['prefer'] },
+);
+
+export const aiProcessingExecutor: ExecutorDefinition = {
+  type: 'ai_processing',
+  aliases: ['ai'],
+  summary: 'One model call to an OpenAI-compatible endpoint; asks about `previous` when no prompt is given.',
+  configRequired: false,
+  configSchema: strictObject(
+    {
+      model: { anyOf: [{ type: 'string', minLength: 1 }, modelSelection] },
+      base_url: { type: 'string' },
+      api_key_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      system: { type: 'string' },
+      prompt: { type: 'string' },
+      messages: {
+        type: 'array',
+        minItems: 1,
+        items: strictObject({ role: { enum: ['system', 'user', 'assistant'] }, content: { type: 'string' } }, { required: ['role', 'content'] }),
+      },
+      max_tokens: orExpression({ type: 'integer', minimum: 1 }),
+      temperature: orExpression({ type: 'number', minimum: 0, maximum: 2 }),
+      top_p: orExpression({ type: 'number', minimum: 0, maximum: 1 }),
+      response_schema: { type: 'object', description: 'JSON Schema the answer must satisfy; the output gains `json`.' },
+      stream: { type: 'boolean' },
+      timeout: ref('duration'),
+    },
+    { not: { required: ['prompt', 'messages'] } },
+  ),
+};

@@ -1,0 +1,10 @@
+import { strictObject } from '../language/schema/json-schema.js';
+import type { ExecutorDefinition } from './executor.js';
+
+export const transformExecutor: ExecutorDefinition = {
+  type: 'transform',
+  aliases: [],
+  summary: 'Computes its output from `value` (any YAML value with expressions), with no I/O.',
+  configRequired: true,
+  configSchema: strictObject({ value: { description: 'The output: any value; ${{ }} expressions are evaluated.' } }, { required: ['value'] }),
+};

@@ -1,0 +1,72 @@
+import { BUILTIN_TYPE_NAMES, findBuiltinExecutor } from '../../executors/registry.js';
+import { suggestion } from '../did-you-mean.js';
+import type { DiagnosticSink } from '../yaml/diagnostic-sink.js';
+import { checkValue, type ExpressionCheck, type ExpressionContext } from './check-expressions.js';
+import type { StepNode } from './step-tree.js';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// Ids unique across the file; the first one written keeps it, every later one is reported.
+export function checkUniqueIds(nodes: readonly StepNode[], sink: DiagnosticSink): void {
+  const first = new Map<string, StepNode>();
+  for (const node of nodes) {
+    if (node.id === undefined) continue;
+    const earlier = first.get(node.id);
+    if (!earlier) {
+      first.set(node.id, node);
+      continue;
+    }
+    const line = sink.lineOf([...earlier.path, 'id']);
+    sink.report([...node.path, 'id'], 'duplicate-id', `step id '${node.id}' is already used on line ${line}`, { hint: 'step ids are unique across the whole file, handlers and groups included' });
+  }
+}
+
+export function checkStepTypes(nodes: readonly StepNode[], customTypes: ReadonlySet<string>, sink: DiagnosticSink): void {
+  for (const node of nodes) {
+    const type = node.raw['type'];
+    if (node.kind !== 'action' || typeof type !== 'string') continue;
+    if (findBuiltinExecutor(type) || customTypes.has(type)) continue;
+    const known = [...BUILTIN_TYPE_NAMES, ...customTypes];
+    sink.report([...node.path, 'type'], 'unknown-step-type', `unknown step type '${type}'`, {
+      hint: suggestion(type, known) ?? `built-in types: ${BUILTIN_TYPE_NAMES.join(', ')}; declare custom ones under executors:`,
+    });
+  }
+}
+
+export function checkFallbacks(nodes: readonly StepNode[], sink: DiagnosticSink): void {
+  const fallbackIds = nodes.filter((n) => n.section === 'fallbacks' && n.id !== undefined).map((n) => n.id!);
+  for (const node of nodes) {
+    const onError = node.raw['on_error'];
+    if (!isRecord(onError) || typeof onError['fallback'] !== 'string') continue;
+    const target = onError['fallback'];
+    if (fallbackIds.includes(target)) continue;
+    sink.report([...node.path, 'on_error', 'fallback'], 'unknown-step', `fallback '${target}' is not a step under fallbacks:`, {
+      hint: suggestion(target, fallbackIds) ?? 'declare the fallback step in the top-level fallbacks: list',
+    });
+  }
+}
+
+// Each step's expressions, in the scope its place in the plan gives it.
+export function checkStepExpressions(nodes: readonly StepNode[], check: ExpressionCheck): void {
+  for (const node of nodes) {
+    const finished = node.section === 'fallbacks' ? fallbackFinished(node, nodes) : node.before;
+    const base: ExpressionContext = { finished, concurrent: node.concurrent, forEach: false, ownOutput: false, ...(node.id ? { self: node.id } : {}) };
+    const forEach = node.kind === 'action' && node.raw['for_each'] !== undefined;
+    if (node.raw['if'] !== undefined) checkValue(check, node.raw['if'], [...node.path, 'if'], base, true);
+    for (const key of ['name', 'for_each'] as const) if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], base);
+    for (const key of ['env', 'config'] as const) if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], { ...base, forEach });
+    if (node.raw['outputs'] !== undefined) {
+      const own = new Set(finished);
+      if (node.id) own.add(node.id);
+      checkValue(check, node.raw['outputs'], [...node.path, 'outputs'], { ...base, finished: own, ownOutput: true });
+    }
+  }
+}
+
+/** A fallback may read what finished before every step that names it, and the failed step itself. */
+function fallbackFinished(fallback: StepNode, nodes: readonly StepNode[]): Set<string> {
+  const referrers = nodes.filter((n) => isRecord(n.raw['on_error']) && n.raw['on_error']['fallback'] === fallback.id);
+  if (referrers.length === 0) return new Set();
+  const sets = referrers.map((r) => new Set([...r.before, ...(referrers.length === 1 && r.id ? [r.id] : [])]));
+  return new Set([...sets[0]!].filter((id) => sets.every((s) => s.has(id))));
+}

@@ -1,0 +1,72 @@
+import type { Document } from 'yaml';
+import type { Diagnostic, DiagnosticCode, Severity, SourcePosition } from '../../model/diagnostic.js';
+import { locate, pointer, type PathSegment } from './locate.js';
+import type { SourceText } from './source.js';
+
+export interface ReportOptions {
+  hint?: string | undefined;
+  severity?: Severity;
+  /** Point at the key of the last path segment rather than its value. */
+  onKey?: boolean;
+  /** A span inside the located node's source text (offsets relative to the node start). */
+  within?: { start: number; end: number };
+}
+
+// Collects the diagnostics of one file, turning data paths into line:column through the YAML document.
+export class DiagnosticSink {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(
+    readonly source: SourceText,
+    readonly doc: Document | undefined,
+  ) {}
+
+  report(path: readonly PathSegment[], code: DiagnosticCode, message: string, options: ReportOptions = {}): void {
+    const [start, end] = this.range(path, options);
+    const span = this.source.span(start, end);
+    const d: Diagnostic = {
+      file: this.source.file,
+      line: span.line,
+      column: span.column,
+      length: span.length,
+      severity: options.severity ?? 'error',
+      code,
+      message,
+      path: pointer(path),
+    };
+    if (options.hint) d.hint = options.hint;
+    this.diagnostics.push(d);
+  }
+
+  /** Where a path starts in the file, for messages that point at a second place and for the model. */
+  positionOf(path: readonly PathSegment[]): SourcePosition {
+    return this.source.position(this.range(path, {})[0]);
+  }
+
+  lineOf(path: readonly PathSegment[]): number {
+    return this.positionOf(path).line;
+  }
+
+  private range(path: readonly PathSegment[], options: ReportOptions): [number, number] {
+    if (!this.doc) return [0, 0];
+    const found = locate(this.doc, path);
+    const target = (options.onKey || !found.exact) && found.key ? found.key : (found.node ?? found.key);
+    const range = target?.range;
+    if (!range) return [0, 0];
+    if (options.within && found.exact && found.node?.range) {
+      const base = found.node.range[0];
+      return [base + options.within.start, base + options.within.end];
+    }
+    return [range[0], range[1]];
+  }
+}
+
+/** Offsets of `needle` inside the source text of the node at `path`, for pointing into a string. */
+export function findInNode(sink: DiagnosticSink, path: readonly PathSegment[], needle: string): number | undefined {
+  if (!sink.doc) return undefined;
+  const found = locate(sink.doc, path);
+  const range = found.exact ? found.node?.range : undefined;
+  if (!range) return undefined;
+  const index = sink.source.text.slice(range[0], range[1]).indexOf(needle);
+  return index < 0 ? undefined : index;
+}

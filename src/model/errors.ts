@@ -1,0 +1,34 @@
+// Errors that stop a command, each of one kind with its exit code; rendered in one place (src/cli/main.ts).
+
+export const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, interrupted: 130, terminated: 143 } as const;
+
+export abstract class FlowError extends Error {
+  abstract readonly code: string;
+  abstract readonly exitCode: number;
+  readonly hint: string | undefined;
+
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+}
+
+/** Bad flags or arguments: the fault is in the command line. */
+export class UsageError extends FlowError {
+  readonly code = 'usage';
+  readonly exitCode = EXIT.invalid;
+}
+
+/** A file named on the command line cannot be read. */
+export class FileNotReadableError extends FlowError {
+  readonly code = 'file-not-readable';
+  readonly exitCode = EXIT.invalid;
+
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`cannot read '${path}': ${reason}`, 'check the path; globs like workflows/*.yaml are expanded by flow too');
+  }
+}

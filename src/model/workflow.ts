@@ -1,0 +1,104 @@
+// The validated workflow, as the engine sees it: canonical types, durations in ms, every node with its place in the file.
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+  /** JSON pointer into the document. */
+  path: string;
+}
+
+export type InputType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array';
+
+export interface InputSpec {
+  name: string;
+  type: InputType;
+  required: boolean;
+  default?: unknown;
+  enum?: unknown[];
+  description?: string;
+  secret: boolean;
+  at: SourceLocation;
+}
+
+export type Backoff = 'constant' | 'exponential';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoff: Backoff;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  jitter: boolean;
+  /** Error classes that are retried; empty means any failure. */
+  on: string[];
+}
+
+export interface CachePolicy {
+  ttlMs: number | undefined;
+  key: string | undefined;
+}
+
+export type OnError = { kind: 'fail' } | { kind: 'continue' } | { kind: 'fallback'; stepId: string };
+
+interface StepBase {
+  id: string;
+  name: string | undefined;
+  /** An expression source (without ${{ }}) or a literal boolean. */
+  if: string | boolean | undefined;
+  env: Record<string, string>;
+  timeoutMs: number | undefined;
+  continueOnError: boolean;
+  at: SourceLocation;
+}
+
+export interface ActionStep extends StepBase {
+  kind: 'action';
+  /** Canonical type: aliases are resolved (process -> shell). */
+  type: string;
+  config: Record<string, unknown>;
+  retry: RetryPolicy | undefined;
+  onError: OnError;
+  cache: CachePolicy | undefined;
+  forEach: unknown;
+  maxConcurrency: number | undefined;
+  outputs: Record<string, unknown>;
+}
+
+export interface ParallelGroup extends StepBase {
+  kind: 'parallel';
+  steps: Step[];
+  maxConcurrency: number | undefined;
+  failFast: boolean;
+}
+
+export interface SequentialGroup extends StepBase {
+  kind: 'sequence';
+  steps: Step[];
+}
+
+export type Step = ActionStep | ParallelGroup | SequentialGroup;
+
+export interface ModelSpec {
+  name: string;
+  [key: string]: unknown;
+}
+
+export interface Workflow {
+  file: string;
+  name: string;
+  version: string | undefined;
+  description: string | undefined;
+  inputs: InputSpec[];
+  secrets: string[];
+  env: Record<string, string>;
+  timeoutMs: number | undefined;
+  models: ModelSpec[];
+  /** Custom step type -> module path, resolved against the workflow file. */
+  executors: Record<string, string>;
+  steps: Step[];
+  fallbacks: ActionStep[];
+  outputs: Record<string, unknown>;
+  onSuccess: Step[];
+  onFailure: Step[];
+  finally: Step[];
+}
