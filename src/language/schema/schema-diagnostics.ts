@@ -14,7 +14,7 @@ export function reportSchemaErrors(errors: readonly ErrorObject[], data: unknown
 }
 
 function reportOne(error: SchemaError, path: PathSegment[], data: unknown, sink: DiagnosticSink): void {
-  const where = describe(path, data, sink);
+  const where = describe(path, data);
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required': {
@@ -46,7 +46,7 @@ function reportOne(error: SchemaError, path: PathSegment[], data: unknown, sink:
     case 'type': {
       const names = error.typeNames ?? [p['type']].flat().map(String);
       const actual = typeName(error.data);
-      sink.report(path, 'wrong-type', `${where} must be ${joinTypes(names)}, not ${actual}`, { hint: typeHint(path, error.data, names) });
+      sink.report(path, 'wrong-type', `${where} must be ${joinTypes(names)}, not ${actual}`, { hint: typeHint(path, error.data, names, sink.textAt(path)) });
       return;
     }
     case 'enum':
@@ -82,8 +82,7 @@ function reportPattern(error: SchemaError, path: PathSegment[], where: string, s
 }
 
 /** A human name for the place a path points at: "step 'fetch' config.url", "inputs.name". */
-function describe(path: PathSegment[], data: unknown, sink: DiagnosticSink): string {
-  void sink;
+function describe(path: PathSegment[], data: unknown): string {
   let node: unknown = data;
   let stepId: string | undefined;
   let rest: PathSegment[] = [];
@@ -124,8 +123,8 @@ function requiredHint(key: string, path: PathSegment[]): string | undefined {
   return undefined;
 }
 
-function typeHint(path: PathSegment[], value: unknown, names: string[]): string | undefined {
-  if (names.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) return `quote the value: "${String(value)}"`;
+function typeHint(path: PathSegment[], value: unknown, names: string[], written: string | undefined): string | undefined {
+  if (names.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) return `quote the value: "${written ?? String(value)}"`;
   if (path.at(-1) === 'steps' || path.at(-1) === 'on_failure' || path.at(-1) === 'on_success' || path.at(-1) === 'finally') return 'a list of steps, each starting with "- id:"';
   return undefined;
 }
@@ -134,7 +133,7 @@ const TYPE_WORDS: Record<string, string> = {
   string: 'a string',
   number: 'a number',
   integer: 'an integer',
-  boolean: 'true or false',
+  boolean: 'a boolean',
   object: 'a mapping',
   array: 'a list',
   null: 'null',
@@ -151,7 +150,7 @@ function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `the string '${value.length > 40 ? value.slice(0, 37) + '...' : value}'`;
-  return `${typeof value === 'number' ? 'the number' : 'the value'} ${String(value)}`;
+  return `${typeof value === 'number' ? 'a number' : 'a boolean'}`;
 }
 
 function slug(value: string): string {

@@ -43,6 +43,12 @@ export class DiagnosticSink {
     return this.source.position(this.range(path, {})[0]);
   }
 
+  /** The source text of the value at a path, as written (`1.0`, not the number 1). */
+  textAt(path: readonly PathSegment[]): string | undefined {
+    const [start, end] = this.range(path, {});
+    return end > start ? this.source.text.slice(start, end).trim() : undefined;
+  }
+
   lineOf(path: readonly PathSegment[]): number {
     return this.positionOf(path).line;
   }

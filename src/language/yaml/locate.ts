@@ -34,10 +34,10 @@ function child(doc: Document, node: Node | undefined, segment: PathSegment): { k
   const pairs = node.items as Pair<Node, Node>[];
   // Keys written later override merged ones, so search direct keys first.
   for (const pair of pairs) {
-    if (isScalar(pair.key) && String(pair.key.value) === String(segment)) return { key: pair.key, value: pair.value ?? undefined };
+    if (isScalar(pair.key) && typeof pair.key.value !== 'symbol' && String(pair.key.value) === String(segment)) return { key: pair.key, value: pair.value ?? undefined };
   }
   for (const pair of pairs) {
-    if (isScalar(pair.key) && pair.key.value === '<<') {
+    if (isMergeKey(pair.key)) {
       const sources = isSeq(pair.value) ? (pair.value.items as Node[]) : [pair.value as Node];
       for (const source of sources) {
         const found = child(doc, resolve(doc, source), segment);
@@ -46,6 +46,11 @@ function child(doc: Document, node: Node | undefined, segment: PathSegment): { k
     }
   }
   return undefined;
+}
+
+// yaml represents `<<` as a scalar holding a symbol when merge keys are on.
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && (key.value === '<<' || (typeof key.value === 'symbol' && key.source === '<<'));
 }
 
 function resolve(doc: Document, node: Node | null | undefined): Node | undefined {

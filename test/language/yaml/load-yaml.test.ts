@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { loadYaml, MAX_FILE_BYTES } from '../../../src/language/yaml/load-yaml.js';
+import { locate } from '../../../src/language/yaml/locate.js';
+
+const codes = (text: string | Uint8Array) => loadYaml('w.yaml', text).diagnostics.map((d) => `${d.code}@${d.line}:${d.column}`);
+
+describe('loadYaml', () => {
+  it('reads anchors, aliases and merge keys into plain data', () => {
+    const { data, diagnostics } = loadYaml('w.yaml', 'base: &b { timeout: 5m, env: { A: "1" } }\nstep:\n  <<: *b\n  id: x\nagain: *b\n');
+    expect(diagnostics).toEqual([]);
+    expect(data).toEqual({ base: { timeout: '5m', env: { A: '1' } }, step: { timeout: '5m', env: { A: '1' }, id: 'x' }, again: { timeout: '5m', env: { A: '1' } } });
+  });
+
+  it('reports a duplicate key at the second one', () => {
+    expect(codes('name: a\nsteps: []\nname: b\n')).toEqual(['duplicate-key@3:1']);
+  });
+
+  it('reports a syntax error at its line and column, once per line', () => {
+    const found = codes('steps:\n  - id: a\n    config: { run: echo ${{ x }} }\n');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^yaml-syntax@3:/);
+  });
+
+  it('refuses a file over the size limit without parsing it', () => {
+    const big = 'a: "' + 'x'.repeat(MAX_FILE_BYTES) + '"\n';
+    const result = loadYaml('w.yaml', big);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['file-too-large']);
+    expect(result.data).toBeUndefined();
+  });
+
+  it('refuses binary content and invalid UTF-8', () => {
+    expect(codes(new Uint8Array([0x6e, 0x61, 0x00, 0x01]))).toEqual(['not-text@1:1']);
+    expect(codes(new Uint8Array([0x61, 0x3a, 0x20, 0xff, 0xfe]))).toEqual(['not-text@1:1']);
+  });
+
+  it('refuses nesting past the depth limit', () => {
+    const deep = 'a: ' + '['.repeat(80) + ']'.repeat(80) + '\n';
+    expect(codes(deep).map((c) => c.split('@')[0])).toEqual(['too-deep']);
+  });
+
+  it('accepts nesting up to the limit', () => {
+    expect(codes('a: ' + '['.repeat(60) + ']'.repeat(60) + '\n')).toEqual([]);
+  });
+
+  it('refuses an alias bomb instead of expanding it', () => {
+    let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
+    const names = 'abcdefghij';
+    for (let i = 1; i < names.length; i++) text += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]\n`;
+    const started = Date.now();
+    expect(codes(text)).toEqual(['alias-limit@1:1']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('allows one anchor to be reused a thousand times', () => {
+    let text = 'd: &d { timeout: 5m }\nsteps:\n';
+    for (let i = 0; i < 1000; i++) text += `  - { <<: *d, id: s${i} }\n`;
+    expect(codes(text)).toEqual([]);
+  });
+});
+
+describe('locate', () => {
+  it('finds values through aliases and merge keys', () => {
+    const { doc } = loadYaml('w.yaml', 'base: &b\n  timeout: 5m\nstep:\n  <<: *b\n  id: x\n');
+    const found = locate(doc!, ['step', 'timeout']);
+    expect(found.exact).toBe(true);
+    expect(found.node?.range?.[0]).toBe('base: &b\n  timeout: '.length);
+  });
+
+  it('falls back to the deepest existing ancestor', () => {
+    const { doc } = loadYaml('w.yaml', 'steps:\n  - id: a\n');
+    const found = locate(doc!, ['steps', 0, 'config', 'url']);
+    expect(found.exact).toBe(false);
+  });
+});
