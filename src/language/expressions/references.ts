@@ -57,7 +57,8 @@ function visit(node: unknown, rootContext: boolean, out: ScopeReference[]): void
   }
   for (const [key, child] of Object.entries(node)) {
     if (key === 'position' || key === 'value' || key === 'type') continue;
-    const relative = key === 'stages' || key === 'predicate' || key === 'group' || node.type === 'lambda';
+    // A lambda's body keeps the context where it was written, so its names are read from the root too.
+    const relative = key === 'stages' || key === 'predicate' || key === 'group';
     visit(child, rootContext && !relative, out);
   }
 }

@@ -5,6 +5,8 @@ import type { DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import { parsePointer, type PathSegment } from '../yaml/locate.js';
 import { reduceSchemaErrors, type SchemaError } from './schema-errors.js';
 
+const DURATION_HINT = 'write a number with a unit: 500ms, 30s, 5m, 2h, 1d (or 1h30m)';
+
 // Turns ajv's errors into one diagnostic per problem, each at its YAML position with a hint.
 export function reportSchemaErrors(errors: readonly ErrorObject[], data: unknown, sink: DiagnosticSink, basePath: readonly PathSegment[] = []): void {
   for (const error of reduceSchemaErrors(errors)) {
@@ -44,6 +46,11 @@ function reportOne(error: SchemaError, path: PathSegment[], data: unknown, sink:
       return;
     }
     case 'type': {
+      if (error.schemaPath.includes('/duration/')) {
+        const written = sink.textAt(path) ?? String(error.data);
+        sink.report(path, 'invalid-duration', `${where}: '${written}' is not a duration`, { hint: typeof error.data === 'number' ? `give it a unit: '${written}s' or '${written}ms'` : DURATION_HINT });
+        return;
+      }
       const names = error.typeNames ?? [p['type']].flat().map(String);
       const actual = typeName(error.data);
       sink.report(path, 'wrong-type', `${where} must be ${joinTypes(names)}, not ${actual}`, { hint: typeHint(path, error.data, names, sink.textAt(path)) });
@@ -69,7 +76,7 @@ function reportOne(error: SchemaError, path: PathSegment[], data: unknown, sink:
 function reportPattern(error: SchemaError, path: PathSegment[], where: string, sink: DiagnosticSink): void {
   const value = String(error.data);
   if (error.schemaPath.includes('/duration/')) {
-    sink.report(path, 'invalid-duration', `${where}: '${value}' is not a duration`, { hint: 'write a number with a unit: 500ms, 30s, 5m, 2h, 1d (or 1h30m)' });
+    sink.report(path, 'invalid-duration', `${where}: '${value}' is not a duration`, { hint: DURATION_HINT });
   } else if (error.schemaPath.includes('/step_id/')) {
     sink.report(path, 'invalid-id', `step id '${value}' is not valid`, { hint: `ids are lower case letters, digits and _, starting with a letter, e.g. '${slug(value)}'` });
   } else if (error.propertyName !== undefined) {
@@ -95,7 +102,7 @@ function describe(path: PathSegment[], data: unknown): string {
       rest.push(segment);
     }
   }
-  const tail = rest.filter((s) => s !== 'parallel' || rest.length === 1).map(String).join('.');
+  const tail = rest.map(String).join('.');
   if (stepId !== undefined) return tail ? `step '${stepId}' ${tail}` : `step '${stepId}'`;
   return tail || 'the workflow';
 }

@@ -34,7 +34,15 @@ function reduceBranches(error: ErrorObject, branchErrors: SchemaError[]): Schema
     return [{ ...error, keyword: 'requiredOneOf', params: { keys } }];
   }
   const groups = branches.map(() => [] as SchemaError[]);
-  for (const e of branchErrors) groups[branchOf(error, branches, e)]?.push(e);
+  const unplaced: SchemaError[] = [];
+  for (const e of branchErrors) {
+    const group = groups[branchOf(error, branches, e)];
+    if (group) group.push(e);
+    else unplaced.push(e);
+  }
+  // Errors from inside a $ref carry the ref's own schema path; one below this value came from a branch that accepted its type.
+  const typeFits = groups.findIndex((errs, i) => branchFits(branches[i] ?? {}, errs, at, error.data));
+  if (typeFits >= 0) groups[typeFits]!.push(...unplaced.filter((e) => e.instancePath !== at));
   const fits = groups
     .map((errs, i) => ({ errs, i, fits: branchFits(branches[i] ?? {}, errs, at, error.data) }))
     .filter((g) => g.fits);
@@ -57,7 +65,12 @@ const isExpressionBranch = (branch: Record<string, unknown>): boolean => branch[
 
 function branchFits(branch: Record<string, unknown>, errs: SchemaError[], at: string, data: unknown): boolean {
   if (isExpressionBranch(branch)) return typeof data === 'string' && data.trimStart().startsWith('${{');
+  if (Array.isArray(branch['enum'])) return (branch['enum'] as unknown[]).some((v) => jsonType(v) === jsonType(data));
   return !errs.some((e) => e.instancePath === at && e.keyword === 'type');
+}
+
+function jsonType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
 function describeBranch(branch: Record<string, unknown>, errs: SchemaError[], at: string): string[] {

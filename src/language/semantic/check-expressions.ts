@@ -1,7 +1,7 @@
 import { suggestion } from '../did-you-mean.js';
 import { analyzeExpression, type ScopeReference } from '../expressions/references.js';
 import { parseTemplate } from '../expressions/template.js';
-import { findInNode, type DiagnosticSink } from '../yaml/diagnostic-sink.js';
+import { offsetInNode, type DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import type { PathSegment } from '../yaml/locate.js';
 import { RUN_FIELDS, SCOPE_ROOTS, STEP_RESULT_FIELDS } from './scope.js';
 import type { StepNode, StepTree } from './step-tree.js';
@@ -51,32 +51,30 @@ function checkString(check: ExpressionCheck, text: string, path: PathSegment[], 
   }
   const parsed = parseTemplate(text);
   for (const part of parsed.parts) {
-    if (part.kind !== 'expression') continue;
-    const chunk = text.slice(part.open, part.start + part.source.length + 2);
-    checkExpression(check, part.source, path, chunk, part.start - part.open, context);
+    if (part.kind === 'expression') checkExpression(check, part.source, path, text, part.start, context);
   }
   if (parsed.unclosedAt !== undefined) {
-    const needle = text.slice(parsed.unclosedAt);
-    report(check, path, needle, 0, 3, 'expression-syntax', "'${{' is never closed with '}}'", 'close the expression: ${{ inputs.name }}');
+    report(check, path, text, parsed.unclosedAt, 3, 'expression-syntax', "'${{' is never closed with '}}'", 'close the expression: ${{ inputs.name }}');
   }
 }
 
-function checkExpression(check: ExpressionCheck, source: string, path: PathSegment[], chunk: string, sourceOffset: number, context: ExpressionContext): void {
+/** `sourceOffset` is where the expression's source starts inside the string `text`. */
+function checkExpression(check: ExpressionCheck, source: string, path: PathSegment[], text: string, sourceOffset: number, context: ExpressionContext): void {
   if (source.trim() === '') {
-    report(check, path, chunk, 0, chunk.length, 'expression-syntax', 'empty expression', 'write an expression inside ${{ }}, e.g. ${{ inputs.name }}');
+    report(check, path, text, Math.max(0, sourceOffset - 3), source.length + 5, 'expression-syntax', 'empty expression', 'write an expression inside ${{ }}, e.g. ${{ inputs.name }}');
     return;
   }
   const result = analyzeExpression(source);
   if (!result.ok) {
-    report(check, path, chunk, sourceOffset + result.offset, 1, 'expression-syntax', `expression does not parse: ${result.message}`, 'expressions are JSONata: paths like steps.fetch.output.body, = for equality, & to join strings');
+    report(check, path, text, sourceOffset + result.offset, 1, 'expression-syntax', `expression does not parse: ${result.message}`, 'expressions are JSONata: paths like steps.fetch.output.body, = for equality, & to join strings');
     return;
   }
-  for (const ref of result.references) checkReference(check, ref, path, chunk, sourceOffset, context);
+  for (const ref of result.references) checkReference(check, ref, path, text, sourceOffset, context);
 }
 
-function checkReference(check: ExpressionCheck, ref: ScopeReference, path: PathSegment[], chunk: string, sourceOffset: number, context: ExpressionContext): void {
+function checkReference(check: ExpressionCheck, ref: ScopeReference, path: PathSegment[], text: string, sourceOffset: number, context: ExpressionContext): void {
   const at = (code: Parameters<typeof report>[5], message: string, hint?: string) =>
-    report(check, path, chunk, sourceOffset + ref.start, ref.end - ref.start, code, message, hint);
+    report(check, path, text, sourceOffset + ref.start, ref.end - ref.start, code, message, hint);
   const [first, second, third] = ref.path;
   switch (ref.root) {
     case 'inputs':
@@ -157,8 +155,9 @@ function notFinishedMessage(id: string, target: StepNode, context: ExpressionCon
   return `step '${id}' runs later, so it has not finished when this is evaluated`;
 }
 
-function report(check: ExpressionCheck, path: PathSegment[], needle: string, offset: number, length: number, code: Parameters<DiagnosticSink['report']>[1], message: string, hint?: string): void {
-  const index = findInNode(check.sink, path, needle);
-  const within = index === undefined ? undefined : { start: index + offset, end: index + offset + Math.max(1, length) };
+/** Reports at `offset` inside the string value `text` found at `path`. */
+function report(check: ExpressionCheck, path: PathSegment[], text: string, offset: number, length: number, code: Parameters<DiagnosticSink['report']>[1], message: string, hint?: string): void {
+  const start = offsetInNode(check.sink, path, text, offset);
+  const within = start === undefined ? undefined : { start, end: start + Math.max(1, length) };
   check.sink.report(path, code, message, { hint, ...(within ? { within } : {}) });
 }

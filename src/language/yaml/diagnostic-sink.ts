@@ -56,6 +56,7 @@ export class DiagnosticSink {
   private range(path: readonly PathSegment[], options: ReportOptions): [number, number] {
     if (!this.doc) return [0, 0];
     const found = locate(this.doc, path);
+    if (found.viaMerge?.range) return [found.viaMerge.range[0], found.viaMerge.range[1]];
     const target = (options.onKey || !found.exact) && found.key ? found.key : (found.node ?? found.key);
     const range = target?.range;
     if (!range) return [0, 0];
@@ -67,12 +68,38 @@ export class DiagnosticSink {
   }
 }
 
-/** Offsets of `needle` inside the source text of the node at `path`, for pointing into a string. */
-export function findInNode(sink: DiagnosticSink, path: readonly PathSegment[], needle: string): number | undefined {
+/**
+ * Where offset `offset` of the string value `value` (found at `path`) sits in the node's source text,
+ * relative to the node's start. Plain and single-line strings hold the value verbatim; block scalars
+ * hold it line by line under an indentation. Escaped or folded strings fall back to undefined.
+ */
+export function offsetInNode(sink: DiagnosticSink, path: readonly PathSegment[], value: string, offset: number): number | undefined {
   if (!sink.doc) return undefined;
   const found = locate(sink.doc, path);
-  const range = found.exact ? found.node?.range : undefined;
+  const range = found.exact && !found.viaMerge ? found.node?.range : undefined;
   if (!range) return undefined;
-  const index = sink.source.text.slice(range[0], range[1]).indexOf(needle);
-  return index < 0 ? undefined : index;
+  const raw = sink.source.text.slice(range[0], range[1]);
+  const verbatim = raw.indexOf(value);
+  if (verbatim >= 0) return verbatim + offset;
+  const valueLines = value.split('\n');
+  const before = value.slice(0, offset).split('\n');
+  const lineIndex = before.length - 1;
+  const column = before[lineIndex]!.length;
+  const rawLines = raw.split('\n');
+  let rawStart = 0;
+  let r = 0;
+  for (let v = 0; v <= lineIndex; v++) {
+    const wanted = valueLines[v]!;
+    while (r < rawLines.length && !(r > 0 && rawLines[r]!.endsWith(wanted) && (wanted !== '' || rawLines[r]!.trim() === ''))) {
+      rawStart += rawLines[r]!.length + 1;
+      r++;
+    }
+    if (r >= rawLines.length) return undefined;
+    if (v < lineIndex) {
+      rawStart += rawLines[r]!.length + 1;
+      r++;
+    }
+  }
+  const line = rawLines[r]!;
+  return rawStart + (line.length - valueLines[lineIndex]!.length) + column;
 }

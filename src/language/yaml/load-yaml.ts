@@ -1,4 +1,4 @@
-import { isAlias, isCollection, isMap, isPair, isScalar, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode } from '../../model/diagnostic.js';
 import { SourceText } from './source.js';
 
@@ -45,7 +45,9 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
     return { source, doc, data, diagnostics };
   } catch (err) {
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
-      diagnostics.push(at(source, 0, 1, 'alias-limit', 'aliases expand to too many nodes (an alias bomb?)', 'reuse anchors less, or write the values out'));
+      const bomb = findAliasBomb(doc);
+      const range = bomb?.range ?? [0, 1];
+      diagnostics.push(at(source, range[0], range[1], 'alias-limit', 'aliases expand to too many nodes (an alias bomb?)', 'reuse anchors less, or write the values out'));
       return { source, doc, data: undefined, diagnostics };
     }
     throw err;
@@ -64,14 +66,49 @@ function decodeText(bytes: Uint8Array): string | undefined {
 
 function yamlErrorDiagnostic(source: SourceText, yamlCode: string, message: string, pos: [number, number]): Diagnostic {
   if (yamlCode === 'DUPLICATE_KEY') {
-    const key = source.text.slice(pos[0], pos[1]).trim() || source.line(source.position(pos[0]).line).trim().split(':')[0];
-    return at(source, pos[0], pos[1], 'duplicate-key', `duplicate key '${key}' in this mapping`, 'remove one of the two, or rename it');
+    const key = /^("[^"]*"|'[^']*'|[^:\s]+)/.exec(source.text.slice(pos[0]))?.[1] ?? '';
+    return at(source, pos[0], pos[0] + key.length, 'duplicate-key', `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : `'${key}'`} in this mapping`, 'remove one of the two, or rename it');
   }
   // The yaml library appends "at line N, column M:" and a snippet; we print our own.
   const firstLine = (message.split(/ at line \d+, column \d+/)[0] ?? message).trim();
-  const inFlow = source.line(source.position(pos[0]).line).includes('${{');
-  const hint = inFlow ? "quote a value holding ${{ }} when it sits inside { } or [ ]: run: 'echo ${{ run.id }}'" : 'fix the YAML syntax here; strings with `: ` or `#` need quotes';
-  return at(source, pos[0], pos[1], 'yaml-syntax', firstLine.charAt(0).toLowerCase() + firstLine.slice(1), hint);
+  let start = pos[0];
+  // An unclosed quote is reported at the end of the file; the quote that opened it is what to fix.
+  const quote = /missing closing (["'])quote/.exec(firstLine)?.[1];
+  if (quote) start = Math.max(0, source.text.lastIndexOf(quote, Math.min(start, source.text.length - 1)));
+  start = Math.min(start, source.text.trimEnd().length);
+  const unquotedExpression = source.line(source.position(start).line).includes('${{') && /flow|collection|map|seq/i.test(firstLine);
+  if (unquotedExpression) {
+    return at(source, start, start + 1, 'yaml-syntax', 'an unquoted ${{ }} inside { } or [ ] breaks the YAML here', "quote the value: run: 'echo ${{ run.id }}'");
+  }
+  return at(source, start, Math.max(start + 1, pos[1]), 'yaml-syntax', firstLine.charAt(0).toLowerCase() + firstLine.slice(1), 'fix the YAML syntax here; strings with `: ` or `#` need quotes');
+}
+
+// The first alias whose expansion alone is past reason: where an alias bomb is written.
+function findAliasBomb(doc: Document.Parsed): Node | undefined {
+  const sizes = new Map<Node, number>();
+  const size = (node: unknown, depth: number): number => {
+    if (!node || typeof node !== 'object' || depth > MAX_DEPTH) return 1;
+    const n = node as Node;
+    const known = sizes.get(n);
+    if (known !== undefined) return known;
+    let total = 1;
+    if (isAlias(n)) total = size(n.resolve(doc), depth + 1);
+    else if (isCollection(n)) for (const item of n.items) total += isPair(item) ? size(item.key, depth + 1) + size(item.value, depth + 1) : size(item, depth + 1);
+    total = Math.min(total, Number.MAX_SAFE_INTEGER);
+    sizes.set(n, total);
+    return total;
+  };
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_key, alias) {
+      if (size(alias, 0) > MAX_ALIAS_COUNT / 10) {
+        found = alias;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 // One syntax error makes the parser stumble over the rest of its line; the first report is the one to fix.

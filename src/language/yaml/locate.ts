@@ -9,23 +9,33 @@ export interface Located {
   key: Node | undefined;
   /** True when the whole path was found. */
   exact: boolean;
+  /** The `<<` key through which the path went, when it did: the place in the file the value comes in. */
+  viaMerge?: Node;
 }
 
 // Finds the source node for a data path, following aliases and merge keys, so errors point at real text.
 export function locate(doc: Document, path: readonly PathSegment[]): Located {
   let node = resolve(doc, doc.contents as Node | null);
   let key: Node | undefined;
+  let viaMerge: Node | undefined;
   for (const [i, segment] of path.entries()) {
     const next = child(doc, node, segment);
-    if (!next) return { node, key: i === 0 ? undefined : key, exact: false };
+    if (!next) return { node, key: i === 0 ? undefined : key, exact: false, ...(viaMerge ? { viaMerge } : {}) };
     node = resolve(doc, next.value);
     key = next.key;
-    if (!node) return { node: key, key, exact: false };
+    viaMerge ??= next.mergeKey;
+    if (!node) return { node: key, key, exact: false, ...(viaMerge ? { viaMerge } : {}) };
   }
-  return { node, key, exact: true };
+  return { node, key, exact: true, ...(viaMerge ? { viaMerge } : {}) };
 }
 
-function child(doc: Document, node: Node | undefined, segment: PathSegment): { key: Node | undefined; value: Node | undefined } | undefined {
+interface Child {
+  key: Node | undefined;
+  value: Node | undefined;
+  mergeKey?: Node;
+}
+
+function child(doc: Document, node: Node | undefined, segment: PathSegment): Child | undefined {
   if (isSeq(node) && typeof segment === 'number') {
     const item = node.items[segment] as Node | undefined;
     return item === undefined ? undefined : { key: undefined, value: item };
@@ -41,7 +51,7 @@ function child(doc: Document, node: Node | undefined, segment: PathSegment): { k
       const sources = isSeq(pair.value) ? (pair.value.items as Node[]) : [pair.value as Node];
       for (const source of sources) {
         const found = child(doc, resolve(doc, source), segment);
-        if (found) return found;
+        if (found) return { ...found, mergeKey: pair.key as Node };
       }
     }
   }

@@ -47,7 +47,8 @@ describe('loadYaml', () => {
     const names = 'abcdefghij';
     for (let i = 1; i < names.length; i++) text += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]\n`;
     const started = Date.now();
-    expect(codes(text)).toEqual(['alias-limit@1:1']);
+    // Reported at the first alias that alone expands past reason: `*d` at line 5 col 8 (7,381 nodes).
+    expect(codes(text)).toEqual(['alias-limit@5:8']);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
