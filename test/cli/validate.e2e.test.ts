@@ -89,6 +89,15 @@ describe('flow validate', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('checks a custom executor config against the module schema (ajv loaded lazily in the bundle)', () => {
+    write('steps/greet.js', "export const configSchema = { type: 'object', properties: { who: { type: 'string' } }, additionalProperties: false };\nexport async function execute() {}\n");
+    write('custom.yaml', 'executors: { greet: ./steps/greet.js }\nsteps:\n  - id: a\n    type: greet\n    config: { whom: x }\n');
+    const r = flow(['validate', 'custom.yaml'], dir);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(2);
+    expect(r.stdout.split('\n')[0]).toBe("custom.yaml:5:15: error unknown-key: unknown key 'whom' in step 'a' config");
+  });
+
   it('validates every example in workflows/ from the repository root', () => {
     const r = flow(['validate', 'workflows/*.yaml'], root);
     expect(r.code).toBe(0);
