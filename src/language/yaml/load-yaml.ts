@@ -1,4 +1,4 @@
-import { isAlias, isCollection, isMap, isPair, isScalar, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode } from '../../model/diagnostic.js';
 import { SourceText } from './source.js';
 
@@ -50,8 +50,30 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
       diagnostics.push(at(source, range[0], range[1], 'alias-limit', 'aliases expand to too many nodes (an alias bomb?)', 'reuse anchors less, or write the values out'));
       return { source, doc, data: undefined, diagnostics };
     }
-    throw err;
+    // The yaml library builds data lazily and finds some faults (a bad merge source) only then.
+    const range = /merge/i.test(String(err)) ? findBadMerge(doc)?.range : undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    diagnostics.push(at(source, range?.[0] ?? 0, range?.[1] ?? 1, 'yaml-syntax', message.charAt(0).toLowerCase() + message.slice(1), 'a merge key (<<) takes a mapping or an alias of one'));
+    return { source, doc, data: undefined, diagnostics };
   }
+}
+
+function findBadMerge(doc: Document.Parsed): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      const isMerge = isScalar(pair.key) && (pair.key.value === '<<' || pair.key.source === '<<');
+      if (!isMerge) return undefined;
+      const values = isSeq(pair.value) ? pair.value.items : [pair.value];
+      const bad = values.some((v) => !(isMap(v) || (isAlias(v) && isMap(v.resolve(doc)))));
+      if (bad) {
+        found = pair.key as Node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function decodeText(bytes: Uint8Array): string | undefined {

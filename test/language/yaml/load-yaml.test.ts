@@ -73,3 +73,9 @@ describe('locate', () => {
     expect(found.exact).toBe(false);
   });
 });
+
+describe('loadYaml on faults the parser finds late', () => {
+  it('reports a merge key whose source is not a mapping, at the << key', () => {
+    expect(codes('a: 1\nb:\n  <<: [1, 2]\n  c: 3\n')).toEqual(['yaml-syntax@3:3']);
+  });
+});
