@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { StepFailure } from '../engine/step-failure.js';
 import { EXIT, FlowError } from '../model/errors.js';
 import { processIO, type CommandIO } from './io.js';
 
@@ -6,7 +7,7 @@ declare const __FLOW_VERSION__: string | undefined;
 const VERSION = typeof __FLOW_VERSION__ === 'string' ? __FLOW_VERSION__ : '0.0.0-dev';
 
 // Builds the command line; each command's module is imported only when that command runs.
-export function buildProgram(io: CommandIO, setExit: (code: number) => void): Command {
+export function buildProgram(io: CommandIO, setExit: (code: number) => void, signal: AbortSignal = new AbortController().signal): Command {
   const program = new Command('flow')
     .description('Run YAML workflows of shell commands, HTTP calls and AI model calls; resumable, CI-friendly.')
     .version(VERSION)
@@ -26,6 +27,20 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     });
 
   program
+    .command('run')
+    .description('run a workflow; every state change is recorded so the run can be resumed')
+    .argument('<file>', 'the workflow file')
+    .option('--input <name=value>', 'an input value (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--inputs <file>', 'inputs from a JSON or YAML file')
+    .option('--state <path>', 'the state file (default .flow/state.db, or $FLOW_STATE)')
+    .option('--max-concurrency <n>', 'at most this many steps at once')
+    .option('--dry-run', 'print what would run, and do nothing')
+    .action(async (file: string, options: import('./commands/run.js').RunCommandOptions) => {
+      const { runCommand } = await import('./commands/run.js');
+      setExit(await runCommand(file, options, io, signal));
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of the workflow language')
     .action(async () => {
@@ -37,15 +52,27 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
 }
 
 // The one place where errors become messages and exit codes.
-export async function main(argv: readonly string[], io: CommandIO = processIO()): Promise<number> {
+export async function main(argv: readonly string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(io, (code) => (exitCode = code));
+  const program = buildProgram(io, (code) => (exitCode = code), signal ?? interruptSignal());
   try {
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (err) {
     return renderError(err, io);
   }
+}
+
+// SIGINT and SIGTERM stop the run (its steps' process groups are killed) and leave it resumable; a second one exits at once.
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = (name: 'SIGINT' | 'SIGTERM', code: number) => () => {
+    if (controller.signal.aborted) process.exit(code);
+    controller.abort(new StepFailure('interrupted', `interrupted by ${name}`));
+  };
+  process.once('SIGINT', stop('SIGINT', EXIT.interrupted));
+  process.once('SIGTERM', stop('SIGTERM', EXIT.terminated));
+  return controller.signal;
 }
 
 function renderError(err: unknown, io: CommandIO): number {

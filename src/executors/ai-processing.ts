@@ -1,5 +1,6 @@
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
-import type { ExecutorDefinition } from './executor.js';
+import { StepFailure } from '../engine/step-failure.js';
+import type { Executor } from './executor.js';
 
 const modelSelection = strictObject(
   {
@@ -10,7 +11,7 @@ const modelSelection = strictObject(
   { required: ['prefer'] },
 );
 
-export const aiProcessingExecutor: ExecutorDefinition = {
+export const aiProcessingExecutor: Executor = {
   type: 'ai_processing',
   aliases: ['ai'],
   summary: 'One model call to an OpenAI-compatible endpoint; asks about `previous` when no prompt is given.',
@@ -36,4 +37,7 @@ export const aiProcessingExecutor: ExecutorDefinition = {
     },
     { not: { required: ['prompt', 'messages'] } },
   ),
+  async execute() {
+    throw new StepFailure('unavailable', 'ai_processing steps are not available yet in this version of flow; the workflow validates, but this step cannot run');
+  },
 };

@@ -10,3 +10,37 @@ export interface ExecutorDefinition {
   /** Whether a step of this type must have a `config` key. */
   configRequired: boolean;
 }
+
+/** What a step sees of the run while it executes. */
+export interface StepContext {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  /** The for_each item index, or -1. */
+  item: number;
+  /** Stable across attempts and resumes of the same step (and item) of the same run. */
+  idempotencyKey: string;
+  /** Aborted on timeout, on cancellation by a failing sibling, and on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  cwd: string;
+  /** The environment for child processes: the process's, the workflow's and the step's. */
+  env: Record<string, string>;
+  /** The output of the step that ran just before. */
+  previous: unknown;
+  /** The run's inputs, after defaults and type coercion. */
+  inputs: Record<string, unknown>;
+  workflowFile: string;
+  emitOutput(stream: 'stdout' | 'stderr', text: string): void;
+  /** Runs another workflow file as a child run and returns its outputs. */
+  runChildWorkflow(path: string, inputs: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/** Resolves ${{ }} in a config value against the step's scope. */
+export type ConfigResolver = (value: unknown) => Promise<unknown>;
+
+export interface Executor extends ExecutorDefinition {
+  /** Turns the raw config into the config `execute` receives; by default every expression is resolved. */
+  resolveConfig?(raw: Record<string, unknown>, resolve: ConfigResolver, evaluate: (source: string) => Promise<unknown>): Promise<Record<string, unknown>>;
+  /** Does the work; returns the step's output, or throws StepFailure. */
+  execute(config: Record<string, unknown>, context: StepContext): Promise<unknown>;
+}

@@ -1,9 +1,13 @@
+import { StepFailure } from '../engine/step-failure.js';
 import { orExpression, ref, stringMap, strictObject } from '../language/schema/json-schema.js';
-import type { ExecutorDefinition } from './executor.js';
+import { parseDuration } from '../language/durations.js';
+import type { Executor } from './executor.js';
 
 const status = { type: 'integer', minimum: 100, maximum: 599 };
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
-export const httpExecutor: ExecutorDefinition = {
+export const httpExecutor: Executor = {
   type: 'http',
   aliases: ['integration'],
   summary: 'One HTTP request; JSON bodies are parsed.',
@@ -22,4 +26,78 @@ export const httpExecutor: ExecutorDefinition = {
     },
     { required: ['url'], not: { required: ['json', 'body'] } },
   ),
+
+  async execute(config, context) {
+    const method = String(config['method'] ?? (config['json'] !== undefined || config['body'] !== undefined ? 'POST' : 'GET'));
+    const url = buildUrl(String(config['url']), config['query']);
+    const headers = new Headers(stringRecord(config['headers']));
+    let body: string | undefined;
+    if (config['json'] !== undefined) {
+      body = JSON.stringify(config['json']);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    } else if (config['body'] !== undefined) body = String(config['body']);
+    // The same key on every attempt and resume lets the server drop a request it has already done.
+    if (method !== 'GET' && method !== 'HEAD' && !headers.has('idempotency-key')) headers.set('idempotency-key', context.idempotencyKey);
+    const timeoutMs = typeof config['timeout'] === 'string' ? parseDuration(config['timeout']) : undefined;
+    const signal = timeoutMs === undefined ? context.signal : AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
+
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }), signal, redirect: config['follow_redirects'] === false ? 'manual' : 'follow' });
+    } catch (err) {
+      if (context.signal.aborted) throw context.signal.reason;
+      if (signal.aborted) throw new StepFailure('timeout', `${method} ${url} timed out after ${config['timeout']}`);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new StepFailure('network', `${method} ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    }
+    const text = await readBody(response);
+    const output: Record<string, unknown> = { status: response.status, headers: Object.fromEntries(response.headers), body: text };
+    const json = parseJson(text, response.headers.get('content-type'));
+    if (json !== undefined) output['json'] = json;
+    if (!expected(config['expect_status'], response.status)) {
+      const retryAfter = response.status === 429 || response.status === 503 ? retryAfterMs(response.headers.get('retry-after')) : undefined;
+      throw new StepFailure(`http:${response.status}`, `${method} ${url} answered ${response.status} ${response.statusText}`.trim(), output, retryAfter);
+    }
+    return output;
+  },
 };
+
+function buildUrl(base: string, query: unknown): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(stringRecord(query))) url.searchParams.append(k, v);
+  return url.toString();
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}
+
+function expected(spec: unknown, status: number): boolean {
+  if (spec === undefined || spec === null) return status >= 200 && status < 300;
+  return (Array.isArray(spec) ? spec : [spec]).map(Number).includes(status);
+}
+
+async function readBody(response: Response): Promise<string> {
+  const buffer = Buffer.from(await response.arrayBuffer());
+  if (buffer.byteLength <= MAX_BODY_BYTES) return buffer.toString('utf8');
+  return buffer.subarray(0, MAX_BODY_BYTES).toString('utf8') + `\n[flow: body truncated; ${buffer.byteLength - MAX_BODY_BYTES} more bytes not kept]`;
+}
+
+function parseJson(text: string, contentType: string | null): unknown {
+  const looksJson = contentType?.includes('json') || /^\s*[[{]/.test(text);
+  if (!looksJson) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date; bounded so a hostile server cannot park a run for days. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS) : undefined;
+}

@@ -1,5 +1,5 @@
 import { aiProcessingExecutor } from './ai-processing.js';
-import type { ExecutorDefinition } from './executor.js';
+import type { Executor } from './executor.js';
 import { httpExecutor } from './http.js';
 import { inputExecutor } from './input.js';
 import { shellExecutor } from './shell.js';
@@ -8,7 +8,7 @@ import { transformExecutor } from './transform.js';
 import { workflowExecutor } from './workflow.js';
 
 // The one table of built-in step types. Custom types come from a workflow's `executors:`.
-export const BUILTIN_EXECUTORS: readonly ExecutorDefinition[] = [
+export const BUILTIN_EXECUTORS: readonly Executor[] = [
   inputExecutor,
   shellExecutor,
   httpExecutor,
@@ -18,7 +18,7 @@ export const BUILTIN_EXECUTORS: readonly ExecutorDefinition[] = [
   transformExecutor,
 ];
 
-export function findBuiltinExecutor(type: string): ExecutorDefinition | undefined {
+export function findBuiltinExecutor(type: string): Executor | undefined {
   return BUILTIN_EXECUTORS.find((e) => e.type === type || e.aliases.includes(type));
 }
 

@@ -1,14 +1,24 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StepFailure } from '../engine/step-failure.js';
+import { parseTemplate } from '../language/expressions/template.js';
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
-import type { ExecutorDefinition } from './executor.js';
+import type { Executor } from './executor.js';
+import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
 
-export const shellExecutor: ExecutorDefinition = {
+const KILL_GRACE_MS = 2000;
+const RESERVED = new Set(['exit_code', 'stdout', 'stderr', 'json']);
+
+export const shellExecutor: Executor = {
   type: 'shell',
   aliases: ['process'],
-  summary: 'Runs `run` (a script) or `command` (an argv list); workflow values reach it only through `env`.',
+  summary: 'Runs `run` (a script) or `command` (an argv list); workflow values reach it only through the environment.',
   configRequired: true,
   configSchema: strictObject(
     {
-      run: { type: 'string', description: 'Script text, run by `shell`. Read workflow values from env vars, never ${{ }} here.' },
+      run: { type: 'string', description: 'Script text, run by `shell`. A ${{ }} here is passed as an environment variable, never as script text.' },
       command: orExpression({ type: 'array', minItems: 1, items: { type: 'string' }, description: 'Program and arguments, run without a shell.' }),
       cwd: { type: 'string' },
       env: ref('env'),
@@ -16,4 +26,134 @@ export const shellExecutor: ExecutorDefinition = {
     },
     { oneOf: [{ required: ['run'] }, { required: ['command'] }] },
   ),
+
+  // Each ${{ }} in `run` becomes "${FLOW_EXPR_n}" and its value travels in the environment:
+  // the shell expands a variable's value but never parses it as script.
+  async resolveConfig(raw, resolve, evaluate) {
+    const { run, ...rest } = raw;
+    const config = (await resolve(rest)) as Record<string, unknown>;
+    if (typeof run !== 'string') return config;
+    const env: Record<string, string> = { ...((config['env'] as Record<string, string>) ?? {}) };
+    let script = '';
+    let n = 0;
+    for (const part of parseTemplate(run).parts) {
+      if (part.kind === 'text') script += part.text;
+      else {
+        const name = `FLOW_EXPR_${++n}`;
+        const value = await evaluate(part.source);
+        env[name] = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+        script += `\${${name}}`;
+      }
+    }
+    return { ...config, run: script, env };
+  },
+
+  async execute(config, context) {
+    const { execa } = await import('execa');
+    const outputDir = await mkdtemp(join(tmpdir(), 'flow-output-'));
+    const outputFile = join(outputDir, 'output');
+    try {
+      const [file, ...args] = argvOf(config);
+      const env = { ...context.env, ...stringEnv(config['env']), FLOW_OUTPUT: outputFile };
+      const stdout = new BoundedCapture();
+      const stderr = new BoundedCapture();
+      const subprocess = execa(file!, args, {
+        cwd: typeof config['cwd'] === 'string' ? config['cwd'] : context.cwd,
+        env,
+        extendEnv: false,
+        detached: true,
+        reject: false,
+        buffer: false,
+        stdin: 'ignore',
+        encoding: 'utf8',
+      });
+      subprocess.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout.push(chunk);
+        context.emitOutput('stdout', chunk);
+      });
+      subprocess.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr.push(chunk);
+        context.emitOutput('stderr', chunk);
+      });
+      const stopKilling = killGroupOnAbort(subprocess.pid, context.signal);
+      const result = await subprocess;
+      stopKilling();
+      if (result.failed && result.exitCode === undefined && !context.signal.aborted) {
+        throw new StepFailure('exit:127', `cannot start '${file}': ${result.originalMessage ?? result.shortMessage}`);
+      }
+      const output: Record<string, unknown> = { exit_code: result.exitCode ?? null, stdout: stdout.text(), stderr: stderr.text() };
+      const json = parseJsonOutput(output['stdout'] as string);
+      if (json !== undefined) output['json'] = json;
+      const written = existsSync(outputFile) ? parseOutputFile(await readFile(outputFile, 'utf8')) : {};
+      for (const [k, v] of Object.entries(written)) if (!RESERVED.has(k)) output[k] = v;
+      if (context.signal.aborted) throw context.signal.reason ?? new StepFailure('cancelled', 'cancelled');
+      if (result.exitCode !== 0) {
+        const why = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+        throw new StepFailure(`exit:${result.exitCode ?? 'signal'}`, `${describe(config)} ${why}${lastLine(stderr.text())}`, output);
+      }
+      return output;
+    } finally {
+      await rm(outputDir, { recursive: true, force: true });
+    }
+  },
 };
+
+function argvOf(config: Record<string, unknown>): string[] {
+  if (Array.isArray(config['command'])) return config['command'].map(String);
+  const script = String(config['run']);
+  const shell = typeof config['shell'] === 'string' ? config['shell'] : defaultShell();
+  if (config['shell'] === undefined) {
+    const direct = directArgv(script);
+    if (direct) return direct;
+  }
+  return /(^|\/)bash$/.test(shell) ? [shell, '--noprofile', '--norc', '-eo', 'pipefail', '-c', script] : [shell, '-ec', script];
+}
+
+let cachedShell: string | undefined;
+function defaultShell(): string {
+  cachedShell ??= ['/bin/bash', '/usr/bin/bash'].find((p) => existsSync(p)) ?? '/bin/sh';
+  return cachedShell;
+}
+
+/** Kills the step's whole process group on abort: TERM, then KILL after a grace period. */
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
+  if (pid === undefined) return () => {};
+  let timer: NodeJS.Timeout | undefined;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // the group is already gone
+    }
+  };
+  const onAbort = () => {
+    kill('SIGTERM');
+    timer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
+    timer.unref();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+    if (timer) clearTimeout(timer);
+    // Children the step left behind in its group go with it.
+    kill('SIGKILL');
+  };
+}
+
+function stringEnv(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}
+
+function describe(config: Record<string, unknown>): string {
+  if (Array.isArray(config['command'])) return `'${config['command'].join(' ')}'`;
+  const script = String(config['run']).trim().split('\n')[0] ?? '';
+  return `'${script.length > 60 ? script.slice(0, 57) + '...' : script}'`;
+}
+
+function lastLine(stderr: string): string {
+  const line = stderr.trim().split('\n').pop()?.trim();
+  return line ? `: ${line.slice(0, 200)}` : '';
+}
+

@@ -1,7 +1,8 @@
+import { resolve, dirname } from 'node:path';
 import { strictObject } from '../language/schema/json-schema.js';
-import type { ExecutorDefinition } from './executor.js';
+import type { Executor } from './executor.js';
 
-export const workflowExecutor: ExecutorDefinition = {
+export const workflowExecutor: Executor = {
   type: 'workflow',
   aliases: [],
   summary: 'Runs another workflow file as a child run; its outputs come back.',
@@ -13,4 +14,9 @@ export const workflowExecutor: ExecutorDefinition = {
     },
     { required: ['path'] },
   ),
+  async execute(config, context) {
+    const path = resolve(dirname(context.workflowFile), String(config['path']));
+    const inputs = (config['inputs'] as Record<string, unknown> | undefined) ?? {};
+    return context.runChildWorkflow(path, inputs);
+  },
 };

@@ -32,3 +32,28 @@ export class FileNotReadableError extends FlowError {
     super(`cannot read '${path}': ${reason}`, 'check the path; globs like workflows/*.yaml are expanded by flow too');
   }
 }
+
+/** The state file cannot be opened or migrated. */
+export class StateFileError extends FlowError {
+  readonly code = 'state-file';
+  readonly exitCode = EXIT.invalid;
+
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`cannot use the state file '${path}': ${reason}`, 'pass another file with --state PATH (or FLOW_STATE), or move this one aside');
+  }
+}
+
+/** Inputs given on the command line do not fit the workflow's declared inputs. */
+export class InputError extends FlowError {
+  readonly code = 'input';
+  readonly exitCode = EXIT.invalid;
+}
+
+/** The workflow did not validate; its diagnostics have been printed. */
+export class InvalidWorkflowError extends FlowError {
+  readonly code = 'invalid-workflow';
+  readonly exitCode = EXIT.invalid;
+}

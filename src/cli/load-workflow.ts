@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { nodeHost } from '../language/node-host.js';
+import { validateSource } from '../language/validate.js';
+import { FileNotReadableError, InvalidWorkflowError } from '../model/errors.js';
+import type { Workflow } from '../model/workflow.js';
+import { formatDiagnosticText, plainStyle, summarize } from '../report/diagnostics.js';
+import type { CommandIO } from './io.js';
+
+export interface LoadedWorkflow {
+  workflow: Workflow;
+  text: string;
+  path: string;
+}
+
+// Reads and validates a workflow for running: an invalid one never starts; its diagnostics go to stderr.
+export async function loadWorkflowForRun(file: string, io: CommandIO): Promise<LoadedWorkflow> {
+  const path = resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new FileNotReadableError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message);
+  }
+  const result = await validateSource(file, text, nodeHost, { path });
+  if (!result.workflow) {
+    const lines = (n: number) => result.source.line(n);
+    io.stderr(result.diagnostics.map((d) => formatDiagnosticText(d, plainStyle, (_f, n) => lines(n))).join('\n\n'));
+    throw new InvalidWorkflowError(`${file} is not valid (${summarize(result.diagnostics, 1)}); nothing was run`);
+  }
+  return { workflow: { ...result.workflow, file: path }, text, path };
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { Executor, StepContext } from '../executors/executor.js';
+import type { StepError, StepResult } from '../model/run.js';
+import type { ActionStep } from '../model/workflow.js';
+import { evaluate, resolveValue } from './expressions.js';
+import { shouldRetry, retryDelay } from './retry.js';
+import type { RunContext, Scope } from './run-context.js';
+import { StepFailure, toStepError } from './step-failure.js';
+import { abortedStatus, finish, result, type StepOutcome } from './step-runner.js';
+
+export interface ForEachItem {
+  item: unknown;
+  index: number;
+}
+
+// One action (or one for_each item): its attempts with retries and timeouts, its cache, its fallback.
+export async function runAction(ctx: RunContext, step: ActionStep, signal: AbortSignal, each?: ForEachItem): Promise<StepOutcome> {
+  const item = each?.index ?? -1;
+  const recorded = item >= 0 ? ctx.recorded.get(`${step.id}#${item}`) : undefined;
+  if (recorded?.status === 'succeeded') {
+    ctx.emit({ type: 'step-restored', runId: ctx.runId, stepId: step.id, item, result: recorded });
+    return { result: recorded, fatal: false };
+  }
+  const scope: Scope = each ? { ...ctx.scope, item: each.item, index: each.index } : ctx.scope;
+  const outcome = await ctx.actionLimiter.run(() => attempts(ctx, step, scope, signal, item));
+  if (outcome.result.status !== 'failed' || step.onError.kind !== 'fallback' || item >= 0) return outcome;
+  return runFallback(ctx, step, outcome, signal);
+}
+
+async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal: AbortSignal, item: number): Promise<StepOutcome> {
+  const executor = ctx.executors.get(step.type);
+  const startedAt = ctx.at();
+  const tolerated = step.continueOnError || step.onError.kind === 'continue';
+  if (!executor) {
+    const error = { class: 'validation', message: `no executor for step type '${step.type}'` };
+    return finish(ctx, step.id, item, 'action', 0, result('failed', startedAt, ctx.at(), { error }), tolerated);
+  }
+  let lastOutput: unknown = null;
+  for (let attempt = 1; ; attempt++) {
+    const attemptStart = ctx.at();
+    ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart });
+    const timeout = new AbortController();
+    const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+    const attemptSignal = AbortSignal.any([signal, timeout.signal]);
+    try {
+      const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt);
+      const outputs = await namedOutputs(step, scope, output);
+      const r = result('succeeded', startedAt, ctx.at(), { output, outputs, attempts: attempt, ...(cacheKey ? { reason: 'cache hit' } : {}) });
+      return finish(ctx, step.id, item, 'action', attempt, r, tolerated);
+    } catch (err) {
+      const error: StepError = attemptSignal.aborted && !signal.aborted ? toStepError(timeout.signal.reason) : signal.aborted ? toStepError(signal.reason) : toStepError(err);
+      if (err instanceof StepFailure && err.output !== undefined) lastOutput = err.output;
+      const stopped = abortedStatus(signal);
+      if (!stopped && shouldRetry(step.retry, error, attempt)) {
+        const delayMs = retryDelay(step.retry!, attempt, ctx.clock.random, err instanceof StepFailure ? err.retryAfterMs : undefined);
+        ctx.emit({ type: 'step-retrying', runId: ctx.runId, stepId: step.id, item, attempt, delayMs, error, at: ctx.at() });
+        try {
+          await ctx.clock.sleep(delayMs, signal);
+          continue;
+        } catch {
+          // stopped while waiting: recorded below with the stop's status
+        }
+      }
+      const status = abortedStatus(signal) ?? 'failed';
+      const stopError = signal.aborted ? toStepError(signal.reason) : error;
+      return finish(ctx, step.id, item, 'action', attempt, result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }), tolerated);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+}
+
+async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor, scope: Scope, signal: AbortSignal, item: number, attempt: number): Promise<{ output: unknown; cacheKey?: string }> {
+  const resolve = (value: unknown) => resolveValue(value, scope);
+  const config = executor.resolveConfig ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope)) : ((await resolve(step.config)) as Record<string, unknown>);
+  const cacheKey = step.cache && ctx.store ? cacheKeyOf(step, config, item) : undefined;
+  if (cacheKey) {
+    const hit = ctx.store!.cacheGet(cacheKey, ctx.at());
+    if (hit !== undefined) {
+      ctx.emit({ type: 'cache-hit', runId: ctx.runId, stepId: step.id, item, key: cacheKey });
+      return { output: (hit as { output: unknown }).output, cacheKey };
+    }
+  }
+  const stepEnv = (await resolve(step.env)) as Record<string, unknown>;
+  const context: StepContext = {
+    runId: ctx.runId,
+    stepId: step.id,
+    attempt,
+    item,
+    idempotencyKey: idempotencyKey(ctx.runId, step.id, item),
+    signal,
+    cwd: ctx.cwd,
+    env: { ...ctx.processEnv, ...ctx.scope.env, ...stringValues(stepEnv), FLOW_RUN_ID: ctx.runId, FLOW_STEP_ID: step.id, FLOW_ATTEMPT: String(attempt), FLOW_IDEMPOTENCY_KEY: idempotencyKey(ctx.runId, step.id, item) },
+    previous: scope.previous,
+    inputs: scope.inputs,
+    workflowFile: ctx.workflow.file,
+    emitOutput: (stream, text) => ctx.emit({ type: 'step-output', runId: ctx.runId, stepId: step.id, item, stream, text }),
+    runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, signal }),
+  };
+  const output = await executor.execute(config, context);
+  if (signal.aborted) throw signal.reason;
+  if (step.cache && ctx.store) {
+    const expiresAt = step.cache.ttlMs === undefined ? undefined : new Date(ctx.clock.now().getTime() + step.cache.ttlMs).toISOString();
+    ctx.store.cachePut(cacheKeyOf(step, config, item), ctx.masker.value({ output }), expiresAt);
+  }
+  return { output };
+}
+
+async function namedOutputs(step: ActionStep, scope: Scope, output: unknown): Promise<Record<string, unknown>> {
+  if (Object.keys(step.outputs).length === 0) return {};
+  return (await resolveValue(step.outputs, { ...scope, output })) as Record<string, unknown>;
+}
+
+// The fallback runs in the failed step's place; when it succeeds, the step counts as recovered with its output.
+async function runFallback(ctx: RunContext, step: ActionStep, failed: StepOutcome, signal: AbortSignal): Promise<StepOutcome> {
+  const stepId = step.onError.kind === 'fallback' ? step.onError.stepId : '';
+  const fallback = ctx.workflow.fallbacks.find((f) => f.id === stepId);
+  if (!fallback || signal.aborted) return failed;
+  const rescue = await runAction(ctx, fallback, signal);
+  if (rescue.result.status !== 'succeeded') return failed;
+  const recovered: StepResult = { ...failed.result, status: 'succeeded', output: rescue.result.output, outputs: rescue.result.outputs, reason: `recovered by fallback '${fallback.id}' after: ${failed.result.error?.message ?? 'failure'}` };
+  return finish(ctx, step.id, -1, 'action', 0, recovered, false);
+}
+
+/** The same resolved config (and item) of the same step type gives the same key, in any run. */
+function cacheKeyOf(step: ActionStep, config: Record<string, unknown>, item: number): string {
+  return createHash('sha256').update(JSON.stringify([step.type, canonical(config), step.cache?.key ?? null, item])).digest('hex');
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  return value;
+}
+
+export function idempotencyKey(runId: string, stepId: string, item: number): string {
+  return createHash('sha256').update(`${runId}/${stepId}/${item}`).digest('hex').slice(0, 32);
+}
+
+function stringValues(value: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(value ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+

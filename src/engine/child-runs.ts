@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { executorTable } from '../executors/custom.js';
+import { nodeHost } from '../language/node-host.js';
+import { validateSource } from '../language/validate.js';
+import type { FlowEvent } from '../model/events.js';
+import { resolveInputs } from './inputs.js';
+import { newRunId } from './run-id.js';
+import type { ChildRunner } from './run-context.js';
+import { runWorkflow, type RunOptions } from './run-workflow.js';
+import { StepFailure } from './step-failure.js';
+
+const MAX_DEPTH = 16;
+
+// A `workflow` step: the child file is validated, then run as a run of its own with this run as its parent.
+export function childRunner(parent: Omit<RunOptions, 'workflow' | 'definition' | 'inputs' | 'executors'>, runId: () => string, depth = 1): ChildRunner {
+  return async (path, inputs, { stepId, signal }) => {
+    if (depth > MAX_DEPTH) throw new StepFailure('validation', `workflows nest deeper than ${MAX_DEPTH} levels`);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      throw new StepFailure('validation', `workflow file ${path} cannot be read`);
+    }
+    const checked = await validateSource(path, text, nodeHost);
+    if (!checked.workflow) {
+      const first = checked.diagnostics.find((d) => d.severity === 'error');
+      throw new StepFailure('validation', `workflow ${path} is invalid: ${first ? `${first.line}:${first.column} ${first.message}` : 'see flow validate'}`);
+    }
+    let values: Record<string, unknown>;
+    try {
+      values = resolveInputs(checked.workflow.inputs, inputs);
+    } catch (err) {
+      throw new StepFailure('validation', `workflow ${path}: ${(err as Error).message}`);
+    }
+    // The child's events reach the same listeners, its step ids prefixed with the parent step's.
+    const listeners = (parent.listeners ?? []).map((listener) => (event: FlowEvent) => listener(prefixed(event, stepId)));
+    const childId = newRunId();
+    const child = await runWorkflow({
+      ...parent,
+      workflow: checked.workflow,
+      definition: text,
+      inputs: values,
+      executors: await executorTable(checked.workflow),
+      listeners,
+      signal,
+      parentRunId: runId(),
+      runId: childId,
+      recorded: undefined,
+      runChild: childRunner(parent, () => childId, depth + 1),
+    });
+    if (child.status !== 'succeeded') throw new StepFailure(child.error?.class ?? 'error', `child workflow ${path} ${child.status}: ${child.error?.message ?? ''}`.trim());
+    return child.outputs ?? {};
+  };
+}
+
+function prefixed(event: FlowEvent, stepId: string): FlowEvent {
+  if ('stepId' in event) return { ...event, stepId: `${stepId}/${event.stepId}` } as FlowEvent;
+  return event;
+}

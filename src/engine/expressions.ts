@@ -1,0 +1,69 @@
+import jsonata from 'jsonata';
+import { parseTemplate, singleExpression } from '../language/expressions/template.js';
+import { StepFailure } from './step-failure.js';
+
+const compiled = new Map<string, jsonata.Expression>();
+
+// Evaluates one JSONata expression against the scope; compiled once per source text.
+export async function evaluate(source: string, scope: object): Promise<unknown> {
+  let expression = compiled.get(source);
+  if (!expression) {
+    expression = jsonata(source);
+    compiled.set(source, expression);
+  }
+  try {
+    return normalize(await expression.evaluate(scope));
+  } catch (err) {
+    const message = (err as { message?: string }).message ?? String(err);
+    throw new StepFailure('expression', `expression \${{${source}}} failed: ${message}`);
+  }
+}
+
+/** A value with ${{ }} inside: one whole expression keeps its type, a template renders to a string. */
+export async function resolveValue(value: unknown, scope: object): Promise<unknown> {
+  if (typeof value === 'string') return value.includes('${{') ? resolveString(value, scope) : value;
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveValue(v, scope)));
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await resolveValue(v, scope);
+    return out;
+  }
+  return value;
+}
+
+async function resolveString(text: string, scope: object): Promise<unknown> {
+  const single = singleExpression(text);
+  if (single !== undefined) return (await evaluate(single, scope)) ?? null;
+  let out = '';
+  for (const part of parseTemplate(text).parts) out += part.kind === 'text' ? part.text : renderText(await evaluate(part.source, scope));
+  return out;
+}
+
+/** How a value reads inside a string: text as is, structures as JSON, nothing as nothing. */
+export function renderText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** `if:` — an expression with or without ${{ }}, or a boolean. JSONata truthiness decides. */
+export async function evaluateCondition(condition: string | boolean | undefined, scope: object): Promise<boolean> {
+  if (condition === undefined) return true;
+  if (typeof condition === 'boolean') return condition;
+  const source = singleExpression(condition) ?? condition;
+  const value = await evaluate(source, scope);
+  return truthy(value);
+}
+
+function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(truthy);
+  return Boolean(value);
+}
+
+// JSONata marks result sequences with extra properties; plain arrays and objects are what we store.
+function normalize(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  if (typeof value === 'function') return undefined;
+  return value;
+}

@@ -1,0 +1,31 @@
+// Replaces secret values wherever they appear, so no output, log or state row ever holds one.
+export class SecretMasker {
+  private readonly secrets: string[];
+
+  constructor(values: Iterable<string>) {
+    // Longest first, so a secret that contains another is masked whole. Very short values would mask noise.
+    this.secrets = [...new Set([...values].filter((v) => v.length >= 3))].sort((a, b) => b.length - a.length);
+  }
+
+  get active(): boolean {
+    return this.secrets.length > 0;
+  }
+
+  text(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
+    return out;
+  }
+
+  value<T>(value: T): T {
+    if (!this.active) return value;
+    return this.deep(value) as T;
+  }
+
+  private deep(value: unknown): unknown {
+    if (typeof value === 'string') return this.text(value);
+    if (Array.isArray(value)) return value.map((v) => this.deep(v));
+    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.deep(v)]));
+    return value;
+  }
+}

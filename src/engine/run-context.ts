@@ -1,0 +1,107 @@
+import type { Executor } from '../executors/executor.js';
+import type { EventListener, FlowEvent } from '../model/events.js';
+import type { StepResult } from '../model/run.js';
+import type { Workflow } from '../model/workflow.js';
+import type { RunStore } from '../state/run-store.js';
+import { Limiter } from './limiter.js';
+import type { SecretMasker } from './masking.js';
+
+/** What a step's expressions can read: LANGUAGE.md's scope. */
+export interface Scope {
+  inputs: Record<string, unknown>;
+  env: Record<string, string>;
+  secrets: Record<string, string>;
+  steps: Record<string, StepScope>;
+  run: { id: string; attempt: number; workflow: string; name: string; started_at: string };
+  previous: unknown;
+  item?: unknown;
+  index?: number;
+  output?: unknown;
+}
+
+export interface StepScope {
+  output: unknown;
+  outputs: Record<string, unknown>;
+  status: string;
+  error: unknown;
+  attempts: number;
+  started_at: string;
+  ended_at: string | undefined;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  random(): number;
+}
+
+export const realClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+  random: Math.random,
+};
+
+/** Runs another workflow file as a child of this run; returns its outputs or throws StepFailure. */
+export type ChildRunner = (path: string, inputs: Record<string, unknown>, parent: { stepId: string; signal: AbortSignal }) => Promise<Record<string, unknown>>;
+
+// Everything one run shares: the workflow, where events go, what has been recorded, the clock.
+export class RunContext {
+  readonly results = new Map<string, StepResult>();
+  readonly scope: Scope;
+  readonly actionLimiter: Limiter;
+
+  constructor(
+    readonly runId: string,
+    readonly workflow: Workflow,
+    readonly executors: ReadonlyMap<string, Executor>,
+    private readonly listeners: readonly EventListener[],
+    readonly masker: SecretMasker,
+    /** Results recorded by an earlier attempt of this run, keyed `${stepId}#${item}`. */
+    readonly recorded: ReadonlyMap<string, StepResult>,
+    readonly store: RunStore | undefined,
+    readonly clock: Clock,
+    readonly cwd: string,
+    readonly processEnv: Record<string, string>,
+    readonly runChild: ChildRunner,
+    scope: Omit<Scope, 'steps' | 'previous'>,
+    maxConcurrency: number,
+  ) {
+    this.scope = { ...scope, steps: {}, previous: null };
+    this.actionLimiter = new Limiter(maxConcurrency);
+  }
+
+  emit(event: FlowEvent): void {
+    const safe = this.masker.value(event);
+    for (const listener of this.listeners) listener(safe);
+  }
+
+  at(): string {
+    return this.clock.now().toISOString();
+  }
+
+  /** Makes a finished step readable as steps.<id> by later expressions. */
+  publish(stepId: string, result: StepResult): void {
+    this.results.set(stepId, result);
+    this.scope.steps[stepId] = {
+      output: result.output,
+      outputs: result.outputs,
+      status: result.status,
+      error: result.error ?? null,
+      attempts: result.attempts,
+      started_at: result.startedAt,
+      ended_at: result.endedAt,
+    };
+  }
+}

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import type { Executor } from '../executors/executor.js';
+import type { EventListener } from '../model/events.js';
+import type { RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
+import type { Workflow } from '../model/workflow.js';
+import type { RunStore, StoredStepResult } from '../state/run-store.js';
+import { resolveValue } from './expressions.js';
+import { SecretMasker } from './masking.js';
+import { RunContext, realClock, type ChildRunner, type Clock } from './run-context.js';
+import { newRunId } from './run-id.js';
+import { StepFailure, toStepError } from './step-failure.js';
+import { runSequence } from './step-runner.js';
+
+export interface RunOptions {
+  workflow: Workflow;
+  /** The workflow file's text, kept with the run so a resume runs what was started. */
+  definition: string;
+  /** Inputs after defaults and type checks (see resolveInputs). */
+  inputs: Record<string, unknown>;
+  executors: ReadonlyMap<string, Executor>;
+  store?: RunStore;
+  listeners?: EventListener[];
+  runId?: string;
+  /** Results recorded by an earlier attempt of this run: the starting state (empty for a new run). */
+  recorded?: readonly StoredStepResult[];
+  /** Aborted with a StepFailure('interrupted') on SIGINT/SIGTERM. */
+  signal?: AbortSignal;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  maxConcurrency?: number;
+  parentRunId?: string;
+  clock?: Clock;
+  runChild?: ChildRunner;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: RunStatus;
+  outputs: Record<string, unknown> | undefined;
+  error: StepError | undefined;
+  results: ReadonlyMap<string, StepResult>;
+}
+
+// Runs a validated workflow from a starting state; every state change goes out as an event (the store is a subscriber).
+export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
+  const { workflow } = options;
+  const clock = options.clock ?? realClock;
+  const runId = options.runId ?? newRunId(clock.now().getTime());
+  const processEnv = Object.fromEntries(Object.entries(options.env ?? process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const secrets = Object.fromEntries(workflow.secrets.map((name) => [name, processEnv[name] ?? '']));
+  const secretInputs = workflow.inputs.filter((i) => i.secret && typeof options.inputs[i.name] === 'string').map((i) => String(options.inputs[i.name]));
+  const masker = new SecretMasker([...Object.values(secrets), ...secretInputs]);
+  const startedAt = clock.now();
+  const recorded = new Map((options.recorded ?? []).map((r) => [`${r.stepId}#${r.item}`, r.result]));
+  const ctx = new RunContext(
+    runId,
+    workflow,
+    options.executors,
+    options.listeners ?? [],
+    masker,
+    recorded,
+    options.store,
+    clock,
+    options.cwd ?? process.cwd(),
+    processEnv,
+    options.runChild ?? noChildRuns,
+    {
+      inputs: options.inputs,
+      env: { ...workflow.env },
+      secrets,
+      run: { id: runId, attempt: 1, workflow: workflow.file, name: workflow.name, started_at: startedAt.toISOString() },
+    },
+    options.maxConcurrency ?? Number.POSITIVE_INFINITY,
+  );
+  const resumed = recorded.size > 0;
+  ctx.emit({ type: 'run-started', run: runRecord(ctx, options, startedAt.toISOString()), resumed });
+
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const runTimer = workflow.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new StepFailure('timeout', `the run timed out after ${workflow.timeoutMs} ms`)), workflow.timeoutMs);
+
+  let ok = false;
+  let outputs: Record<string, unknown> | undefined;
+  let error: StepError | undefined;
+  try {
+    ok = (await runSequence(ctx, workflow.steps, signal)).ok;
+    const interrupted = signal.aborted && toStepError(signal.reason).class === 'interrupted';
+    // Handlers run after the steps, but not when the user stopped the run: that run is to be resumed.
+    if (!interrupted) {
+      const handlers = ok ? workflow.onSuccess : workflow.onFailure;
+      const handled = await runSequence(ctx, handlers, signal);
+      const always = await runSequence(ctx, workflow.finally, signal);
+      ok = ok && handled.ok && always.ok;
+    }
+    if (ok) outputs = (await resolveValue(workflow.outputs, ctx.scope)) as Record<string, unknown>;
+  } catch (err) {
+    ok = false;
+    error = toStepError(err);
+  } finally {
+    if (runTimer) clearTimeout(runTimer);
+  }
+  const status: RunStatus = ok ? 'succeeded' : signal.aborted && toStepError(signal.reason).class === 'interrupted' ? 'interrupted' : 'failed';
+  error ??= ok ? undefined : signal.aborted ? toStepError(signal.reason) : firstFailure(ctx);
+  ctx.emit({ type: 'run-finished', runId, status, durationMs: clock.now().getTime() - startedAt.getTime(), error, outputs: outputs === undefined ? undefined : masker.value(outputs), at: ctx.at() });
+  return { runId, status, outputs, error, results: ctx.results };
+}
+
+function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): RunRecord {
+  const secretNames = new Set(options.workflow.inputs.filter((i) => i.secret).map((i) => i.name));
+  const inputs = Object.fromEntries(Object.entries(options.inputs).map(([k, v]) => [k, secretNames.has(k) ? '***' : v]));
+  return {
+    id: ctx.runId,
+    workflowName: options.workflow.name,
+    workflowPath: options.workflow.file,
+    definition: options.definition,
+    definitionHash: createHash('sha256').update(options.definition).digest('hex'),
+    inputs,
+    status: 'running',
+    startedAt,
+    endedAt: undefined,
+    outputs: undefined,
+    error: undefined,
+    parentRunId: options.parentRunId,
+  };
+}
+
+/** The failure that stopped the run: the last one recorded (earlier ones may have been tolerated). */
+function firstFailure(ctx: RunContext): StepError | undefined {
+  let found: StepError | undefined;
+  for (const [id, r] of ctx.results) if (r.status === 'failed' && r.error) found = { ...r.error, message: `step '${id}': ${r.error.message}` };
+  return found;
+}
+
+const noChildRuns: ChildRunner = async () => {
+  throw new StepFailure('unavailable', 'this run cannot start child workflows');
+};

@@ -1,0 +1,149 @@
+import type { StepKind } from '../model/events.js';
+import type { StepError, StepResult, StepStatus } from '../model/run.js';
+import type { ActionStep, ParallelGroup, Step } from '../model/workflow.js';
+import { runAction } from './action-runner.js';
+import { evaluateCondition, resolveValue } from './expressions.js';
+import { Limiter } from './limiter.js';
+import type { RunContext } from './run-context.js';
+import { StepFailure, toStepError } from './step-failure.js';
+
+/** A step's result, and whether its failure stops what follows it. */
+export interface StepOutcome {
+  result: StepResult;
+  fatal: boolean;
+}
+
+/** Runs a list in order; stops at the first fatal failure. Returns whether the list succeeded. */
+export async function runSequence(ctx: RunContext, steps: readonly Step[], signal: AbortSignal): Promise<{ ok: boolean; outputs: Record<string, unknown> }> {
+  const outputs: Record<string, unknown> = {};
+  for (const step of steps) {
+    if (signal.aborted) return { ok: false, outputs };
+    const outcome = await runStep(ctx, step, signal);
+    outputs[step.id] = outcome.result.output;
+    if (outcome.fatal) return { ok: false, outputs };
+  }
+  return { ok: true, outputs };
+}
+
+// One step of any form: restored from the record, skipped by its `if`, or run.
+export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal): Promise<StepOutcome> {
+  const recorded = ctx.recorded.get(`${step.id}#-1`);
+  if (recorded && (recorded.status === 'succeeded' || recorded.status === 'skipped')) {
+    ctx.publish(step.id, recorded);
+    if (recorded.status === 'succeeded') ctx.scope.previous = recorded.output;
+    ctx.emit({ type: 'step-restored', runId: ctx.runId, stepId: step.id, item: -1, result: recorded });
+    return { result: recorded, fatal: false };
+  }
+  const startedAt = ctx.at();
+  const kind: StepKind = step.kind === 'action' ? (step.forEach === undefined ? 'action' : 'for_each') : step.kind;
+  let run: boolean;
+  try {
+    run = await evaluateCondition(step.if, ctx.scope);
+  } catch (err) {
+    return finish(ctx, step.id, -1, kind, 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), step.continueOnError);
+  }
+  if (!run) {
+    return finish(ctx, step.id, -1, kind, 0, result('skipped', startedAt, ctx.at(), { reason: `if: ${String(step.if)} was false` }), false);
+  }
+  if (step.kind === 'action') return step.forEach === undefined ? runAction(ctx, step, signal) : runForEach(ctx, step, signal);
+
+  ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind, at: startedAt });
+  const group = step.kind === 'parallel' ? await runParallel(ctx, step, signal) : await runSequence(ctx, step.steps, signal);
+  const status: StepStatus = group.ok ? 'succeeded' : abortedStatus(signal) ?? 'failed';
+  const error = group.ok ? undefined : firstError(ctx, step.steps, signal);
+  const outcome = result(status, startedAt, ctx.at(), { output: group.outputs, ...(error ? { error } : {}) });
+  return finish(ctx, step.id, -1, kind, 0, outcome, step.continueOnError);
+}
+
+// Siblings run together under the group's limit; with fail_fast the first failure cancels the rest.
+async function runParallel(ctx: RunContext, group: ParallelGroup, parent: AbortSignal): Promise<{ ok: boolean; outputs: Record<string, unknown> }> {
+  const controller = new AbortController();
+  const signal = AbortSignal.any([parent, controller.signal]);
+  const limiter = new Limiter(group.maxConcurrency ?? Number.POSITIVE_INFINITY);
+  const previous = ctx.scope.previous;
+  const outcomes = await Promise.all(
+    group.steps.map((child) =>
+      limiter.run(async () => {
+        if (signal.aborted) return cancelled(ctx, child, signal);
+        const outcome = await runStep(ctx, child, signal);
+        if (outcome.fatal && group.failFast && !controller.signal.aborted) {
+          controller.abort(new StepFailure('cancelled', `cancelled because '${child.id}' failed`));
+        }
+        return outcome;
+      }),
+    ),
+  );
+  ctx.scope.previous = previous;
+  const outputs = Object.fromEntries(group.steps.map((s, i) => [s.id, outcomes[i]!.result.output]));
+  return { ok: !outcomes.some((o) => o.fatal), outputs };
+}
+
+// Items of a for_each run under its max_concurrency (default one at a time); outputs are kept in item order.
+async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal): Promise<StepOutcome> {
+  const startedAt = ctx.at();
+  ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind: 'for_each', at: startedAt });
+  let items: unknown;
+  try {
+    items = await resolveValue(step.forEach, ctx.scope);
+    if (!Array.isArray(items)) throw new StepFailure('expression', `for_each must give a list, got ${items === null ? 'null' : typeof items}`);
+  } catch (err) {
+    return finish(ctx, step.id, -1, 'for_each', 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), step.continueOnError);
+  }
+  const list = items;
+  const limiter = new Limiter(step.maxConcurrency ?? 1);
+  const controller = new AbortController();
+  const itemSignal = AbortSignal.any([signal, controller.signal]);
+  const outcomes = await Promise.all(
+    list.map((item, index) =>
+      limiter.run(async () => {
+        if (itemSignal.aborted) return undefined;
+        const outcome = await runAction(ctx, step, itemSignal, { item, index });
+        if (outcome.result.status === 'failed' && !controller.signal.aborted) controller.abort(new StepFailure('cancelled', `item ${index} failed`));
+        return outcome;
+      }),
+    ),
+  );
+  const outputs = outcomes.map((o) => (o?.result.status === 'succeeded' ? o.result.output : null));
+  const failed = outcomes.find((o) => o?.result.status === 'failed');
+  const aborted = abortedStatus(signal);
+  const status: StepStatus = aborted ?? (failed ? 'failed' : 'succeeded');
+  const error = failed?.result.error ?? (aborted ? toStepError(signal.reason) : undefined);
+  return finish(ctx, step.id, -1, 'for_each', 0, result(status, startedAt, ctx.at(), { output: outputs, ...(error ? { error } : {}) }), step.continueOnError);
+}
+
+/** Records and publishes a step's final result. */
+export function finish(ctx: RunContext, stepId: string, item: number, kind: StepKind, attempt: number, r: StepResult, tolerated: boolean): StepOutcome {
+  if (item < 0) {
+    ctx.publish(stepId, r);
+    if (r.status === 'succeeded') ctx.scope.previous = r.output;
+  }
+  const durationMs = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.startedAt) : 0;
+  ctx.emit({ type: 'step-finished', runId: ctx.runId, stepId, item, kind, attempt, result: r, durationMs });
+  const failed = r.status === 'failed' || r.status === 'cancelled' || r.status === 'interrupted';
+  return { result: r, fatal: failed && !(tolerated && r.status === 'failed') };
+}
+
+export function result(status: StepStatus, startedAt: string, endedAt: string, extra: Partial<StepResult> = {}): StepResult {
+  return { status, output: null, outputs: {}, error: undefined, reason: undefined, attempts: 0, startedAt, endedAt, ...extra };
+}
+
+/** The status a step gets when the signal that stopped it was not its own failure. */
+export function abortedStatus(signal: AbortSignal): StepStatus | undefined {
+  if (!signal.aborted) return undefined;
+  const cls = toStepError(signal.reason).class;
+  return cls === 'interrupted' ? 'interrupted' : cls === 'timeout' ? 'failed' : 'cancelled';
+}
+
+function cancelled(ctx: RunContext, step: Step, signal: AbortSignal): StepOutcome {
+  const at = ctx.at();
+  const status = abortedStatus(signal) ?? 'cancelled';
+  return finish(ctx, step.id, -1, step.kind === 'action' ? 'action' : step.kind, 0, result(status, at, at, { error: toStepError(signal.reason), reason: 'not started' }), false);
+}
+
+function firstError(ctx: RunContext, steps: readonly Step[], signal: AbortSignal): StepError | undefined {
+  for (const s of steps) {
+    const r = ctx.results.get(s.id);
+    if (r?.status === 'failed' && r.error) return r.error;
+  }
+  return signal.aborted ? toStepError(signal.reason) : undefined;
+}

@@ -1,0 +1,74 @@
+// Helpers of the shell executor that involve no process: bounded capture, $FLOW_OUTPUT parsing, script analysis.
+
+export const MAX_CAPTURE_BYTES = 1024 * 1024;
+
+/** Keeps the first MAX bytes of a stream and counts the rest, so a chatty step cannot fill memory or the state file. */
+export class BoundedCapture {
+  private chunks: string[] = [];
+  private kept = 0;
+  dropped = 0;
+
+  constructor(private readonly limit = MAX_CAPTURE_BYTES) {}
+
+  push(text: string): void {
+    const room = this.limit - this.kept;
+    if (room <= 0) {
+      this.dropped += Buffer.byteLength(text);
+      return;
+    }
+    const part = text.length > room ? text.slice(0, room) : text;
+    this.chunks.push(part);
+    this.kept += part.length;
+    if (part.length < text.length) this.dropped += Buffer.byteLength(text.slice(part.length));
+  }
+
+  text(): string {
+    const all = this.chunks.join('');
+    return this.dropped > 0 ? `${all}\n[flow: output truncated; ${this.dropped} more bytes not kept]` : all;
+  }
+}
+
+/** `$FLOW_OUTPUT` lines, as GitHub's `$GITHUB_OUTPUT`: `name=value`, or `name<<EOF` ... `EOF` for many lines. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heredoc = /^([A-Za-z_][A-Za-z0-9_-]*)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delimiter] = heredoc;
+      const body: string[] = [];
+      while (++i < lines.length && lines[i] !== delimiter) body.push(lines[i]!);
+      out[name!] = body.join('\n');
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** stdout as JSON when it is a JSON object or list, otherwise undefined. */
+export function parseJsonOutput(stdout: string): unknown {
+  const t = stdout.trim();
+  if (!(t.startsWith('{') || t.startsWith('['))) return undefined;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+}
+
+const SHELL_WORDS = new Set(['.', ':', 'alias', 'bg', 'break', 'cd', 'command', 'continue', 'eval', 'exec', 'exit', 'export', 'fg', 'getopts', 'hash', 'jobs', 'read', 'readonly', 'return', 'set', 'shift', 'source', 'times', 'trap', 'type', 'ulimit', 'umask', 'unalias', 'unset', 'wait', 'if', 'then', 'else', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'function', 'select', '!', '{', '}']);
+
+/**
+ * The argv of a script that needs no shell at all, as make runs such recipes: plain words only,
+ * no quoting, expansion, redirection or shell builtin. Saves starting a shell per step.
+ */
+export function directArgv(script: string): string[] | undefined {
+  const trimmed = script.trim();
+  if (trimmed === '' || !/^[A-Za-z0-9_\-./,:@%+ ]+$/.test(trimmed)) return undefined;
+  const words = trimmed.split(/ +/);
+  if (SHELL_WORDS.has(words[0]!)) return undefined;
+  return words;
+}

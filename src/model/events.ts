@@ -1,0 +1,27 @@
+import type { RunRecord, RunStatus, StepError, StepResult } from './run.js';
+
+export type StepKind = 'action' | 'parallel' | 'sequence' | 'for_each';
+
+// Everything the engine tells the outside world. Reporters and the state store subscribe; nothing else draws.
+export type FlowEvent =
+  | { type: 'run-started'; run: RunRecord; resumed: boolean }
+  | { type: 'run-finished'; runId: string; status: RunStatus; durationMs: number; error: StepError | undefined; outputs: Record<string, unknown> | undefined; at: string }
+  | { type: 'step-started'; runId: string; stepId: string; item: number; attempt: number; kind: StepKind; at: string }
+  | { type: 'step-output'; runId: string; stepId: string; item: number; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'step-retrying'; runId: string; stepId: string; item: number; attempt: number; delayMs: number; error: StepError; at: string }
+  | { type: 'step-finished'; runId: string; stepId: string; item: number; kind: StepKind; attempt: number; result: StepResult; durationMs: number }
+  | { type: 'step-restored'; runId: string; stepId: string; item: number; result: StepResult }
+  | { type: 'cache-hit'; runId: string; stepId: string; item: number; key: string }
+  | { type: 'log'; runId: string; level: 'info' | 'warning'; message: string };
+
+export type FlowEventType = FlowEvent['type'];
+export type EventOf<T extends FlowEventType> = Extract<FlowEvent, { type: T }>;
+
+/** A reporter handles every kind of event: the compiler checks that none is forgotten. */
+export type EventHandlers = { [T in FlowEventType]: (event: EventOf<T>) => void };
+
+export type EventListener = (event: FlowEvent) => void;
+
+export function dispatch(handlers: EventHandlers): EventListener {
+  return (event) => (handlers[event.type] as (e: FlowEvent) => void)(event);
+}

@@ -1,0 +1,60 @@
+// A run and its steps as recorded: plain strings and JSON, statuses as string unions.
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
+
+/**
+ * Why an attempt failed, as a class that `retry.on` can name:
+ * `exit:N`, `timeout`, `http:NNN`, `network`, `validation`, `cancelled`, `interrupted`, `error`.
+ */
+export type ErrorClass = string;
+
+export interface StepError {
+  class: ErrorClass;
+  message: string;
+}
+
+/** The outcome of a step (or of one for_each item), after all its attempts. */
+export interface StepResult {
+  status: StepStatus;
+  output: unknown;
+  outputs: Record<string, unknown>;
+  error: StepError | undefined;
+  /** Why a step was skipped, or recovered. */
+  reason: string | undefined;
+  attempts: number;
+  startedAt: string;
+  endedAt: string | undefined;
+}
+
+export interface RunRecord {
+  id: string;
+  workflowName: string;
+  workflowPath: string;
+  /** The workflow file's text when the run started, so a resume runs what was started. */
+  definition: string;
+  definitionHash: string;
+  /** Inputs with secret values masked. */
+  inputs: Record<string, unknown>;
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string | undefined;
+  outputs: Record<string, unknown> | undefined;
+  error: StepError | undefined;
+  parentRunId: string | undefined;
+}
+
+/** One attempt of a step, as recorded before it starts and completed when it ends. */
+export interface StepAttempt {
+  runId: string;
+  stepId: string;
+  /** The for_each item index, or -1 for the step itself. */
+  item: number;
+  attempt: number;
+  status: StepStatus;
+  error: StepError | undefined;
+  startedAt: string;
+  endedAt: string | undefined;
+  /** The delay before the next attempt, when one follows. */
+  delayMs: number | undefined;
+}

@@ -1,0 +1,52 @@
+// The state file's schema, one migration per version; PRAGMA user_version records how far a file has come.
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY,
+     workflow_name TEXT NOT NULL,
+     workflow_path TEXT NOT NULL,
+     definition TEXT NOT NULL,
+     definition_hash TEXT NOT NULL,
+     inputs TEXT NOT NULL,
+     status TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     ended_at TEXT,
+     outputs TEXT,
+     error TEXT,
+     parent_run_id TEXT,
+     owner_pid INTEGER
+   );
+   CREATE INDEX runs_started ON runs(started_at);
+   CREATE TABLE steps (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     step_id TEXT NOT NULL,
+     item INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     output TEXT,
+     outputs TEXT,
+     error TEXT,
+     reason TEXT,
+     attempts INTEGER NOT NULL,
+     started_at TEXT NOT NULL,
+     ended_at TEXT,
+     PRIMARY KEY (run_id, step_id, item)
+   );
+   CREATE TABLE attempts (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     step_id TEXT NOT NULL,
+     item INTEGER NOT NULL,
+     attempt INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     error TEXT,
+     started_at TEXT NOT NULL,
+     ended_at TEXT,
+     delay_ms INTEGER,
+     PRIMARY KEY (run_id, step_id, item, attempt)
+   );
+   CREATE TABLE cache (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     expires_at TEXT
+   );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
