@@ -39,6 +39,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
     const listeners = [recordEvents(store), plainReporter((line) => io.stderr(line))];
     const base = { store, listeners, cwd: io.cwd, maxConcurrency };
     const outcome = await runWorkflow({ ...base, workflow, definition: text, inputs, executors, runId, signal, runChild: childRunner(base, () => runId) });
+    if (outcome.outputs && Object.keys(outcome.outputs).length > 0) io.stdout(JSON.stringify(outcome.outputs, null, 2));
     if (outcome.status === 'succeeded') return EXIT.ok;
     if (outcome.status === 'interrupted') return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
     return EXIT.failed;
