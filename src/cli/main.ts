@@ -41,6 +41,15 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     });
 
   program
+    .command('graph')
+    .description('print the plan of a workflow as a Mermaid flowchart')
+    .argument('<file>', 'the workflow file')
+    .action(async (file: string) => {
+      const { graphCommand } = await import('./commands/graph.js');
+      setExit(await graphCommand(file, io));
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of the workflow language')
     .action(async () => {

@@ -27,7 +27,7 @@ describe('resolveValue', () => {
   });
 
   it('turns an evaluation error into a StepFailure of class expression', async () => {
-    const err = await resolveValue('${{ $number("x") }}', scope).catch((e) => e);
+    const err = (await resolveValue('${{ $number("x") }}', scope).catch((e: unknown) => e)) as StepFailure;
     expect(err).toBeInstanceOf(StepFailure);
     expect(err.errorClass).toBe('expression');
   });
