@@ -9,7 +9,7 @@ import { checkValue, type ExpressionCheck } from './semantic/check-expressions.j
 import { checkCustomExecutors, checkSubWorkflows } from './semantic/check-modules.js';
 import { checkFallbacks, checkStepExpressions, checkStepTypes, checkUniqueIds } from './semantic/check-steps.js';
 import { checkUnused } from './semantic/check-usage.js';
-import { buildStepTree } from './semantic/step-tree.js';
+import { buildStepTree, type Relation, type StepNode } from './semantic/step-tree.js';
 import { DiagnosticSink } from './yaml/diagnostic-sink.js';
 import { loadYaml } from './yaml/load-yaml.js';
 import type { SourceText } from './yaml/source.js';
@@ -61,10 +61,11 @@ async function checkSemantics(file: string, data: Record<string, unknown>, host:
     secrets: new Set(Array.isArray(data['secrets']) ? data['secrets'].map(String) : []),
     usage: { inputs: new Set(), allInputs: false, outputs: new Map() },
   };
-  const topLevel = { finished: new Set<string>(), concurrent: new Set<string>(), forEach: false, ownOutput: false };
+  const topLevel = { relation: (): Relation => 'later-section', forEach: false, ownOutput: false };
   if (data['env'] !== undefined) checkValue(check, data['env'], ['env'], topLevel);
   checkStepExpressions(tree.nodes, check);
-  if (data['outputs'] !== undefined) checkValue(check, data['outputs'], ['outputs'], { ...topLevel, finished: tree.mainIds });
+  const afterMain = (x: StepNode): Relation => (x.section === 'steps' ? 'before' : 'later-section');
+  if (data['outputs'] !== undefined) checkValue(check, data['outputs'], ['outputs'], { ...topLevel, relation: afterMain });
 
   await checkCustomExecutors(file, data, tree.nodes, host, sink);
   await checkSubWorkflows(file, tree.nodes, host, sink);

@@ -4,12 +4,12 @@ import { parseTemplate } from '../expressions/template.js';
 import { offsetInNode, type DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import type { PathSegment } from '../yaml/locate.js';
 import { RUN_FIELDS, SCOPE_ROOTS, STEP_RESULT_FIELDS } from './scope.js';
-import type { StepNode, StepTree } from './step-tree.js';
+import type { Relation, StepNode, StepTree } from './step-tree.js';
 
 /** Where an expression is evaluated, and so what it may read. */
 export interface ExpressionContext {
-  finished: Set<string>;
-  concurrent: Set<string>;
+  /** How a step stands to the place the expression is evaluated. */
+  relation(step: StepNode): Relation;
   self?: string;
   forEach: boolean;
   /** Inside a step's own `outputs:`, where `output` is the step's result. */
@@ -120,8 +120,9 @@ function checkStepReference(
     return;
   }
   const ownResult = context.ownOutput && id === context.self;
-  if (!ownResult && !context.finished.has(id)) {
-    at('step-not-finished', notFinishedMessage(id, target, context), 'a step can read only steps that finish before it starts: move it after them, or out of the parallel group');
+  const standing = context.relation(target);
+  if (!ownResult && standing !== 'before') {
+    at('step-not-finished', notFinishedMessage(id, target, standing), 'a step can read only steps that finish before it starts: move it after them, or out of the parallel group');
   }
   if (field !== undefined && !(STEP_RESULT_FIELDS as readonly string[]).includes(field)) {
     at('unknown-name', `'steps.${id}.${field}' does not exist`, suggestion(field, STEP_RESULT_FIELDS) ?? `a step has: ${STEP_RESULT_FIELDS.join(', ')}`);
@@ -148,11 +149,19 @@ function recordOutputUse(check: ExpressionCheck, target: StepNode, id: string, n
   if (used !== 'all') check.usage.outputs.set(id, new Set([...(used ?? []), name]));
 }
 
-function notFinishedMessage(id: string, target: StepNode, context: ExpressionContext): string {
-  if (id === context.self) return `step '${id}' reads its own result before it has finished`;
-  if (context.concurrent.has(id)) return `step '${id}' runs in parallel with this one, so it may not have finished`;
-  if (target.section !== 'steps') return `step '${id}' is in ${target.section}, which runs after this`;
-  return `step '${id}' runs later, so it has not finished when this is evaluated`;
+function notFinishedMessage(id: string, target: StepNode, standing: Relation): string {
+  switch (standing) {
+    case 'self':
+      return `step '${id}' reads its own result before it has finished`;
+    case 'concurrent':
+      return `step '${id}' runs in parallel with this one, so it may not have finished`;
+    case 'enclosing':
+      return `step '${id}' encloses or is enclosed by this one, so it has not finished when this is evaluated`;
+    case 'later-section':
+      return `step '${id}' is in ${target.section}, which does not run before this`;
+    default:
+      return `step '${id}' runs later, so it has not finished when this is evaluated`;
+  }
 }
 
 /** Reports at `offset` inside the string value `text` found at `path`. */

@@ -2,7 +2,7 @@ import { BUILTIN_TYPE_NAMES, findBuiltinExecutor } from '../../executors/registr
 import { suggestion } from '../did-you-mean.js';
 import type { DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import { checkValue, type ExpressionCheck, type ExpressionContext } from './check-expressions.js';
-import type { StepNode } from './step-tree.js';
+import { relation, type Relation, type StepNode } from './step-tree.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -49,24 +49,25 @@ export function checkFallbacks(nodes: readonly StepNode[], sink: DiagnosticSink)
 // Each step's expressions, in the scope its place in the plan gives it.
 export function checkStepExpressions(nodes: readonly StepNode[], check: ExpressionCheck): void {
   for (const node of nodes) {
-    const finished = node.section === 'fallbacks' ? fallbackFinished(node, nodes) : node.before;
-    const base: ExpressionContext = { finished, concurrent: node.concurrent, forEach: false, ownOutput: false, ...(node.id ? { self: node.id } : {}) };
+    const standing = node.section === 'fallbacks' ? fallbackRelation(node, nodes) : (x: StepNode) => relation(x, node);
+    const base: ExpressionContext = { relation: standing, forEach: false, ownOutput: false, ...(node.id ? { self: node.id } : {}) };
     const forEach = node.kind === 'action' && node.raw['for_each'] !== undefined;
     if (node.raw['if'] !== undefined) checkValue(check, node.raw['if'], [...node.path, 'if'], base, true);
     for (const key of ['name', 'for_each'] as const) if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], base);
     for (const key of ['env', 'config'] as const) if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], { ...base, forEach });
     if (node.raw['outputs'] !== undefined) {
-      const own = new Set(finished);
-      if (node.id) own.add(node.id);
-      checkValue(check, node.raw['outputs'], [...node.path, 'outputs'], { ...base, finished: own, ownOutput: true });
+      const own = (x: StepNode): Relation => (x === node ? 'before' : standing(x));
+      checkValue(check, node.raw['outputs'], [...node.path, 'outputs'], { ...base, relation: own, ownOutput: true });
     }
   }
 }
 
-/** A fallback may read what finished before every step that names it, and the failed step itself. */
-function fallbackFinished(fallback: StepNode, nodes: readonly StepNode[]): Set<string> {
+/** A fallback may read what finished before every step that names it, and the failed step itself when only one does. */
+function fallbackRelation(fallback: StepNode, nodes: readonly StepNode[]): (x: StepNode) => Relation {
   const referrers = nodes.filter((n) => isRecord(n.raw['on_error']) && n.raw['on_error']['fallback'] === fallback.id);
-  if (referrers.length === 0) return new Set();
-  const sets = referrers.map((r) => new Set([...r.before, ...(referrers.length === 1 && r.id ? [r.id] : [])]));
-  return new Set([...sets[0]!].filter((id) => sets.every((s) => s.has(id))));
+  return (x) => {
+    if (referrers.length === 0) return 'later-section';
+    if (referrers.length === 1 && x === referrers[0]) return 'before';
+    return referrers.every((r) => relation(x, r) === 'before') ? 'before' : 'after';
+  };
 }
