@@ -1,5 +1,6 @@
 // Builds flow: assembles the workflow schema, precompiles its ajv validator, and bundles the CLI.
 // Usage: node scripts/build.mjs [--write-schema]   (--write-schema also refreshes schema/workflow.schema.json)
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -57,3 +58,6 @@ await build({
   logLevel: 'warning',
 });
 await rm(tmp, { recursive: true, force: true });
+
+// 4. Type declarations for the library (`import { runWorkflow } from 'flow'`).
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
