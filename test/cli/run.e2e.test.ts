@@ -69,9 +69,11 @@ describe('flow run', () => {
   });
 
   it('--dry-run prints the plan and has no side effects at all', () => {
-    write('w.yaml', 'steps:\n  - { id: make, type: shell, config: { run: "touch made" } }\n  - id: g\n    parallel:\n      steps:\n        - { id: put, type: storage, config: { storage_type: local, path: out.txt, content: x } }\n        - { id: get, type: http, config: { url: "http://127.0.0.1:9/" } }\n');
-    const r = flow(['run', 'w.yaml', '--dry-run'], dir);
+    write('w.yaml', 'inputs:\n  port: { type: integer }\nsteps:\n  - { id: make, type: shell, config: { run: "touch made" } }\n  - id: g\n    parallel:\n      steps:\n        - { id: put, type: storage, config: { storage_type: local, path: out.txt, content: "${{ steps.make.output.stdout }}" } }\n        - { id: get, type: http, config: { url: "http://127.0.0.1:${{ inputs.port }}/" } }\n');
+    const r = flow(['run', 'w.yaml', '--dry-run', '--input', 'port=9'], dir);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain('url: "http://127.0.0.1:9/"');
+    expect(r.stdout).toContain('content: "${{ steps.make.output.stdout }}"');
     expect(r.stdout).toContain('- make: shell');
     expect(r.stdout).toContain('- g: parallel');
     expect(r.stdout).toContain('  - put: storage');
