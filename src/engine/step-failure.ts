@@ -18,7 +18,8 @@ export class StepFailure extends Error {
 export function toStepError(err: unknown): StepError {
   if (err instanceof StepFailure) return { class: err.errorClass, message: err.message };
   const e = err as { code?: string; message?: string; name?: string };
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return { class: 'cancelled', message: e.message ?? 'aborted' };
+  if (e?.name === 'TimeoutError') return { class: 'timeout', message: e.message ?? 'timed out' };
+  if (e?.name === 'AbortError') return { class: 'cancelled', message: e.message ?? 'aborted' };
   if (typeof e?.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(e.code)) return { class: 'network', message: e.message ?? e.code };
   return { class: 'error', message: e?.message ?? String(err) };
 }

@@ -39,18 +39,26 @@ export const httpExecutor: Executor = {
     // The same key on every attempt and resume lets the server drop a request it has already done.
     if (method !== 'GET' && method !== 'HEAD' && !headers.has('idempotency-key')) headers.set('idempotency-key', context.idempotencyKey);
     const timeoutMs = typeof config['timeout'] === 'string' ? parseDuration(config['timeout']) : undefined;
-    const signal = timeoutMs === undefined ? context.signal : AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
-
+    // A timer we hold ourselves: node 20 can collect an AbortSignal.timeout() inside AbortSignal.any() before it fires.
+    const timeout = new AbortController();
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepFailure('timeout', `${method} ${url} timed out after ${config['timeout']}`)), timeoutMs);
+    const signal = AbortSignal.any([context.signal, timeout.signal]);
+    const failure = (err: unknown): unknown => {
+      if (context.signal.aborted) return context.signal.reason;
+      if (timeout.signal.aborted) return timeout.signal.reason;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      return new StepFailure('network', `${method} ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    };
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }), signal, redirect: config['follow_redirects'] === false ? 'manual' : 'follow' });
+      text = await readBody(response);
     } catch (err) {
-      if (context.signal.aborted) throw context.signal.reason;
-      if (signal.aborted) throw new StepFailure('timeout', `${method} ${url} timed out after ${config['timeout']}`);
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new StepFailure('network', `${method} ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw failure(err);
+    } finally {
+      if (timer) clearTimeout(timer);
     }
-    const text = await readBody(response);
     const output: Record<string, unknown> = { status: response.status, headers: Object.fromEntries(response.headers), body: text };
     const json = parseJson(text, response.headers.get('content-type'));
     if (json !== undefined) output['json'] = json;

@@ -11,21 +11,39 @@ export class BoundedCapture {
   constructor(private readonly limit = MAX_CAPTURE_BYTES) {}
 
   push(text: string): void {
+    const bytes = Buffer.byteLength(text);
     const room = this.limit - this.kept;
-    if (room <= 0) {
-      this.dropped += Buffer.byteLength(text);
+    if (bytes <= room) {
+      this.chunks.push(text);
+      this.kept += bytes;
       return;
     }
-    const part = text.length > room ? text.slice(0, room) : text;
-    this.chunks.push(part);
-    this.kept += part.length;
-    if (part.length < text.length) this.dropped += Buffer.byteLength(text.slice(part.length));
+    const part = room > 0 ? prefixWithin(text, room) : '';
+    if (part) this.chunks.push(part);
+    const partBytes = Buffer.byteLength(part);
+    this.kept += partBytes;
+    this.dropped += bytes - partBytes;
   }
 
   text(): string {
     const all = this.chunks.join('');
     return this.dropped > 0 ? `${all}\n[flow: output truncated; ${this.dropped} more bytes not kept]` : all;
   }
+}
+
+/** The longest prefix of `text` that fits in `bytes` of UTF-8 without cutting a character in two. */
+function prefixWithin(text: string, bytes: number): string {
+  const buffer = Buffer.from(text).subarray(0, bytes);
+  let end = buffer.length;
+  // Step back over a partial multi-byte sequence at the end.
+  let i = end - 1;
+  while (i >= 0 && (buffer[i]! & 0xc0) === 0x80) i--;
+  if (i >= 0) {
+    const lead = buffer[i]!;
+    const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (i + size > end) end = i;
+  }
+  return buffer.subarray(0, end).toString('utf8');
 }
 
 /** `$FLOW_OUTPUT` lines, as GitHub's `$GITHUB_OUTPUT`: `name=value`, or `name<<EOF` ... `EOF` for many lines. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { StepFailure } from '../engine/step-failure.js';
 import { parseTemplate } from '../language/expressions/template.js';
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
@@ -58,7 +58,7 @@ export const shellExecutor: Executor = {
       const stdout = new BoundedCapture();
       const stderr = new BoundedCapture();
       const subprocess = execa(file!, args, {
-        cwd: typeof config['cwd'] === 'string' ? config['cwd'] : context.cwd,
+        cwd: typeof config['cwd'] === 'string' ? resolve(context.cwd, config['cwd']) : context.cwd,
         env,
         extendEnv: false,
         detached: true,
