@@ -36,24 +36,26 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     return finish(ctx, step.id, item, 'action', 0, result('failed', startedAt, ctx.at(), { error }), tolerated);
   }
   let lastOutput: unknown = null;
+  const durable = executor.pure !== true;
   for (let attempt = 1; ; attempt++) {
     const attemptStart = ctx.at();
-    ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart });
-    const timeout = new AbortController();
-    const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
-    const attemptSignal = AbortSignal.any([signal, timeout.signal]);
+    ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart, durable });
+    // Only a step with a timeout gets a signal of its own: a combined signal per attempt is not free.
+    const timeout = step.timeoutMs === undefined ? undefined : new AbortController();
+    const timer = timeout && setTimeout(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+    const attemptSignal = timeout ? AbortSignal.any([signal, timeout.signal]) : signal;
     try {
       const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt);
       const outputs = await namedOutputs(step, scope, output);
       const r = result('succeeded', startedAt, ctx.at(), { output, outputs, attempts: attempt, ...(cacheKey ? { reason: 'cache hit' } : {}) });
-      return finish(ctx, step.id, item, 'action', attempt, r, tolerated);
+      return finish(ctx, step.id, item, 'action', attempt, r, tolerated, durable);
     } catch (err) {
-      const error: StepError = attemptSignal.aborted && !signal.aborted ? toStepError(timeout.signal.reason) : signal.aborted ? toStepError(signal.reason) : toStepError(err);
+      const error: StepError = timeout?.signal.aborted && !signal.aborted ? toStepError(timeout.signal.reason) : signal.aborted ? toStepError(signal.reason) : toStepError(err);
       if (err instanceof StepFailure && err.output !== undefined) lastOutput = err.output;
       const stopped = abortedStatus(signal);
       if (!stopped && shouldRetry(step.retry, error, attempt)) {
         const delayMs = retryDelay(step.retry!, attempt, ctx.clock.random, err instanceof StepFailure ? err.retryAfterMs : undefined);
-        ctx.emit({ type: 'step-retrying', runId: ctx.runId, stepId: step.id, item, attempt, delayMs, error, at: ctx.at() });
+        ctx.emit({ type: 'step-retrying', runId: ctx.runId, stepId: step.id, item, attempt, delayMs, error, at: ctx.at(), durable });
         try {
           await ctx.clock.sleep(delayMs, signal);
           continue;
@@ -63,7 +65,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       }
       const status = abortedStatus(signal) ?? 'failed';
       const stopError = signal.aborted ? toStepError(signal.reason) : error;
-      return finish(ctx, step.id, item, 'action', attempt, result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }), tolerated);
+      return finish(ctx, step.id, item, 'action', attempt, result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }), tolerated, durable);
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -81,16 +83,22 @@ async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor
       return { output: (hit as { output: unknown }).output, cacheKey };
     }
   }
-  const stepEnv = (await resolve(step.env)) as Record<string, unknown>;
+  const stepEnv = Object.keys(step.env).length === 0 ? {} : ((await resolve(step.env)) as Record<string, unknown>);
+  const key = idempotencyKey(ctx.runId, step.id, item);
+  let env: Record<string, string> | undefined;
   const context: StepContext = {
     runId: ctx.runId,
     stepId: step.id,
     attempt,
     item,
-    idempotencyKey: idempotencyKey(ctx.runId, step.id, item),
+    idempotencyKey: key,
     signal,
     cwd: ctx.cwd,
-    env: { ...ctx.processEnv, ...ctx.scope.env, ...stringValues(stepEnv), FLOW_RUN_ID: ctx.runId, FLOW_STEP_ID: step.id, FLOW_ATTEMPT: String(attempt), FLOW_IDEMPOTENCY_KEY: idempotencyKey(ctx.runId, step.id, item) },
+    // Built on first use: most steps that are not processes never read it.
+    get env() {
+      env ??= { ...ctx.processEnv, ...ctx.scope.env, ...stringValues(stepEnv), FLOW_RUN_ID: ctx.runId, FLOW_STEP_ID: step.id, FLOW_ATTEMPT: String(attempt), FLOW_IDEMPOTENCY_KEY: key };
+      return env;
+    },
     previous: scope.previous,
     inputs: scope.inputs,
     workflowFile: ctx.workflow.file,
@@ -119,7 +127,7 @@ async function runFallback(ctx: RunContext, step: ActionStep, failed: StepOutcom
   const rescue = await runAction(ctx, fallback, signal);
   if (rescue.result.status !== 'succeeded') return failed;
   const recovered: StepResult = { ...failed.result, status: 'succeeded', output: rescue.result.output, outputs: rescue.result.outputs, reason: `recovered by fallback '${fallback.id}' after: ${failed.result.error?.message ?? 'failure'}` };
-  return finish(ctx, step.id, -1, 'action', 0, recovered, false);
+  return finish(ctx, step.id, -1, 'action', 0, recovered, false, true);
 }
 
 /** The same resolved config (and item) of the same step type gives the same key, in any run. */

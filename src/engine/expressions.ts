@@ -3,11 +3,13 @@ import { parseTemplate, singleExpression } from '../language/expressions/templat
 import { StepFailure } from './step-failure.js';
 
 const compiled = new Map<string, jsonata.Expression>();
+const MAX_COMPILED = 10_000;
 
 // Evaluates one JSONata expression against the scope; compiled once per source text.
 export async function evaluate(source: string, scope: object): Promise<unknown> {
   let expression = compiled.get(source);
   if (!expression) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
     expression = jsonata(source);
     compiled.set(source, expression);
   }

@@ -47,7 +47,7 @@ export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal):
   }
   if (step.kind === 'action') return step.forEach === undefined ? runAction(ctx, step, signal) : runForEach(ctx, step, signal);
 
-  ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind, at: startedAt });
+  ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind, at: startedAt, durable: false });
   const group = step.kind === 'parallel' ? await runParallel(ctx, step, signal) : await runSequence(ctx, step.steps, signal);
   const status: StepStatus = group.ok ? 'succeeded' : abortedStatus(signal) ?? 'failed';
   const error = group.ok ? undefined : firstError(ctx, step.steps, signal);
@@ -81,7 +81,7 @@ async function runParallel(ctx: RunContext, group: ParallelGroup, parent: AbortS
 // Items of a for_each run under its max_concurrency (default one at a time); outputs are kept in item order.
 async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal): Promise<StepOutcome> {
   const startedAt = ctx.at();
-  ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind: 'for_each', at: startedAt });
+  ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind: 'for_each', at: startedAt, durable: false });
   let items: unknown;
   try {
     items = await resolveValue(step.forEach, ctx.scope);
@@ -111,14 +111,14 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
   return finish(ctx, step.id, -1, 'for_each', 0, result(status, startedAt, ctx.at(), { output: outputs, ...(error ? { error } : {}) }), step.continueOnError);
 }
 
-/** Records and publishes a step's final result. */
-export function finish(ctx: RunContext, stepId: string, item: number, kind: StepKind, attempt: number, r: StepResult, tolerated: boolean): StepOutcome {
+/** Records and publishes a step's final result; `durable` when the step had effects outside the run. */
+export function finish(ctx: RunContext, stepId: string, item: number, kind: StepKind, attempt: number, r: StepResult, tolerated: boolean, durable = false): StepOutcome {
   if (item < 0) {
     ctx.publish(stepId, r);
     if (r.status === 'succeeded') ctx.scope.previous = r.output;
   }
   const durationMs = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.startedAt) : 0;
-  ctx.emit({ type: 'step-finished', runId: ctx.runId, stepId, item, kind, attempt, result: r, durationMs });
+  ctx.emit({ type: 'step-finished', runId: ctx.runId, stepId, item, kind, attempt, result: r, durationMs, durable });
   const failed = r.status === 'failed' || r.status === 'cancelled' || r.status === 'interrupted';
   return { result: r, fatal: failed && !(tolerated && r.status === 'failed') };
 }

@@ -5,6 +5,7 @@ import type { Executor } from './executor.js';
 export const inputExecutor: Executor = {
   type: 'input',
   aliases: [],
+  pure: true,
   summary: "Checks the run's inputs (required_fields, types from `inputs`); outputs the inputs.",
   configRequired: false,
   configSchema: strictObject({

@@ -6,10 +6,23 @@ export type StepKind = 'action' | 'parallel' | 'sequence' | 'for_each';
 export type FlowEvent =
   | { type: 'run-started'; run: RunRecord; resumed: boolean }
   | { type: 'run-finished'; runId: string; status: RunStatus; durationMs: number; error: StepError | undefined; outputs: Record<string, unknown> | undefined; at: string }
-  | { type: 'step-started'; runId: string; stepId: string; item: number; attempt: number; kind: StepKind; at: string }
+  | {
+      type: 'step-started';
+      runId: string;
+      stepId: string;
+      item: number;
+      attempt: number;
+      kind: StepKind;
+      at: string;
+      /**
+       * The record must be on disk before the engine goes on. False for what has no effect outside the run
+       * (transforms, groups, skips): recomputing it after a crash costs nothing, so it may be written in a batch.
+       */
+      durable: boolean;
+    }
   | { type: 'step-output'; runId: string; stepId: string; item: number; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'step-retrying'; runId: string; stepId: string; item: number; attempt: number; delayMs: number; error: StepError; at: string }
-  | { type: 'step-finished'; runId: string; stepId: string; item: number; kind: StepKind; attempt: number; result: StepResult; durationMs: number }
+  | { type: 'step-retrying'; runId: string; stepId: string; item: number; attempt: number; delayMs: number; error: StepError; at: string; durable: boolean }
+  | { type: 'step-finished'; runId: string; stepId: string; item: number; kind: StepKind; attempt: number; result: StepResult; durationMs: number; durable: boolean }
   | { type: 'step-restored'; runId: string; stepId: string; item: number; result: StepResult }
   | { type: 'cache-hit'; runId: string; stepId: string; item: number; key: string }
   | { type: 'log'; runId: string; level: 'info' | 'warning'; message: string };

@@ -20,5 +20,7 @@ export interface RunStore {
   listRuns(limit: number): RunRecord[];
   cacheGet(key: string, now: string): unknown;
   cachePut(key: string, value: unknown, expiresAt: string | undefined): void;
+  /** Runs `fn` as one transaction: its writes are committed together or not at all. */
+  transaction<T>(fn: () => T): T;
   close(): void;
 }

@@ -73,6 +73,9 @@ export function openSqliteStore(path: string): RunStore {
     cachePut(key, value, expiresAt) {
       stmt.cachePut.run(key, JSON.stringify(value), expiresAt ?? null);
     },
+    transaction(fn) {
+      return db.transaction(fn)();
+    },
     close() {
       db.close();
     },

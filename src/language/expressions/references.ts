@@ -21,8 +21,22 @@ interface AstNode {
   [key: string]: unknown;
 }
 
+// Workflows repeat their expressions (`inputs.x` in every step); each distinct text is parsed once.
+const analyzed = new Map<string, CompiledExpression>();
+const MAX_CACHED = 10_000;
+
 // Parses with JSONata itself (never eval) and lists the scope names the expression reads.
 export function analyzeExpression(source: string): CompiledExpression {
+  let result = analyzed.get(source);
+  if (!result) {
+    if (analyzed.size >= MAX_CACHED) analyzed.clear();
+    result = parseExpression(source);
+    analyzed.set(source, result);
+  }
+  return result;
+}
+
+function parseExpression(source: string): CompiledExpression {
   let ast: AstNode;
   try {
     ast = jsonata(source).ast() as AstNode;
