@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,8 +50,7 @@ export const shellExecutor: Executor = {
 
   async execute(config, context) {
     const { execa } = await import('execa');
-    const outputDir = await mkdtemp(join(tmpdir(), 'flow-output-'));
-    const outputFile = join(outputDir, 'output');
+    const outputFile = join(await outputDirectory(), `${context.runId}-${context.stepId}-${context.item}-${context.attempt}`);
     try {
       const [file, ...args] = argvOf(config);
       const env = { ...context.env, ...stringEnv(config['env']), FLOW_OUTPUT: outputFile };
@@ -66,6 +65,8 @@ export const shellExecutor: Executor = {
         buffer: false,
         stdin: 'ignore',
         encoding: 'utf8',
+        stripFinalNewline: false,
+        cleanup: false,
       });
       subprocess.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
         stdout.push(chunk);
@@ -93,10 +94,20 @@ export const shellExecutor: Executor = {
       }
       return output;
     } finally {
-      await rm(outputDir, { recursive: true, force: true });
+      await rm(outputFile, { force: true });
     }
   },
 };
+
+// One private directory per flow process for the steps' $FLOW_OUTPUT files, removed when the process exits.
+let outputDir: Promise<string> | undefined;
+function outputDirectory(): Promise<string> {
+  outputDir ??= mkdtemp(join(tmpdir(), 'flow-output-')).then((dir) => {
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  });
+  return outputDir;
+}
 
 function argvOf(config: Record<string, unknown>): string[] {
   if (Array.isArray(config['command'])) return config['command'].map(String);
