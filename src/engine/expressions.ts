@@ -1,4 +1,5 @@
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
+import { jsonataLibrary } from '../language/lazy-libraries.js';
 import { parseTemplate, singleExpression } from '../language/expressions/template.js';
 import { StepFailure } from './step-failure.js';
 
@@ -10,7 +11,7 @@ export async function evaluate(source: string, scope: object): Promise<unknown> 
   let expression = compiled.get(source);
   if (!expression) {
     if (compiled.size >= MAX_COMPILED) compiled.clear();
-    expression = jsonata(source);
+    expression = jsonataLibrary()(source);
     compiled.set(source, expression);
   }
   try {

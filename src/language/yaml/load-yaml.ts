@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode } from '../../model/diagnostic.js';
 import { SourceText } from './source.js';
@@ -77,13 +78,9 @@ function findBadMerge(doc: Document.Parsed): Node | undefined {
 }
 
 function decodeText(bytes: Uint8Array): string | undefined {
-  if (bytes.includes(0)) return undefined;
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  } catch {
-    return undefined;
-  }
+  if (bytes.includes(0) || !isUtf8(bytes)) return undefined;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function yamlErrorDiagnostic(source: SourceText, yamlCode: string, message: string, pos: [number, number]): Diagnostic {
