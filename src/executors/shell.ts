@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StepFailure } from '../engine/step-failure.js';
@@ -85,7 +85,7 @@ export const shellExecutor: Executor = {
       const output: Record<string, unknown> = { exit_code: result.exitCode ?? null, stdout: stdout.text(), stderr: stderr.text() };
       const json = parseJsonOutput(output['stdout'] as string);
       if (json !== undefined) output['json'] = json;
-      const written = existsSync(outputFile) ? parseOutputFile(await readFile(outputFile, 'utf8')) : {};
+      const written = parseOutputFile(await readFile(outputFile, 'utf8').catch(() => ''));
       for (const [k, v] of Object.entries(written)) if (!RESERVED.has(k)) output[k] = v;
       if (context.signal.aborted) throw context.signal.reason ?? new StepFailure('cancelled', 'cancelled');
       if (result.exitCode !== 0) {
@@ -94,7 +94,7 @@ export const shellExecutor: Executor = {
       }
       return output;
     } finally {
-      await rm(outputFile, { force: true });
+      await unlink(outputFile).catch(() => {});
     }
   },
 };

@@ -1,0 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Every temp dir a test makes goes under one root, removed when the run ends: a test run leaves nothing behind.
+export default function setup(): () => void {
+  const root = mkdtempSync(join(tmpdir(), 'flow-tests-'));
+  process.env['TMPDIR'] = root;
+  return () => rmSync(root, { recursive: true, force: true });
+}
