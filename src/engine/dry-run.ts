@@ -1,7 +1,7 @@
 import { analyzeExpression } from '../language/expressions/references.js';
 import { parseTemplate, singleExpression } from '../language/expressions/template.js';
 import type { Step, Workflow } from '../model/workflow.js';
-import { evaluate, renderText } from './expressions.js';
+import { evaluate, mapTemplates, renderText } from './expressions.js';
 
 const KNOWN_BEFORE_RUN = new Set(['inputs', 'env', 'secrets', 'run']);
 
@@ -35,15 +35,8 @@ export async function describePlan(workflow: Workflow, inputs: Record<string, un
   return lines.join('\n');
 }
 
-async function known(value: unknown, scope: object): Promise<unknown> {
-  if (typeof value === 'string') return value.includes('${{') ? knownString(value, scope) : value;
-  if (Array.isArray(value)) return Promise.all(value.map((v) => known(v, scope)));
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await known(v, scope);
-    return out;
-  }
-  return value;
+function known(value: unknown, scope: object): Promise<unknown> {
+  return mapTemplates(value, (text) => knownString(text, scope));
 }
 
 async function knownString(text: string, scope: object): Promise<unknown> {

@@ -23,12 +23,17 @@ export async function evaluate(source: string, scope: object): Promise<unknown> 
 }
 
 /** A value with ${{ }} inside: one whole expression keeps its type, a template renders to a string. */
-export async function resolveValue(value: unknown, scope: object): Promise<unknown> {
-  if (typeof value === 'string') return value.includes('${{') ? resolveString(value, scope) : value;
-  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveValue(v, scope)));
+export function resolveValue(value: unknown, scope: object): Promise<unknown> {
+  return mapTemplates(value, (text) => resolveString(text, scope));
+}
+
+/** Rebuilds a value, replacing each string that holds a ${{ }} by what `replace` makes of it. */
+export async function mapTemplates(value: unknown, replace: (text: string) => Promise<unknown>): Promise<unknown> {
+  if (typeof value === 'string') return value.includes('${{') ? replace(value) : value;
+  if (Array.isArray(value)) return Promise.all(value.map((v) => mapTemplates(v, replace)));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await resolveValue(v, scope);
+    for (const [k, v] of Object.entries(value)) out[k] = await mapTemplates(v, replace);
     return out;
   }
   return value;

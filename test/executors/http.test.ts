@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StepFailure } from '../../src/engine/step-failure.js';
 import { httpExecutor, retryAfterMs } from '../../src/executors/http.js';
 import { closedPort, startHttpServer, type Handler, type TestServer } from '../helpers/http-server.js';
+import { failure } from '../helpers/step-failure.js';
 import { removeStepContextDirs, stepContext } from '../helpers/step-context.js';
 
 const servers: TestServer[] = [];
@@ -14,18 +15,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 afterAll(removeStepContextDirs);
-
-/** The StepFailure a promise rejects with (fails the test when it resolves or rejects otherwise). */
-async function failure(promise: Promise<unknown>): Promise<StepFailure> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected a StepFailure, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StepFailure);
-  return err as StepFailure;
-}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));

@@ -5,6 +5,7 @@ import { evaluate as evaluateExpression, resolveValue } from '../../src/engine/e
 import { StepFailure } from '../../src/engine/step-failure.js';
 import { MAX_CAPTURE_BYTES, directArgv } from '../../src/executors/shell-output.js';
 import { shellExecutor } from '../../src/executors/shell.js';
+import { failure } from '../helpers/step-failure.js';
 import { removeStepContextDirs, stepContext, type TestStepContext } from '../helpers/step-context.js';
 
 afterAll(removeStepContextDirs);
@@ -19,17 +20,6 @@ async function runStep(raw: Record<string, unknown>, context: TestStepContext = 
     (source) => evaluateExpression(source, scope),
   );
   return (await shellExecutor.execute(config, context)) as Out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<StepFailure> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected a StepFailure, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StepFailure);
-  return err as StepFailure;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

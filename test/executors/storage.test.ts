@@ -8,20 +8,10 @@ import { StepFailure } from '../../src/engine/step-failure.js';
 import { storageExecutor } from '../../src/executors/storage.js';
 import { closedPort } from '../helpers/http-server.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
+import { failure } from '../helpers/step-failure.js';
 import { removeStepContextDirs, stepContext } from '../helpers/step-context.js';
 
 afterAll(removeStepContextDirs);
-
-async function failure(promise: Promise<unknown>): Promise<StepFailure> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected a StepFailure, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StepFailure);
-  return err as StepFailure;
-}
 
 type Out = Record<string, unknown>;
 
