@@ -180,3 +180,22 @@ describe('secrets', () => {
     expect(readFileSync(run.statePath).includes(Buffer.from(secret))).toBe(false);
   });
 });
+
+describe('cache', () => {
+  it('reuses the stored result of the same resolved config in a later run, and not after the ttl', async () => {
+    const dir = tempDir();
+    const yaml = (ttl: string) => `inputs:\n  n: { type: integer }\nsteps:\n  - id: slow\n    type: shell\n    cache: { ttl: ${ttl} }\n    config: { run: "echo ran >> count; echo \${{ inputs.n }}" }\n`;
+    const first = await runYaml(yaml('1h'), { dir, inputs: { n: 1 } });
+    const second = await runYaml(yaml('1h'), { dir, inputs: { n: 1 } });
+    expect((outputOf(second, 'slow') as { stdout: string }).stdout).toBe('1\n');
+    expect(second.events.some((e) => e.type === 'cache-hit' && e.stepId === 'slow')).toBe(true);
+    expect(readFileSync(join(dir, 'count'), 'utf8').trim().split('\n')).toHaveLength(1);
+    await runYaml(yaml('1h'), { dir, inputs: { n: 2 } });
+    expect(readFileSync(join(dir, 'count'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(first.outcome.results.get('slow')?.reason).toBeUndefined();
+    await runYaml(yaml('1ms'), { dir, inputs: { n: 3 } });
+    await new Promise((r) => setTimeout(r, 20));
+    await runYaml(yaml('1ms'), { dir, inputs: { n: 3 } });
+    expect(readFileSync(join(dir, 'count'), 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+});
