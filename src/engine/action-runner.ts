@@ -16,8 +16,8 @@ export interface ForEachItem {
 // One action (or one for_each item): its attempts with retries and timeouts, its cache, its fallback.
 export async function runAction(ctx: RunContext, step: ActionStep, signal: AbortSignal, each?: ForEachItem): Promise<StepOutcome> {
   const item = each?.index ?? -1;
-  const recorded = item >= 0 ? ctx.recorded.get(`${step.id}#${item}`) : undefined;
-  if (recorded?.status === 'succeeded') {
+  const recorded = item >= 0 && ctx.plan.byId.get(step.id)?.restoredItems.has(item) ? ctx.recorded.get(`${step.id}#${item}`) : undefined;
+  if (recorded) {
     ctx.emit({ type: 'step-restored', runId: ctx.runId, stepId: step.id, item, result: recorded });
     return { result: recorded, fatal: false };
   }

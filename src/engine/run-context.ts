@@ -4,6 +4,7 @@ import type { StepResult } from '../model/run.js';
 import type { Workflow } from '../model/workflow.js';
 import type { RunStore } from '../state/run-store.js';
 import { Limiter } from './limiter.js';
+import { planRun, type Plan } from './plan.js';
 import type { SecretMasker } from './masking.js';
 
 /** What a step's expressions can read: LANGUAGE.md's scope. */
@@ -61,6 +62,8 @@ export class RunContext {
   readonly results = new Map<string, StepResult>();
   readonly scope: Scope;
   readonly actionLimiter: Limiter;
+  /** What to run and what to restore, decided before the run from the recorded state. */
+  readonly plan: Plan;
 
   constructor(
     readonly runId: string,
@@ -80,6 +83,7 @@ export class RunContext {
   ) {
     this.scope = { ...scope, steps: {}, previous: null };
     this.actionLimiter = new Limiter(maxConcurrency);
+    this.plan = planRun(workflow, recorded);
   }
 
   emit(event: FlowEvent): void {

@@ -27,8 +27,8 @@ export async function runSequence(ctx: RunContext, steps: readonly Step[], signa
 
 // One step of any form: restored from the record, skipped by its `if`, or run.
 export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal): Promise<StepOutcome> {
-  const recorded = ctx.recorded.get(`${step.id}#-1`);
-  if (recorded && (recorded.status === 'succeeded' || recorded.status === 'skipped')) {
+  const recorded = ctx.plan.byId.get(step.id)?.decision === 'restore' ? ctx.recorded.get(`${step.id}#-1`) : undefined;
+  if (recorded) {
     ctx.publish(step.id, recorded);
     if (recorded.status === 'succeeded') ctx.scope.previous = recorded.output;
     ctx.emit({ type: 'step-restored', runId: ctx.runId, stepId: step.id, item: -1, result: recorded });
