@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { flow } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { FLOW_BIN, flow } from '../helpers/cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let dir: string;
@@ -123,5 +124,16 @@ describe('flow --help and --version', () => {
   it('version is the package version', () => {
     const r = flow(['--version'], dir);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  });
+});
+
+describe('flow validate in a terminal', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('shows the source line with a caret under the problem, in colour', () => {
+    write('bad.yaml', BAD);
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${FLOW_BIN} validate bad.yaml`, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '1' } });
+    const plain = r.stdout.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
+    expect(plain).toContain(' 4 |     timout: 5m\n   |     ^^^^^^\n');
+    expect(r.stdout).toMatch(/\x1b\[/);
   });
 });

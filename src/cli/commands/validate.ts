@@ -1,4 +1,3 @@
-import chalk from 'chalk';
 import { nodeHost } from '../../language/node-host.js';
 import { validateFile, type ValidationResult } from '../../language/validate.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
@@ -22,20 +21,21 @@ export async function validateCommand(patterns: string[], options: ValidateOptio
   const results: ValidationResult[] = [];
   for (const file of files) results.push(await validateFile(file, nodeHost, { cwd: io.cwd }));
   const diagnostics = results.flatMap((r) => r.diagnostics);
-  io.stdout(render(format, diagnostics, results, io));
+  io.stdout(render(format, diagnostics, results, io.isTTY ? await ttyStyle() : plainStyle));
   if (format === 'text') io.stderr(summarize(diagnostics, files.length));
   const failed = diagnostics.some((d) => d.severity === 'error' || (options.strict && d.severity === 'warning'));
   return failed ? EXIT.invalid : EXIT.ok;
 }
 
-function render(format: DiagnosticFormat, diagnostics: Diagnostic[], results: ValidationResult[], io: CommandIO): string {
+function render(format: DiagnosticFormat, diagnostics: Diagnostic[], results: ValidationResult[], style: TextStyle): string {
   if (format === 'json') return formatDiagnosticsJson(diagnostics);
   if (format === 'github') return diagnostics.map(formatDiagnosticGithub).join('\n');
-  const style = io.isTTY ? ttyStyle() : plainStyle;
   const sources = new Map(results.map((r) => [r.file, r.source]));
   return diagnostics.map((d) => formatDiagnosticText(d, style, (file, line) => sources.get(file)?.line(line))).join('\n\n');
 }
 
-function ttyStyle(): TextStyle {
+// chalk is loaded only for a terminal: piped and CI output is plain text.
+async function ttyStyle(): Promise<TextStyle> {
+  const { default: chalk } = await import('chalk');
   return { snippets: true, error: chalk.red.bold, warning: chalk.yellow.bold, dim: chalk.dim, bold: chalk.bold };
 }
