@@ -52,6 +52,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   const masker = new SecretMasker([...Object.values(secrets), ...secretInputs]);
   const startedAt = clock.now();
   const recorded = new Map((options.recorded ?? []).map((r) => [`${r.stepId}#${r.item}`, r.result]));
+  const run = { id: runId, attempt: 1, workflow: workflow.file, name: workflow.name, started_at: startedAt.toISOString() };
   const ctx = new RunContext(
     runId,
     workflow,
@@ -66,9 +67,9 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
     options.runChild ?? noChildRuns,
     {
       inputs: options.inputs,
-      env: { ...workflow.env },
+      env: {},
       secrets,
-      run: { id: runId, attempt: 1, workflow: workflow.file, name: workflow.name, started_at: startedAt.toISOString() },
+      run,
     },
     options.maxConcurrency ?? Number.POSITIVE_INFINITY,
   );
@@ -83,6 +84,9 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   let outputs: Record<string, unknown> | undefined;
   let error: StepError | undefined;
   try {
+    // The workflow's env may read inputs, secrets, the process env and the run; it is resolved once, before any step.
+    const workflowEnv = (await resolveValue(workflow.env, { inputs: options.inputs, env: processEnv, secrets, run })) as Record<string, unknown>;
+    ctx.scope.env = Object.fromEntries(Object.entries(workflowEnv).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
     ok = (await runSequence(ctx, workflow.steps, signal)).ok;
     const interrupted = signal.aborted && toStepError(signal.reason).class === 'interrupted';
     // Handlers run after the steps, but not when the user stopped the run: that run is to be resumed.

@@ -199,3 +199,19 @@ describe('cache', () => {
     expect(readFileSync(join(dir, 'count'), 'utf8').trim().split('\n')).toHaveLength(4);
   });
 });
+
+describe('environment', () => {
+  it('resolves the workflow env once and gives it, with the step env, to every step', async () => {
+    const run = await runYaml('inputs:\n  who: { type: string, default: ada }\nenv:\n  GREETING: "hello ${{ inputs.who }}"\n  PLAIN: x\nsteps:\n' + sh('a', 'echo "$GREETING $PLAIN $OWN"', '    env: { OWN: "${{ env.GREETING }}!" }\n'));
+    expect((outputOf(run, 'a') as { stdout: string }).stdout).toBe('hello ada x hello ada!\n');
+  });
+});
+
+describe('a workflow env that cannot be computed', () => {
+  it('fails the run with the expression error, and runs no step', async () => {
+    const run = await runYaml('env:\n  N: "${{ $number(\'x\') }}"\nsteps:\n' + sh('a', 'touch ran'));
+    expect(run.outcome.status).toBe('failed');
+    expect(run.outcome.error?.class).toBe('expression');
+    expect(existsSync(join(run.dir, 'ran'))).toBe(false);
+  });
+});
