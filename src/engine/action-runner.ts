@@ -83,7 +83,8 @@ async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor
       return { output: (hit as { output: unknown }).output, cacheKey };
     }
   }
-  const stepEnv = Object.keys(step.env).length === 0 ? {} : ((await resolve(step.env)) as Record<string, unknown>);
+  const declaredEnv = { ...ctx.groupEnv.get(step.id), ...step.env };
+  const stepEnv = Object.keys(declaredEnv).length === 0 ? {} : ((await resolve(declaredEnv)) as Record<string, unknown>);
   const key = idempotencyKey(ctx.runId, step.id, item);
   let env: Record<string, string> | undefined;
   const context: StepContext = {

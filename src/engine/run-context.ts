@@ -1,7 +1,7 @@
 import type { Executor } from '../executors/executor.js';
 import type { EventListener, FlowEvent } from '../model/events.js';
 import type { StepResult } from '../model/run.js';
-import type { Workflow } from '../model/workflow.js';
+import type { Step, Workflow } from '../model/workflow.js';
 import type { RunStore } from '../state/run-store.js';
 import { Limiter } from './limiter.js';
 import { planRun, type Plan } from './plan.js';
@@ -54,6 +54,14 @@ export const realClock: Clock = {
   random: Math.random,
 };
 
+function groupEnvironments(steps: readonly Step[], inherited: Record<string, string> = {}, out = new Map<string, Record<string, string>>()): Map<string, Record<string, string>> {
+  for (const step of steps) {
+    if (Object.keys(inherited).length > 0) out.set(step.id, inherited);
+    if (step.kind !== 'action') groupEnvironments(step.steps, { ...inherited, ...step.env }, out);
+  }
+  return out;
+}
+
 /** Runs another workflow file as a child of this run; returns its outputs or throws StepFailure. */
 export type ChildRunner = (path: string, inputs: Record<string, unknown>, parent: { stepId: string; signal: AbortSignal }) => Promise<Record<string, unknown>>;
 
@@ -64,6 +72,8 @@ export class RunContext {
   readonly actionLimiter: Limiter;
   /** What to run and what to restore, decided before the run from the recorded state. */
   readonly plan: Plan;
+  /** The env of the groups around each step, outermost first (unresolved: it may read earlier steps). */
+  readonly groupEnv: ReadonlyMap<string, Record<string, string>>;
 
   constructor(
     readonly runId: string,
@@ -84,6 +94,7 @@ export class RunContext {
     this.scope = { ...scope, steps: {}, previous: null };
     this.actionLimiter = new Limiter(maxConcurrency);
     this.plan = planRun(workflow, recorded);
+    this.groupEnv = groupEnvironments([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]);
   }
 
   emit(event: FlowEvent): void {

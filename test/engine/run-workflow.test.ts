@@ -215,3 +215,15 @@ describe('a workflow env that cannot be computed', () => {
     expect(existsSync(join(run.dir, 'ran'))).toBe(false);
   });
 });
+
+describe('group env', () => {
+  it('is inherited by the steps inside the group, and a step env overrides it', async () => {
+    const run = await runYaml(
+      'steps:\n  - id: g\n    env: { A: group, B: group }\n    parallel:\n      steps:\n' +
+        '        - id: seq\n          env: { B: inner }\n          steps:\n            - { id: one, type: shell, env: { C: own }, config: { run: "echo $A $B $C" } }\n' +
+        '  - { id: outside, type: shell, config: { run: "echo ${A:-unset}" } }\n',
+    );
+    expect((outputOf(run, 'one') as { stdout: string }).stdout).toBe('group inner own\n');
+    expect((outputOf(run, 'outside') as { stdout: string }).stdout).toBe('unset\n');
+  });
+});
