@@ -48,9 +48,11 @@ export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal):
   if (step.kind === 'action') return step.forEach === undefined ? runAction(ctx, step, signal) : runForEach(ctx, step, signal);
 
   ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind, at: startedAt, durable: false });
-  const group = step.kind === 'parallel' ? await runParallel(ctx, step, signal) : await runSequence(ctx, step.steps, signal);
-  const status: StepStatus = group.ok ? 'succeeded' : abortedStatus(signal) ?? 'failed';
-  const error = group.ok ? undefined : firstError(ctx, step.steps, signal);
+  const limit = withTimeout(signal, step.timeoutMs, `group '${step.id}' timed out after ${step.timeoutMs} ms`);
+  const group = step.kind === 'parallel' ? await runParallel(ctx, step, limit.signal) : await runSequence(ctx, step.steps, limit.signal);
+  limit.clear();
+  const status: StepStatus = group.ok ? 'succeeded' : abortedStatus(limit.signal) ?? 'failed';
+  const error = group.ok ? undefined : limit.signal.aborted && !signal.aborted ? toStepError(limit.signal.reason) : firstError(ctx, step.steps, signal);
   const outcome = result(status, startedAt, ctx.at(), { output: group.outputs, ...(error ? { error } : {}) });
   return finish(ctx, step.id, -1, kind, 0, outcome, step.continueOnError);
 }
@@ -132,6 +134,14 @@ export function abortedStatus(signal: AbortSignal): StepStatus | undefined {
   if (!signal.aborted) return undefined;
   const cls = toStepError(signal.reason).class;
   return cls === 'interrupted' ? 'interrupted' : cls === 'timeout' ? 'failed' : 'cancelled';
+}
+
+/** A signal that also aborts after `ms` (when given), with a StepFailure of class timeout. */
+function withTimeout(parent: AbortSignal, ms: number | undefined, message: string): { signal: AbortSignal; clear: () => void } {
+  if (ms === undefined) return { signal: parent, clear: () => {} };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new StepFailure('timeout', message)), ms);
+  return { signal: AbortSignal.any([parent, controller.signal]), clear: () => clearTimeout(timer) };
 }
 
 function cancelled(ctx: RunContext, step: Step, signal: AbortSignal): StepOutcome {

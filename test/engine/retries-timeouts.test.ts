@@ -80,3 +80,14 @@ describe('timeouts', () => {
     expect(run.outcome.results.has('next')).toBe(false);
   });
 });
+
+describe('group timeouts', () => {
+  it('a group past its timeout stops its steps, kills their processes, and fails with class timeout', async () => {
+    const run = await runYaml('steps:\n  - id: g\n    timeout: 300ms\n    steps:\n      - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n      - { id: never, type: shell, config: { run: "touch never" } }\n');
+    expect(statusOf(run, 'g')).toBe('failed');
+    expect(run.outcome.results.get('g')?.error?.class).toBe('timeout');
+    expect(run.outcome.results.has('never')).toBe(false);
+    const pid = Number(readFileSync(join(run.dir, 'slow.pid'), 'utf8'));
+    await expect.poll(() => { try { process.kill(pid, 0); return 'alive'; } catch { return 'gone'; } }, { timeout: 5000 }).toBe('gone');
+  });
+});
