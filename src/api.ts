@@ -13,6 +13,7 @@ import { InvalidWorkflowError } from './model/errors.js';
 import type { EventListener } from './model/events.js';
 import type { Workflow } from './model/workflow.js';
 import type { RunStore } from './state/run-store.js';
+import { recordEvents } from './state/record-events.js';
 
 // flow as a library: what the CLI does, callable from a program or a vitest test.
 
@@ -50,7 +51,7 @@ export interface RunWorkflowOptions {
   inputs?: Record<string, unknown>;
   /** Replace or add step types by name, e.g. `{ http: async (config) => ({ status: 200, json: {...} }) }`. */
   executors?: Record<string, ExecutorOverride>;
-  /** Where the run is recorded; none by default (the CLI uses the SQLite store). */
+  /** Where the run is recorded (and the step cache kept); none by default. The CLI uses `openSqliteStore`. */
   store?: RunStore;
   listeners?: EventListener[];
   signal?: AbortSignal;
@@ -62,16 +63,11 @@ export interface RunWorkflowOptions {
 /** Runs a workflow file (or a loaded workflow) in-process and returns its outcome. */
 export async function runWorkflow(workflow: string | LoadedWorkflow, options: RunWorkflowOptions = {}): Promise<RunOutcome> {
   const loaded = typeof workflow === 'string' ? await loadWorkflow(workflow) : workflow;
-  const table = await executorTable(loaded.workflow);
-  for (const [name, override] of Object.entries(options.executors ?? {})) {
-    const base = table.get(name);
-    const executor: Executor = typeof override === 'function' ? { ...(base ?? { type: name, aliases: [], summary: name, configSchema: {}, configRequired: false }), resolveConfig: base?.resolveConfig, execute: override } as Executor : override;
-    table.set(name, executor);
-    for (const alias of base?.aliases ?? []) table.set(alias, executor);
-  }
+  // The overrides apply in child workflows too, so a test's fakes reach every level.
+  const executorsFor = async (w: Workflow) => withOverrides(await executorTable(w), options.executors ?? {});
   const runId = newRunId();
   const base = {
-    listeners: options.listeners ?? [],
+    listeners: [...(options.store ? [recordEvents(options.store)] : []), ...(options.listeners ?? [])],
     ...(options.store ? { store: options.store } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.env ? { env: options.env } : {}),
@@ -82,9 +78,22 @@ export async function runWorkflow(workflow: string | LoadedWorkflow, options: Ru
     workflow: loaded.workflow,
     definition: loaded.text,
     inputs: resolveInputs(loaded.workflow.inputs, options.inputs ?? {}),
-    executors: table,
+    executors: await executorsFor(loaded.workflow),
     runId,
     ...(options.signal ? { signal: options.signal } : {}),
-    runChild: childRunner(base, () => runId),
+    runChild: childRunner(base, () => runId, executorsFor),
   });
+}
+
+function withOverrides(table: Map<string, Executor>, overrides: Record<string, ExecutorOverride>): Map<string, Executor> {
+  for (const [name, override] of Object.entries(overrides)) {
+    const base = table.get(name);
+    const executor: Executor =
+      typeof override === 'function'
+        ? { ...(base ?? { type: name, aliases: [], summary: name, configSchema: {}, configRequired: false }), ...(base?.resolveConfig ? { resolveConfig: base.resolveConfig } : {}), execute: override }
+        : override;
+    table.set(name, executor);
+    for (const alias of base?.aliases ?? []) table.set(alias, executor);
+  }
+  return table;
 }

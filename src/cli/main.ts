@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { StepFailure } from '../engine/step-failure.js';
+import { killAllProcessGroups } from '../executors/process-groups.js';
 import { EXIT, FlowError } from '../model/errors.js';
 import { processIO, type CommandIO } from './io.js';
 
@@ -72,15 +73,19 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(),
   }
 }
 
-// SIGINT and SIGTERM stop the run (its steps' process groups are killed) and leave it resumable; a second one exits at once.
+// SIGINT and SIGTERM stop the run (its steps' process groups are killed) and leave it resumable.
+// A second one kills every step's process group at once and exits without waiting.
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   const stop = (name: 'SIGINT' | 'SIGTERM', code: number) => () => {
-    if (controller.signal.aborted) process.exit(code);
+    if (controller.signal.aborted) {
+      killAllProcessGroups();
+      process.exit(code);
+    }
     controller.abort(new StepFailure('interrupted', `interrupted by ${name}`));
   };
-  process.once('SIGINT', stop('SIGINT', EXIT.interrupted));
-  process.once('SIGTERM', stop('SIGTERM', EXIT.terminated));
+  process.on('SIGINT', stop('SIGINT', EXIT.interrupted));
+  process.on('SIGTERM', stop('SIGTERM', EXIT.terminated));
   return controller.signal;
 }
 

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Executor, StepContext } from '../executors/executor.js';
 import type { StepError, StepResult } from '../model/run.js';
 import type { ActionStep } from '../model/workflow.js';
-import { evaluate, resolveValue } from './expressions.js';
+import { evaluate, renderText, resolveValue } from './expressions.js';
 import { shouldRetry, retryDelay } from './retry.js';
+import { setLimit } from './timers.js';
 import type { RunContext, Scope } from './run-context.js';
 import { StepFailure, toStepError } from './step-failure.js';
 import { abortedStatus, finish, result, type StepOutcome } from './step-runner.js';
@@ -42,7 +43,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart, durable });
     // Only a step with a timeout gets a signal of its own: a combined signal per attempt is not free.
     const timeout = step.timeoutMs === undefined ? undefined : new AbortController();
-    const timer = timeout && setTimeout(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs);
+    const timer = timeout && setLimit(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs!);
     const attemptSignal = timeout ? AbortSignal.any([signal, timeout.signal]) : signal;
     try {
       const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt);
@@ -65,7 +66,9 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       }
       const status = abortedStatus(signal) ?? 'failed';
       const stopError = signal.aborted ? toStepError(signal.reason) : error;
-      return finish(ctx, step.id, item, 'action', attempt, result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }), tolerated, durable);
+      // Stopped while waiting to retry: the failed attempt's record (its error, its delay) stays as it was written.
+      const stoppedInBackoff = stopped === undefined && signal.aborted && shouldRetry(step.retry, error, attempt);
+      return finish(ctx, step.id, item, 'action', stoppedInBackoff ? 0 : attempt, result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }), tolerated, durable);
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -75,7 +78,8 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
 async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor, scope: Scope, signal: AbortSignal, item: number, attempt: number): Promise<{ output: unknown; cacheKey?: string }> {
   const resolve = (value: unknown) => resolveValue(value, scope);
   const config = executor.resolveConfig ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope)) : ((await resolve(step.config)) as Record<string, unknown>);
-  const cacheKey = step.cache && ctx.store ? cacheKeyOf(step, config, item) : undefined;
+  const stepEnv = await stepEnvironment(ctx, step, resolve);
+  const cacheKey = step.cache && ctx.store ? cacheKeyOf(step, config, item, { ...ctx.workflowEnv, ...stepEnv }) : undefined;
   if (cacheKey) {
     const hit = ctx.store!.cacheGet(cacheKey, ctx.at());
     if (hit !== undefined) {
@@ -83,9 +87,8 @@ async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor
       return { output: (hit as { output: unknown }).output, cacheKey };
     }
   }
-  const declaredEnv = { ...ctx.groupEnv.get(step.id), ...step.env };
-  const stepEnv = Object.keys(declaredEnv).length === 0 ? {} : ((await resolve(declaredEnv)) as Record<string, unknown>);
   const key = idempotencyKey(ctx.runId, step.id, item);
+  const lines = lineBuffer((stream, text) => ctx.emit({ type: 'step-output', runId: ctx.runId, stepId: step.id, item, stream, text }));
   let env: Record<string, string> | undefined;
   const context: StepContext = {
     runId: ctx.runId,
@@ -97,23 +100,51 @@ async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor
     cwd: ctx.cwd,
     // Built on first use: most steps that are not processes never read it.
     get env() {
-      env ??= { ...ctx.processEnv, ...ctx.scope.env, ...stringValues(stepEnv), FLOW_RUN_ID: ctx.runId, FLOW_STEP_ID: step.id, FLOW_ATTEMPT: String(attempt), FLOW_IDEMPOTENCY_KEY: key };
+      env ??= { ...ctx.processEnv, ...ctx.scope.env, ...stepEnv, FLOW_RUN_ID: ctx.runId, FLOW_STEP_ID: step.id, FLOW_ATTEMPT: String(attempt), FLOW_IDEMPOTENCY_KEY: key };
       return env;
     },
     previous: scope.previous,
     inputs: scope.inputs,
     workflowFile: ctx.workflow.file,
-    emitOutput: (stream, text) => ctx.emit({ type: 'step-output', runId: ctx.runId, stepId: step.id, item, stream, text }),
-    runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, signal }),
+    emitOutput: lines.push,
+    runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, item, signal, maskValues: ctx.masker.values }),
   };
-  const output = await executor.execute(config, context);
-  if (signal.aborted) throw signal.reason;
-  if (step.cache && ctx.store) {
-    const expiresAt = step.cache.ttlMs === undefined ? undefined : new Date(ctx.clock.now().getTime() + step.cache.ttlMs).toISOString();
-    ctx.store.cachePut(cacheKeyOf(step, config, item), ctx.masker.value({ output }), expiresAt);
+  let output: unknown;
+  try {
+    output = await executor.execute(config, context);
+  } finally {
+    lines.flush();
+  }
+  // A result holding a secret is not cached: stored masked it would come back wrong, stored plain it would leak.
+  if (cacheKey && JSON.stringify(ctx.masker.value(output)) === JSON.stringify(output)) {
+    const expiresAt = step.cache!.ttlMs === undefined ? undefined : new Date(ctx.clock.now().getTime() + step.cache!.ttlMs).toISOString();
+    ctx.store!.cachePut(cacheKey, { output }, expiresAt);
   }
   return { output };
 }
+
+async function stepEnvironment(ctx: RunContext, step: ActionStep, resolve: (v: unknown) => Promise<unknown>): Promise<Record<string, string>> {
+  const declared = { ...ctx.groupEnv.get(step.id), ...step.env };
+  return Object.keys(declared).length === 0 ? {} : stringValues((await resolve(declared)) as Record<string, unknown>);
+}
+
+/** Output chunks cut into whole lines before they become events, so a secret split across two chunks is still masked. */
+function lineBuffer(emit: (stream: 'stdout' | 'stderr', text: string) => void): { push: (stream: 'stdout' | 'stderr', text: string) => void; flush: () => void } {
+  const rest = { stdout: '', stderr: '' };
+  return {
+    push: (stream, text) => {
+      const all = rest[stream] + text;
+      const cut = all.lastIndexOf('\n') + 1;
+      rest[stream] = all.slice(cut);
+      if (cut > 0) emit(stream, all.slice(0, cut));
+    },
+    flush: () => {
+      for (const stream of ['stdout', 'stderr'] as const) if (rest[stream]) emit(stream, rest[stream]);
+      rest.stdout = rest.stderr = '';
+    },
+  };
+}
+
 
 async function namedOutputs(step: ActionStep, scope: Scope, output: unknown): Promise<Record<string, unknown>> {
   if (Object.keys(step.outputs).length === 0) return {};
@@ -131,9 +162,9 @@ async function runFallback(ctx: RunContext, step: ActionStep, failed: StepOutcom
   return finish(ctx, step.id, -1, 'action', 0, recovered, false, true);
 }
 
-/** The same resolved config (and item) of the same step type gives the same key, in any run. */
-function cacheKeyOf(step: ActionStep, config: Record<string, unknown>, item: number): string {
-  return createHash('sha256').update(JSON.stringify([step.type, canonical(config), step.cache?.key ?? null, item])).digest('hex');
+/** The same resolved config, environment (and item) of the same step type gives the same key, in any run. */
+function cacheKeyOf(step: ActionStep, config: Record<string, unknown>, item: number, env: Record<string, string>): string {
+  return createHash('sha256').update(JSON.stringify([step.type, canonical(config), canonical(env), step.cache?.key ?? null, item])).digest('hex');
 }
 
 function canonical(value: unknown): unknown {
@@ -147,6 +178,6 @@ export function idempotencyKey(runId: string, stepId: string, item: number): str
 }
 
 function stringValues(value: Record<string, unknown> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(value ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  return Object.fromEntries(Object.entries(value ?? {}).map(([k, v]) => [k, renderText(v)]));
 }
 

@@ -3,6 +3,8 @@ import { executorTable } from '../executors/custom.js';
 import { nodeHost } from '../language/node-host.js';
 import { validateSource } from '../language/validate.js';
 import type { FlowEvent } from '../model/events.js';
+import type { Executor } from '../executors/executor.js';
+import type { Workflow } from '../model/workflow.js';
 import { resolveInputs } from './inputs.js';
 import { newRunId } from './run-id.js';
 import type { ChildRunner } from './run-context.js';
@@ -12,8 +14,10 @@ import { StepFailure } from './step-failure.js';
 const MAX_DEPTH = 16;
 
 // A `workflow` step: the child file is validated, then run as a run of its own with this run as its parent.
-export function childRunner(parent: Omit<RunOptions, 'workflow' | 'definition' | 'inputs' | 'executors'>, runId: () => string, depth = 1): ChildRunner {
-  return async (path, inputs, { stepId, signal }) => {
+export type ExecutorsFor = (workflow: Workflow) => Promise<Map<string, Executor>>;
+
+export function childRunner(parent: Omit<RunOptions, 'workflow' | 'definition' | 'inputs' | 'executors'>, runId: () => string, executorsFor: ExecutorsFor = executorTable, depth = 1): ChildRunner {
+  return async (path, inputs, { stepId, item, signal, maskValues }) => {
     if (depth > MAX_DEPTH) throw new StepFailure('validation', `workflows nest deeper than ${MAX_DEPTH} levels`);
     let text: string;
     try {
@@ -32,21 +36,23 @@ export function childRunner(parent: Omit<RunOptions, 'workflow' | 'definition' |
     } catch (err) {
       throw new StepFailure('validation', `workflow ${path}: ${(err as Error).message}`);
     }
-    // The child's events reach the same listeners, its step ids prefixed with the parent step's.
-    const listeners = (parent.listeners ?? []).map((listener) => (event: FlowEvent) => listener(prefixed(event, stepId)));
+    // The child's events reach the same listeners, its step ids prefixed with the parent step's (and item).
+    const prefix = item >= 0 ? `${stepId}[${item}]` : stepId;
+    const listeners = (parent.listeners ?? []).map((listener) => (event: FlowEvent) => listener(prefixed(event, prefix)));
     const childId = newRunId();
     const child = await runWorkflow({
       ...parent,
       workflow: checked.workflow,
       definition: text,
       inputs: values,
-      executors: await executorTable(checked.workflow),
+      executors: await executorsFor(checked.workflow),
+      maskValues,
       listeners,
       signal,
       parentRunId: runId(),
       runId: childId,
       recorded: undefined,
-      runChild: childRunner(parent, () => childId, depth + 1),
+      runChild: childRunner(parent, () => childId, executorsFor, depth + 1),
     });
     if (child.status !== 'succeeded') throw new StepFailure(child.error?.class ?? 'error', `child workflow ${path} ${child.status}: ${child.error?.message ?? ''}`.trim());
     return child.outputs ?? {};

@@ -3,8 +3,15 @@ export class SecretMasker {
   private readonly secrets: string[];
 
   constructor(values: Iterable<string>) {
-    // Longest first, so a secret that contains another is masked whole. Very short values would mask noise.
-    this.secrets = [...new Set([...values].filter((v) => v.length >= 3))].sort((a, b) => b.length - a.length);
+    // Each secret also as it appears in a URL. Longest first, so a secret that contains another is masked
+    // whole. Values under 3 characters would mask noise.
+    const forms = [...values].filter((v) => v.length >= 3).flatMap((v) => [v, encodeURIComponent(v), new URLSearchParams({ v }).toString().slice(2)]);
+    this.secrets = [...new Set(forms)].sort((a, b) => b.length - a.length);
+  }
+
+  /** The values masked, for a child run to mask too. */
+  get values(): readonly string[] {
+    return this.secrets;
   }
 
   get active(): boolean {

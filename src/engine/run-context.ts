@@ -63,7 +63,11 @@ function groupEnvironments(steps: readonly Step[], inherited: Record<string, str
 }
 
 /** Runs another workflow file as a child of this run; returns its outputs or throws StepFailure. */
-export type ChildRunner = (path: string, inputs: Record<string, unknown>, parent: { stepId: string; signal: AbortSignal }) => Promise<Record<string, unknown>>;
+export type ChildRunner = (
+  path: string,
+  inputs: Record<string, unknown>,
+  parent: { stepId: string; item: number; signal: AbortSignal; maskValues: readonly string[] },
+) => Promise<Record<string, unknown>>;
 
 // Everything one run shares: the workflow, where events go, what has been recorded, the clock.
 export class RunContext {
@@ -72,6 +76,8 @@ export class RunContext {
   readonly actionLimiter: Limiter;
   /** What to run and what to restore, decided before the run from the recorded state. */
   readonly plan: Plan;
+  /** The workflow's own `env:`, resolved at the start of the run. */
+  workflowEnv: Record<string, string> = {};
   /** The env of the groups around each step, outermost first (unresolved: it may read earlier steps). */
   readonly groupEnv: ReadonlyMap<string, Record<string, string>>;
 

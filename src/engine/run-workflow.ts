@@ -4,10 +4,11 @@ import type { EventListener } from '../model/events.js';
 import type { RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
 import type { Workflow } from '../model/workflow.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
-import { resolveValue } from './expressions.js';
+import { renderText, resolveValue } from './expressions.js';
 import { SecretMasker } from './masking.js';
 import { RunContext, realClock, type ChildRunner, type Clock } from './run-context.js';
 import { newRunId } from './run-id.js';
+import { manyListeners, setLimit } from './timers.js';
 import { StepFailure, toStepError } from './step-failure.js';
 import { runSequence } from './step-runner.js';
 
@@ -25,6 +26,8 @@ export interface RunOptions {
   recorded?: readonly StoredStepResult[];
   /** Aborted with a StepFailure('interrupted') on SIGINT/SIGTERM. */
   signal?: AbortSignal;
+  /** Values to mask besides this workflow's own secrets: a child run masks its parent's. */
+  maskValues?: readonly string[];
   cwd?: string;
   env?: Record<string, string | undefined>;
   maxConcurrency?: number;
@@ -48,8 +51,8 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   const runId = options.runId ?? newRunId(clock.now().getTime());
   const processEnv = Object.fromEntries(Object.entries(options.env ?? process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const secrets = Object.fromEntries(workflow.secrets.map((name) => [name, processEnv[name] ?? '']));
-  const secretInputs = workflow.inputs.filter((i) => i.secret && typeof options.inputs[i.name] === 'string').map((i) => String(options.inputs[i.name]));
-  const masker = new SecretMasker([...Object.values(secrets), ...secretInputs]);
+  const secretInputs = workflow.inputs.filter((i) => i.secret && options.inputs[i.name] !== undefined).map((i) => renderText(options.inputs[i.name]));
+  const masker = new SecretMasker([...Object.values(secrets), ...secretInputs, ...(options.maskValues ?? [])]);
   const startedAt = clock.now();
   const recorded = new Map((options.recorded ?? []).map((r) => [`${r.stepId}#${r.item}`, r.result]));
   const run = { id: runId, attempt: 1, workflow: workflow.file, name: workflow.name, started_at: startedAt.toISOString() };
@@ -77,23 +80,30 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   ctx.emit({ type: 'run-started', run: runRecord(ctx, options, startedAt.toISOString()), resumed });
 
   const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  const runTimer = workflow.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new StepFailure('timeout', `the run timed out after ${workflow.timeoutMs} ms`)), workflow.timeoutMs);
+  const signal = manyListeners(options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
+  const runTimer = workflow.timeoutMs === undefined ? undefined : setLimit(() => controller.abort(new StepFailure('timeout', `the run timed out after ${workflow.timeoutMs} ms`)), workflow.timeoutMs);
 
   let ok = false;
   let outputs: Record<string, unknown> | undefined;
   let error: StepError | undefined;
+  let fatal: StepError | undefined;
   try {
     // The workflow's env may read inputs, secrets, the process env and the run; it is resolved once, before any step.
     const workflowEnv = (await resolveValue(workflow.env, { inputs: options.inputs, env: processEnv, secrets, run })) as Record<string, unknown>;
-    ctx.scope.env = Object.fromEntries(Object.entries(workflowEnv).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-    ok = (await runSequence(ctx, workflow.steps, signal)).ok;
+    ctx.workflowEnv = Object.fromEntries(Object.entries(workflowEnv).map(([k, v]) => [k, renderText(v)]));
+    // env.NAME reads the process environment, with the workflow's env over it.
+    ctx.scope.env = { ...processEnv, ...ctx.workflowEnv };
+    const main = await runSequence(ctx, workflow.steps, signal);
+    ok = main.ok;
+    fatal = main.error;
     const interrupted = signal.aborted && toStepError(signal.reason).class === 'interrupted';
     // Handlers run after the steps, but not when the user stopped the run: that run is to be resumed.
+    // After a run timeout they still run, under the user's signal only.
     if (!interrupted) {
-      const handlers = ok ? workflow.onSuccess : workflow.onFailure;
-      const handled = await runSequence(ctx, handlers, signal);
-      const always = await runSequence(ctx, workflow.finally, signal);
+      const handlerSignal = options.signal ?? new AbortController().signal;
+      const handled = await runSequence(ctx, ok ? workflow.onSuccess : workflow.onFailure, handlerSignal);
+      const always = await runSequence(ctx, workflow.finally, handlerSignal);
+      fatal ??= handled.error ?? always.error;
       ok = ok && handled.ok && always.ok;
     }
     if (ok) outputs = (await resolveValue(workflow.outputs, ctx.scope)) as Record<string, unknown>;
@@ -104,9 +114,9 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
     if (runTimer) clearTimeout(runTimer);
   }
   const status: RunStatus = ok ? 'succeeded' : signal.aborted && toStepError(signal.reason).class === 'interrupted' ? 'interrupted' : 'failed';
-  error ??= ok ? undefined : signal.aborted ? toStepError(signal.reason) : firstFailure(ctx);
+  error ??= ok ? undefined : signal.aborted ? toStepError(signal.reason) : fatal;
   ctx.emit({ type: 'run-finished', runId, status, durationMs: clock.now().getTime() - startedAt.getTime(), error, outputs: outputs === undefined ? undefined : masker.value(outputs), at: ctx.at() });
-  return { runId, status, outputs, error, results: ctx.results };
+  return { runId, status, outputs: outputs === undefined ? undefined : masker.value(outputs), error, results: ctx.results };
 }
 
 function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): RunRecord {
@@ -126,13 +136,6 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
     error: undefined,
     parentRunId: options.parentRunId,
   };
-}
-
-/** The failure that stopped the run: the last one recorded (earlier ones may have been tolerated). */
-function firstFailure(ctx: RunContext): StepError | undefined {
-  let found: StepError | undefined;
-  for (const [id, r] of ctx.results) if (r.status === 'failed' && r.error) found = { ...r.error, message: `step '${id}': ${r.error.message}` };
-  return found;
 }
 
 const noChildRuns: ChildRunner = async () => {

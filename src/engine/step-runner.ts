@@ -4,6 +4,7 @@ import type { ActionStep, ParallelGroup, Step } from '../model/workflow.js';
 import { runAction } from './action-runner.js';
 import { evaluateCondition, resolveValue } from './expressions.js';
 import { Limiter } from './limiter.js';
+import { manyListeners, setLimit } from './timers.js';
 import type { RunContext } from './run-context.js';
 import { StepFailure, toStepError } from './step-failure.js';
 
@@ -14,13 +15,16 @@ export interface StepOutcome {
 }
 
 /** Runs a list in order; stops at the first fatal failure. Returns whether the list succeeded. */
-export async function runSequence(ctx: RunContext, steps: readonly Step[], signal: AbortSignal): Promise<{ ok: boolean; outputs: Record<string, unknown> }> {
+export async function runSequence(ctx: RunContext, steps: readonly Step[], signal: AbortSignal): Promise<{ ok: boolean; outputs: Record<string, unknown>; error?: StepError }> {
   const outputs: Record<string, unknown> = {};
   for (const step of steps) {
     if (signal.aborted) return { ok: false, outputs };
     const outcome = await runStep(ctx, step, signal);
     outputs[step.id] = outcome.result.output;
-    if (outcome.fatal) return { ok: false, outputs };
+    if (outcome.fatal) {
+      const error = outcome.result.error;
+      return { ok: false, outputs, ...(error ? { error: { ...error, message: `step '${step.id}': ${error.message}` } } : {}) };
+    }
   }
   return { ok: true, outputs };
 }
@@ -29,6 +33,7 @@ export async function runSequence(ctx: RunContext, steps: readonly Step[], signa
 export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal): Promise<StepOutcome> {
   const recorded = ctx.plan.byId.get(step.id)?.decision === 'restore' ? ctx.recorded.get(`${step.id}#-1`) : undefined;
   if (recorded) {
+    if (step.kind !== 'action') restoreChildren(ctx, step.steps);
     ctx.publish(step.id, recorded);
     if (recorded.status === 'succeeded') ctx.scope.previous = recorded.output;
     ctx.emit({ type: 'step-restored', runId: ctx.runId, stepId: step.id, item: -1, result: recorded });
@@ -40,7 +45,7 @@ export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal):
   try {
     run = await evaluateCondition(step.if, ctx.scope);
   } catch (err) {
-    return finish(ctx, step.id, -1, kind, 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), step.continueOnError);
+    return finish(ctx, step.id, -1, kind, 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), tolerates(step));
   }
   if (!run) {
     return finish(ctx, step.id, -1, kind, 0, result('skipped', startedAt, ctx.at(), { reason: `if: ${String(step.if)} was false` }), false);
@@ -54,13 +59,13 @@ export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal):
   const status: StepStatus = group.ok ? 'succeeded' : abortedStatus(limit.signal) ?? 'failed';
   const error = group.ok ? undefined : limit.signal.aborted && !signal.aborted ? toStepError(limit.signal.reason) : firstError(ctx, step.steps, signal);
   const outcome = result(status, startedAt, ctx.at(), { output: group.outputs, ...(error ? { error } : {}) });
-  return finish(ctx, step.id, -1, kind, 0, outcome, step.continueOnError);
+  return finish(ctx, step.id, -1, kind, 0, outcome, tolerates(step));
 }
 
 // Siblings run together under the group's limit; with fail_fast the first failure cancels the rest.
 async function runParallel(ctx: RunContext, group: ParallelGroup, parent: AbortSignal): Promise<{ ok: boolean; outputs: Record<string, unknown> }> {
   const controller = new AbortController();
-  const signal = AbortSignal.any([parent, controller.signal]);
+  const signal = manyListeners(AbortSignal.any([parent, controller.signal]));
   const limiter = new Limiter(group.maxConcurrency ?? Number.POSITIVE_INFINITY);
   const previous = ctx.scope.previous;
   const outcomes = await Promise.all(
@@ -87,14 +92,16 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
   let items: unknown;
   try {
     items = await resolveValue(step.forEach, ctx.scope);
-    if (!Array.isArray(items)) throw new StepFailure('expression', `for_each must give a list, got ${items === null ? 'null' : typeof items}`);
+    // A JSONata path that finds one value gives the value itself, not a list of one.
+    if (items === null || items === undefined) items = [];
+    else if (!Array.isArray(items)) items = [items];
   } catch (err) {
-    return finish(ctx, step.id, -1, 'for_each', 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), step.continueOnError);
+    return finish(ctx, step.id, -1, 'for_each', 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), tolerates(step));
   }
-  const list = items;
+  const list = items as unknown[];
   const limiter = new Limiter(step.maxConcurrency ?? 1);
   const controller = new AbortController();
-  const itemSignal = AbortSignal.any([signal, controller.signal]);
+  const itemSignal = manyListeners(AbortSignal.any([signal, controller.signal]));
   const outcomes = await Promise.all(
     list.map((item, index) =>
       limiter.run(async () => {
@@ -110,7 +117,21 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
   const aborted = abortedStatus(signal);
   const status: StepStatus = aborted ?? (failed ? 'failed' : 'succeeded');
   const error = failed?.result.error ?? (aborted ? toStepError(signal.reason) : undefined);
-  return finish(ctx, step.id, -1, 'for_each', 0, result(status, startedAt, ctx.at(), { output: outputs, ...(error ? { error } : {}) }), step.continueOnError);
+  return finish(ctx, step.id, -1, 'for_each', 0, result(status, startedAt, ctx.at(), { output: outputs, ...(error ? { error } : {}) }), tolerates(step));
+}
+
+/** A restored group's steps stay readable as steps.<id> by what comes after it. */
+function restoreChildren(ctx: RunContext, steps: readonly Step[]): void {
+  for (const child of steps) {
+    const r = ctx.recorded.get(`${child.id}#-1`);
+    if (r) ctx.publish(child.id, r);
+    if (child.kind !== 'action') restoreChildren(ctx, child.steps);
+  }
+}
+
+/** Whether a failure of this step lets the run go on. */
+export function tolerates(step: Step): boolean {
+  return step.continueOnError || (step.kind === 'action' && step.onError.kind === 'continue');
 }
 
 /** Records and publishes a step's final result; `durable` when the step had effects outside the run. */
@@ -140,8 +161,8 @@ export function abortedStatus(signal: AbortSignal): StepStatus | undefined {
 function withTimeout(parent: AbortSignal, ms: number | undefined, message: string): { signal: AbortSignal; clear: () => void } {
   if (ms === undefined) return { signal: parent, clear: () => {} };
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new StepFailure('timeout', message)), ms);
-  return { signal: AbortSignal.any([parent, controller.signal]), clear: () => clearTimeout(timer) };
+  const timer = setLimit(() => controller.abort(new StepFailure('timeout', message)), ms);
+  return { signal: manyListeners(AbortSignal.any([parent, controller.signal])), clear: () => clearTimeout(timer) };
 }
 
 function cancelled(ctx: RunContext, step: Step, signal: AbortSignal): StepOutcome {

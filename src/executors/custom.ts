@@ -32,10 +32,20 @@ export function customExecutor(name: string, mod: Module): Executor {
     summary: `custom executor ${name}`,
     configRequired: false,
     configSchema: (exported['configSchema'] as Record<string, unknown> | undefined) ?? {},
-    execute: async (config, context) => (await (execute as (c: unknown, x: unknown) => unknown)(config, context)) ?? null,
+    // A module that ignores context.signal still stops holding up the run on a timeout or a stop.
+    execute: async (config, context) => (await untilAborted(Promise.resolve((execute as (c: unknown, x: unknown) => unknown)(config, context)), context.signal)) ?? null,
   };
 }
 
 function defaultImport(path: string): Promise<Module> {
   return import(pathToFileURL(path).href) as Promise<Module>;
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

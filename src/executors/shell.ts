@@ -7,6 +7,8 @@ import { parseTemplate } from '../language/expressions/template.js';
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
 import type { Executor } from './executor.js';
 import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
+import { liveProcessGroups } from './process-groups.js';
+import { renderText } from '../engine/expressions.js';
 
 const KILL_GRACE_MS = 2000;
 const RESERVED = new Set(['exit_code', 'stdout', 'stderr', 'json']);
@@ -41,7 +43,7 @@ export const shellExecutor: Executor = {
       else {
         const name = `FLOW_EXPR_${++n}`;
         const value = await evaluate(part.source);
-        env[name] = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+        env[name] = renderText(value);
         script += `\${${name}}`;
       }
     }
@@ -77,6 +79,9 @@ export const shellExecutor: Executor = {
         context.emitOutput('stderr', chunk);
       });
       const stopKilling = killGroupOnAbort(subprocess.pid, context.signal);
+      // When the step's own process ends, what it left in its group goes too: a background job holding
+      // stdout open would otherwise keep the step waiting.
+      subprocess.once('exit', stopKilling);
       const result = await subprocess;
       stopKilling();
       if (result.failed && result.exitCode === undefined && !context.signal.aborted) {
@@ -110,7 +115,7 @@ function outputDirectory(): Promise<string> {
 }
 
 function argvOf(config: Record<string, unknown>): string[] {
-  if (Array.isArray(config['command'])) return config['command'].map(String);
+  if (Array.isArray(config['command'])) return config['command'].map(renderText);
   const script = String(config['run']);
   const shell = typeof config['shell'] === 'string' ? config['shell'] : defaultShell();
   if (config['shell'] === undefined) {
@@ -129,6 +134,7 @@ function defaultShell(): string {
 /** Kills the step's whole process group on abort: TERM, then KILL after a grace period. */
 function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
   if (pid === undefined) return () => {};
+  liveProcessGroups.add(pid);
   let timer: NodeJS.Timeout | undefined;
   const kill = (sig: NodeJS.Signals) => {
     try {
@@ -149,12 +155,13 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => v
     if (timer) clearTimeout(timer);
     // Children the step left behind in its group go with it.
     kill('SIGKILL');
+    liveProcessGroups.delete(pid);
   };
 }
 
 function stringEnv(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null) return {};
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderText(v)]));
 }
 
 function describe(config: Record<string, unknown>): string {

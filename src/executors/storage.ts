@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StepFailure } from '../engine/step-failure.js';
@@ -44,7 +45,7 @@ export const storageExecutor: Executor = {
     const path = resolve(context.cwd, String(config['path']));
     if (read) return readLocal(path);
     const { body } = encode(config, context);
-    return writeLocal(path, body, context);
+    return writeLocal(path, body);
   },
 };
 
@@ -70,11 +71,17 @@ export function decode(text: string): Record<string, unknown> {
 }
 
 // Written to a temporary file beside the target, then renamed: a reader never sees half a file.
-async function writeLocal(path: string, body: Buffer, context: StepContext): Promise<Record<string, unknown>> {
+async function writeLocal(path: string, body: Buffer): Promise<Record<string, unknown>> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${path.split(/[\\/]/).pop()}.${process.pid}.${context.attempt}.tmp`);
-  await writeFile(temp, body);
-  await rename(temp, path);
+  // A name of its own per write: parallel items may write the same path, and the last rename wins whole.
+  const temp = join(dirname(path), `.${path.split(/[\\/]/).pop()}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, body);
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw new StepFailure('error', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   return { uri: pathToFileURL(path).href, bytes: body.byteLength };
 }
 

@@ -133,9 +133,11 @@ describe('for_each', () => {
     expect(run.outcome.results.get('each')?.error?.class).toBe('exit:5');
   });
 
-  it('fails clearly when for_each does not give a list', async () => {
-    const run = await runYaml('inputs:\n  x: { type: string, default: nope }\nsteps:\n  - id: each\n    for_each: ${{ inputs.x }}\n    type: transform\n    config: { value: "${{ item }}" }\n');
-    expect(run.outcome.results.get('each')?.error).toEqual({ class: 'expression', message: 'for_each must give a list, got string' });
+  it('takes a single value as a list of one, and nothing as no items (JSONata gives one match unwrapped)', async () => {
+    const yaml = 'inputs:\n  objs: { type: array }\nsteps:\n  - id: each\n    for_each: ${{ inputs.objs.name }}\n    type: transform\n    config: { value: "${{ item }}!" }\n';
+    expect(outputOf(await runYaml(yaml, { inputs: { objs: [{ name: 'x' }] } }), 'each')).toEqual(['x!']);
+    expect(outputOf(await runYaml(yaml, { inputs: { objs: [{ name: 'x' }, { name: 'y' }] } }), 'each')).toEqual(['x!', 'y!']);
+    expect(outputOf(await runYaml(yaml, { inputs: { objs: [] } }), 'each')).toEqual([]);
   });
 });
 

@@ -39,6 +39,12 @@ export function checkFallbacks(nodes: readonly StepNode[], sink: DiagnosticSink)
     const onError = node.raw['on_error'];
     if (!isRecord(onError) || typeof onError['fallback'] !== 'string') continue;
     const target = onError['fallback'];
+    if (node.raw['for_each'] !== undefined) {
+      sink.report([...node.path, 'on_error', 'fallback'], 'invalid-value', 'a for_each step cannot have a fallback', {
+        hint: 'use on_error: continue, or move the fallback into a sub-workflow run per item',
+      });
+      continue;
+    }
     if (fallbackIds.includes(target)) continue;
     sink.report([...node.path, 'on_error', 'fallback'], 'unknown-step', `fallback '${target}' is not a step under fallbacks:`, {
       hint: suggestion(target, fallbackIds) ?? 'declare the fallback step in the top-level fallbacks: list',
