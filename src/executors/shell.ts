@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,7 +53,8 @@ export const shellExecutor: Executor = {
 
   async execute(config, context) {
     const { execa } = await import('execa');
-    const outputFile = join(await outputDirectory(), `${context.runId}-${context.stepId}-${context.item}-${context.attempt}`);
+    // Unique per call: one fallback may stand in for two steps at once.
+    const outputFile = join(await outputDirectory(), `${context.stepId}-${context.item}-${context.attempt}-${randomBytes(6).toString('hex')}`);
     try {
       const [file, ...args] = argvOf(config);
       const env = { ...context.env, ...stringEnv(config['env']), FLOW_OUTPUT: outputFile };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedCapture, MAX_CAPTURE_BYTES, parseJsonOutput, parseOutputFile } from '../../src/executors/shell-output.js';
+import { BoundedCapture, MAX_CAPTURE_BYTES, directArgv, parseJsonOutput, parseOutputFile } from '../../src/executors/shell-output.js';
 
 describe('parseOutputFile ($FLOW_OUTPUT)', () => {
   it.each<[string, string, Record<string, string>]>([
@@ -92,5 +92,11 @@ describe('BoundedCapture counts bytes', () => {
     const capture = new BoundedCapture(6);
     capture.push('ab😀');
     expect(capture.text()).toBe('ab😀');
+  });
+});
+
+describe('directArgv and shell keywords', () => {
+  it('leaves `time` to the shell (it is a keyword there, and /usr/bin/time may not exist)', () => {
+    expect(directArgv('time make')).toBeUndefined();
   });
 });
