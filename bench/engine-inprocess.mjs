@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 const [root, stepsArg] = process.argv.slice(2);
 const steps = Number(stepsArg);
-const { loadWorkflow, openSqliteStore, recordEvents, runWorkflow } = await import(join(root, 'dist', 'index.js'));
+const { loadWorkflow, openSqliteStore, runWorkflow } = await import(join(root, 'dist', 'index.js'));
 const dir = mkdtempSync(join(tmpdir(), 'flow-bench-engine-'));
 let yaml = 'steps:\n  - { id: s0, type: transform, config: { value: 0 } }\n';
 for (let i = 1; i < steps; i++) yaml += `  - { id: s${i}, type: transform, config: { value: "\${{ previous + 1 }}" } }\n`;
@@ -16,7 +16,7 @@ const loaded = await loadWorkflow(file);
 const peakAfterLoadMb = process.resourceUsage().maxRSS / 1024;
 const store = openSqliteStore(join(dir, 'state.db'));
 const start = process.hrtime.bigint();
-const outcome = await runWorkflow(loaded, { store, listeners: [recordEvents(store)], cwd: dir });
+const outcome = await runWorkflow(loaded, { store, cwd: dir });
 const ms = Number(process.hrtime.bigint() - start) / 1e6;
 store.close();
 if (outcome.status !== 'succeeded' || outcome.results.get(`s${steps - 1}`).output !== steps - 1) throw new Error(`the run did not compute ${steps - 1}`);

@@ -58,9 +58,10 @@ export async function run({ root, quick, log }) {
       subjectMedian: t.perStepMs,
       baselineMedian: undefined,
       ratio: undefined,
-      target: '≤ 0.1 ms/step, ≤ 150 MB',
+      // The target is for 10,000 steps; the 1,000-step row shows whether time and memory stay flat.
+      target: steps === 10000 ? '≤ 0.1 ms/step, ≤ 150 MB' : '(info)',
       result: t.perStepMs <= 0.1 && t.peakRssMb <= 150 ? 'PASS' : 'FAIL',
-      formal: true,
+      formal: steps === 10000,
       rssMb: t.peakRssMb,
     });
   }

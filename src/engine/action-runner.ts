@@ -156,7 +156,8 @@ async function runFallback(ctx: RunContext, step: ActionStep, failed: StepOutcom
   const stepId = step.onError.kind === 'fallback' ? step.onError.stepId : '';
   const fallback = ctx.workflow.fallbacks.find((f) => f.id === stepId);
   if (!fallback || signal.aborted) return failed;
-  const rescue = await runAction(ctx, fallback, signal);
+  // Recorded as `<step>.<fallback>`: one fallback may stand in for several steps, even at the same time.
+  const rescue = await runAction(ctx, { ...fallback, id: `${step.id}.${fallback.id}` }, signal);
   if (rescue.result.status !== 'succeeded') return failed;
   const recovered: StepResult = { ...failed.result, status: 'succeeded', output: rescue.result.output, outputs: rescue.result.outputs, reason: `recovered by fallback '${fallback.id}' after: ${failed.result.error?.message ?? 'failure'}` };
   return finish(ctx, step.id, -1, 'action', 0, recovered, false, true);

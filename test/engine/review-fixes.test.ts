@@ -97,3 +97,19 @@ describe('the library API', () => {
     store.close();
   });
 });
+
+describe('a fallback shared by two steps', () => {
+  it('stands in for both at the same time, each with its own output and idempotency key', async () => {
+    const run = await runYaml(
+      'steps:\n  - id: g\n    parallel:\n      steps:\n' +
+        '        - { id: a, type: shell, on_error: { fallback: rescue }, config: { run: "exit 1" } }\n' +
+        '        - { id: b, type: shell, on_error: { fallback: rescue }, config: { run: "exit 1" } }\n' +
+        'fallbacks:\n  - { id: rescue, type: shell, config: { run: "echo key=$FLOW_IDEMPOTENCY_KEY >> $FLOW_OUTPUT; sleep 0.1" } }\n',
+    );
+    expect(run.outcome.status).toBe('succeeded');
+    const keys = ['a', 'b'].map((id) => (outputOf(run, id) as { key?: string }).key);
+    expect(keys.every((k) => typeof k === 'string' && k.length === 32)).toBe(true);
+    expect(new Set(keys).size).toBe(2);
+    expect([statusOf(run, 'a.rescue'), statusOf(run, 'b.rescue')]).toEqual(['succeeded', 'succeeded']);
+  });
+});
