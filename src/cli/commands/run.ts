@@ -33,6 +33,11 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
     return dryRun(workflow, inputs, io);
   }
   const executors = await executorTable(workflow);
+  // Stopped while validating: nothing has started, so nothing is recorded.
+  if (signal.aborted) {
+    io.stderr('flow: interrupted before the run started; nothing was run');
+    return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
+  }
   const store = openSqliteStore(statePath(options.state, io));
   try {
     const runId = newRunId();
