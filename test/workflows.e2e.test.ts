@@ -11,6 +11,12 @@ const fresh = () => mkdtempSync(join(tmpdir(), 'flow-examples-'));
 
 // The examples in workflows/ run offline, as a user would run them.
 describe('the examples in workflows/', () => {
+  it('files.yaml checks its inputs first, naming a missing one', () => {
+    const r = flow(['run', join(examples, 'files.yaml'), '--input', 'title='], fresh());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("step 'check_inputs': missing required input: title");
+  });
+
   it('files.yaml writes, stores previous, and reads back', () => {
     const dir = fresh();
     const r = flow(['run', join(examples, 'files.yaml')], dir);
