@@ -98,6 +98,8 @@ function renderError(err: unknown, io: CommandIO): number {
     io.stderr(`flow: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);
     return err.exitCode;
   }
+  // Whatever a bug interrupted, no step's processes outlive flow.
+  killAllProcessGroups();
   const detail = err instanceof Error ? (process.env['FLOW_DEBUG'] ? (err.stack ?? err.message) : err.message) : String(err);
   io.stderr(`flow: internal error (this is a bug in flow): ${detail}\n  please report it with the command you ran; FLOW_DEBUG=1 shows the stack`);
   return EXIT.internal;

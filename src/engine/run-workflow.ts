@@ -108,6 +108,8 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
     }
     if (ok) outputs = (await resolveValue(workflow.outputs, ctx.scope)) as Record<string, unknown>;
   } catch (err) {
+    // A fault in the engine or its store: stop every step still running (their process groups go) before reporting it.
+    controller.abort(new StepFailure('error', `the run stopped on an internal error: ${err instanceof Error ? err.message : String(err)}`));
     ok = false;
     error = toStepError(err);
   } finally {

@@ -113,3 +113,18 @@ describe('a fallback shared by two steps', () => {
     expect([statusOf(run, 'a.rescue'), statusOf(run, 'b.rescue')]).toEqual(['succeeded', 'succeeded']);
   });
 });
+
+describe('a store that fails mid-run', () => {
+  it('stops the run and kills the steps still running, instead of leaving them behind', async () => {
+    const dir = tempDir();
+    const file = writeFile(dir, 'w.yaml', 'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -f slow.pid ] && exit 0; sleep 0.02; done" } }\n');
+    const real = openSqliteStore(join(dir, 'state.db'));
+    const store = { ...real, stepFinished: (...args: Parameters<typeof real.stepFinished>) => (args[1] === 'fast' ? (() => { throw new Error('disk full'); })() : real.stepFinished(...args)) };
+    const outcome = await runWorkflow(file, { store, cwd: dir });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error?.message).toContain('disk full');
+    const pid = Number(readFileSync(join(dir, 'slow.pid'), 'utf8'));
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe('gone');
+    real.close();
+  });
+});
