@@ -86,10 +86,23 @@ function expected(spec: unknown, status: number): boolean {
   return (Array.isArray(spec) ? spec : [spec]).map(Number).includes(status);
 }
 
-async function readBody(response: Response): Promise<string> {
-  const buffer = Buffer.from(await response.arrayBuffer());
-  if (buffer.byteLength <= MAX_BODY_BYTES) return buffer.toString('utf8');
-  return buffer.subarray(0, MAX_BODY_BYTES).toString('utf8') + `\n[flow: body truncated; ${buffer.byteLength - MAX_BODY_BYTES} more bytes not kept]`;
+/** Reads at most MAX_BODY_BYTES, counting (not keeping) the rest, so a huge response cannot fill memory. */
+export async function readBody(response: Response, limit = MAX_BODY_BYTES): Promise<string> {
+  if (!response.body) return '';
+  const kept: Buffer[] = [];
+  let size = 0;
+  let dropped = 0;
+  for await (const chunk of response.body) {
+    const bytes = Buffer.from(chunk as Uint8Array);
+    const room = limit - size;
+    if (room > 0) {
+      kept.push(room >= bytes.byteLength ? bytes : bytes.subarray(0, room));
+      size += Math.min(room, bytes.byteLength);
+    }
+    dropped += Math.max(0, bytes.byteLength - Math.max(room, 0));
+  }
+  const text = Buffer.concat(kept).toString('utf8');
+  return dropped > 0 ? `${text}\n[flow: body truncated; ${dropped} more bytes not kept]` : text;
 }
 
 function parseJson(text: string, contentType: string | null): unknown {

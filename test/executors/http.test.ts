@@ -241,3 +241,17 @@ describe('http executor: a response that stalls', () => {
     expect(err.errorClass).toBe('timeout');
   });
 });
+
+describe('http executor: a large body', () => {
+  it('keeps at most the limit and counts the rest, reading as it streams', async () => {
+    const { readBody } = await import('../../src/executors/http.js');
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1000)));
+        controller.close();
+      },
+    });
+    const text = await readBody(new Response(body), 2500);
+    expect(text).toBe('x'.repeat(2500) + '\n[flow: body truncated; 1500 more bytes not kept]');
+  });
+});
