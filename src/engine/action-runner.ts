@@ -7,7 +7,7 @@ import { shouldRetry, retryDelay } from './retry.js';
 import { setLimit } from './timers.js';
 import type { RunContext, Scope } from './run-context.js';
 import { StepFailure, toStepError } from './step-failure.js';
-import { abortedStatus, finish, result, type StepOutcome } from './step-runner.js';
+import { abortedStatus, finish, result, tolerates, type StepOutcome } from './step-runner.js';
 
 export interface ForEachItem {
   item: unknown;
@@ -31,7 +31,7 @@ export async function runAction(ctx: RunContext, step: ActionStep, signal: Abort
 async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal: AbortSignal, item: number): Promise<StepOutcome> {
   const executor = ctx.executors.get(step.type);
   const startedAt = ctx.at();
-  const tolerated = step.continueOnError || step.onError.kind === 'continue';
+  const tolerated = tolerates(step);
   if (!executor) {
     const error = { class: 'validation', message: `no executor for step type '${step.type}'` };
     return finish(ctx, step.id, item, 'action', 0, result('failed', startedAt, ctx.at(), { error }), tolerated);
