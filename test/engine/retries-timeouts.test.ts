@@ -60,7 +60,7 @@ describe('retries', () => {
 
 describe('timeouts', () => {
   it('kills the whole process group of a step that runs past its timeout, and records class timeout', async () => {
-    const run = await runYaml('steps:\n  - id: slow\n    type: shell\n    timeout: 300ms\n    config:\n      run: "sleep 30 & echo $! > child.pid; wait"\n');
+    const run = await runYaml('steps:\n  - id: slow\n    type: shell\n    timeout: 1s\n    config:\n      run: "sleep 30 & echo $! > child.pid; wait"\n');
     expect(statusOf(run, 'slow')).toBe('failed');
     expect(run.outcome.results.get('slow')?.error?.class).toBe('timeout');
     const pid = Number(readFileSync(join(run.dir, 'child.pid'), 'utf8'));
@@ -68,7 +68,7 @@ describe('timeouts', () => {
   });
 
   it('retries a timeout like any other failure', async () => {
-    const run = await runYaml('steps:\n  - id: slow\n    type: shell\n    timeout: 200ms\n    retry: { max_attempts: 2, initial_delay: 1ms, on: [timeout] }\n    config:\n      run: "echo x >> tries; sleep 30"\n');
+    const run = await runYaml('steps:\n  - id: slow\n    type: shell\n    timeout: 1s\n    retry: { max_attempts: 2, initial_delay: 1ms, on: [timeout] }\n    config:\n      run: "echo x >> tries; sleep 30"\n');
     expect(readFileSync(join(run.dir, 'tries'), 'utf8').trim().split('\n')).toHaveLength(2);
     expect(run.outcome.results.get('slow')?.error?.class).toBe('timeout');
   });
@@ -83,7 +83,7 @@ describe('timeouts', () => {
 
 describe('group timeouts', () => {
   it('a group past its timeout stops its steps, kills their processes, and fails with class timeout', async () => {
-    const run = await runYaml('steps:\n  - id: g\n    timeout: 300ms\n    steps:\n      - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n      - { id: never, type: shell, config: { run: "touch never" } }\n');
+    const run = await runYaml('steps:\n  - id: g\n    timeout: 1s\n    steps:\n      - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n      - { id: never, type: shell, config: { run: "touch never" } }\n');
     expect(statusOf(run, 'g')).toBe('failed');
     expect(run.outcome.results.get('g')?.error?.class).toBe('timeout');
     expect(run.outcome.results.has('never')).toBe(false);
