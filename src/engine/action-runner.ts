@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Executor, StepContext } from '../executors/executor.js';
 import type { StepError, StepResult } from '../model/run.js';
 import type { ActionStep } from '../model/workflow.js';
-import { evaluate, renderText, resolveValue } from './expressions.js';
+import { evaluate, renderValues, resolveValue } from './expressions.js';
 import { shouldRetry, retryDelay } from './retry.js';
 import { setLimit } from './timers.js';
 import type { RunContext, Scope } from './run-context.js';
@@ -125,7 +125,7 @@ async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor
 
 async function stepEnvironment(ctx: RunContext, step: ActionStep, resolve: (v: unknown) => Promise<unknown>): Promise<Record<string, string>> {
   const declared = { ...ctx.groupEnv.get(step.id), ...step.env };
-  return Object.keys(declared).length === 0 ? {} : stringValues((await resolve(declared)) as Record<string, unknown>);
+  return Object.keys(declared).length === 0 ? {} : renderValues((await resolve(declared)) as Record<string, unknown>);
 }
 
 /** Output chunks cut into whole lines before they become events, so a secret split across two chunks is still masked. */
@@ -178,7 +178,4 @@ export function idempotencyKey(runId: string, stepId: string, item: number): str
   return createHash('sha256').update(`${runId}/${stepId}/${item}`).digest('hex').slice(0, 32);
 }
 
-function stringValues(value: Record<string, unknown> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(value ?? {}).map(([k, v]) => [k, renderText(v)]));
-}
 

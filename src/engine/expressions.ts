@@ -55,6 +55,12 @@ export function renderText(value: unknown): string {
   return String(value);
 }
 
+/** A mapping's values as text, as they reach environment variables, headers and arguments. */
+export function renderValues(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderText(v)]));
+}
+
 /** `if:` — an expression with or without ${{ }}, or a boolean. JSONata truthiness decides. */
 export async function evaluateCondition(condition: string | boolean | undefined, scope: object): Promise<boolean> {
   if (condition === undefined) return true;

@@ -1,3 +1,4 @@
+import { renderValues } from '../engine/expressions.js';
 import { StepFailure } from '../engine/step-failure.js';
 import { orExpression, ref, stringMap, strictObject } from '../language/schema/json-schema.js';
 import { parseDuration } from '../language/durations.js';
@@ -30,7 +31,7 @@ export const httpExecutor: Executor = {
   async execute(config, context) {
     const method = String(config['method'] ?? (config['json'] !== undefined || config['body'] !== undefined ? 'POST' : 'GET'));
     const url = buildUrl(String(config['url']), config['query']);
-    const headers = new Headers(stringRecord(config['headers']));
+    const headers = new Headers(renderValues(config['headers']));
     let body: string | undefined;
     if (config['json'] !== undefined) {
       body = JSON.stringify(config['json']);
@@ -72,14 +73,10 @@ export const httpExecutor: Executor = {
 
 function buildUrl(base: string, query: unknown): string {
   const url = new URL(base);
-  for (const [k, v] of Object.entries(stringRecord(query))) url.searchParams.append(k, v);
+  for (const [k, v] of Object.entries(renderValues(query))) url.searchParams.append(k, v);
   return url.toString();
 }
 
-function stringRecord(value: unknown): Record<string, string> {
-  if (typeof value !== 'object' || value === null) return {};
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
-}
 
 function expected(spec: unknown, status: number): boolean {
   if (spec === undefined || spec === null) return status >= 200 && status < 300;

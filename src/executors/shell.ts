@@ -9,7 +9,7 @@ import { orExpression, ref, strictObject } from '../language/schema/json-schema.
 import type { Executor } from './executor.js';
 import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
 import { liveProcessGroups } from './process-groups.js';
-import { renderText } from '../engine/expressions.js';
+import { renderText, renderValues } from '../engine/expressions.js';
 
 const KILL_GRACE_MS = 2000;
 const RESERVED = new Set(['exit_code', 'stdout', 'stderr', 'json']);
@@ -57,7 +57,7 @@ export const shellExecutor: Executor = {
     const outputFile = join(await outputDirectory(), `${context.stepId}-${context.item}-${context.attempt}-${randomBytes(6).toString('hex')}`);
     try {
       const [file, ...args] = argvOf(config);
-      const env = { ...context.env, ...stringEnv(config['env']), FLOW_OUTPUT: outputFile };
+      const env = { ...context.env, ...renderValues(config['env']), FLOW_OUTPUT: outputFile };
       const stdout = new BoundedCapture();
       const stderr = new BoundedCapture();
       const subprocess = execa(file!, args, {
@@ -161,10 +161,6 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => v
   };
 }
 
-function stringEnv(value: unknown): Record<string, string> {
-  if (typeof value !== 'object' || value === null) return {};
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderText(v)]));
-}
 
 function describe(config: Record<string, unknown>): string {
   if (Array.isArray(config['command'])) return `'${config['command'].join(' ')}'`;

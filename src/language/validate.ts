@@ -13,6 +13,7 @@ import { buildStepTree, type Relation, type StepNode } from './semantic/step-tre
 import { DiagnosticSink } from './yaml/diagnostic-sink.js';
 import { loadYaml } from './yaml/load-yaml.js';
 import type { SourceText } from './yaml/source.js';
+import { isRecord } from './plain-data.js';
 
 export interface ValidationResult {
   file: string;
@@ -29,8 +30,6 @@ export interface ValidateOptions {
   /** The file's real path, against which custom executors and sub-workflows are resolved (default: `file`). */
   path?: string;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // Validates one workflow text completely: YAML, schema, then the semantic checks, collecting every problem.
 export async function validateSource(file: string, content: Uint8Array | string, host: ValidationHost, options: ValidateOptions = {}): Promise<ValidationResult> {

@@ -5,6 +5,7 @@ import { offsetInNode, type DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import type { PathSegment } from '../yaml/locate.js';
 import { RUN_FIELDS, SCOPE_ROOTS, STEP_RESULT_FIELDS } from './scope.js';
 import type { Relation, StepNode, StepTree } from './step-tree.js';
+import { isRecord } from '../plain-data.js';
 
 /** Where an expression is evaluated, and so what it may read. */
 export interface ExpressionContext {
@@ -30,8 +31,6 @@ export interface ExpressionCheck {
   secrets: Set<string>;
   usage: Usage;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // Checks every ${{ }} (and every bare `if:`) under a value: syntax, and that each name it reads exists and is ready.
 export function checkValue(check: ExpressionCheck, value: unknown, path: PathSegment[], context: ExpressionContext, bareExpression = false): void {

@@ -6,8 +6,8 @@ import { reportSchemaErrors } from '../schema/schema-diagnostics.js';
 import type { DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import { loadYaml } from '../yaml/load-yaml.js';
 import { buildStepTree, type StepNode } from './step-tree.js';
+import { isRecord } from '../plain-data.js';
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const MAX_INCLUDE_DEPTH = 32;
 
 // Loads each custom executor module named under `executors:` and checks its steps' config against it.

@@ -3,8 +3,7 @@ import { suggestion } from '../did-you-mean.js';
 import type { DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import { checkValue, type ExpressionCheck, type ExpressionContext } from './check-expressions.js';
 import { relation, type Relation, type StepNode } from './step-tree.js';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRecord } from '../plain-data.js';
 
 // Ids unique across the file; the first one written keeps it, every later one is reported.
 export function checkUniqueIds(nodes: readonly StepNode[], sink: DiagnosticSink): void {

@@ -1,8 +1,7 @@
 import type { DiagnosticSink } from '../yaml/diagnostic-sink.js';
 import type { Usage } from './check-expressions.js';
 import type { StepNode } from './step-tree.js';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRecord } from '../plain-data.js';
 
 // Declared and never read: not wrong, but usually a slip; warnings fail only under --strict.
 export function checkUnused(data: unknown, nodes: readonly StepNode[], usage: Usage, sink: DiagnosticSink): void {

@@ -1,4 +1,5 @@
 import type { PathSegment } from '../yaml/locate.js';
+import { isRecord } from '../plain-data.js';
 
 export type StepKind = 'action' | 'parallel' | 'sequence';
 export type Section = 'steps' | 'on_success' | 'on_failure' | 'finally' | 'fallbacks';
@@ -20,7 +21,6 @@ export interface StepTree {
 /** How step `x` stands to step `reader` when `reader` starts. */
 export type Relation = 'before' | 'concurrent' | 'after' | 'self' | 'enclosing' | 'later-section';
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const HANDLERS: ReadonlySet<Section> = new Set(['on_success', 'on_failure', 'finally']);
 
 // Walks the raw document's step lists (tolerating malformed parts) into nodes in file order.
