@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StepFailure } from '../engine/step-failure.js';
 import { parseTemplate } from '../language/expressions/template.js';
@@ -9,6 +8,7 @@ import { orExpression, ref, strictObject } from '../language/schema/json-schema.
 import type { Executor } from './executor.js';
 import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
 import { liveProcessGroups } from './process-groups.js';
+import { launch, type LaunchedProcess, type LaunchRequest } from './process-launcher.js';
 import { renderText, renderValues } from '../engine/expressions.js';
 
 const KILL_GRACE_MS = 2000;
@@ -52,59 +52,96 @@ export const shellExecutor: Executor = {
   },
 
   async execute(config, context) {
-    const { execa } = await import('execa');
     // Unique per call: one fallback may stand in for two steps at once.
-    const outputFile = join(await outputDirectory(), `${context.stepId}-${context.item}-${context.attempt}-${randomBytes(6).toString('hex')}`);
+    const outputFile = join(await outputDirectory(), `${context.stepId}-${context.item}-${context.attempt}-${++outputFiles}`);
     try {
       const [file, ...args] = argvOf(config);
-      const env = { ...context.env, ...renderValues(config['env']), FLOW_OUTPUT: outputFile };
       const stdout = new BoundedCapture();
       const stderr = new BoundedCapture();
-      const subprocess = execa(file!, args, {
+      const request: LaunchRequest = {
+        file: file!,
+        args,
         cwd: typeof config['cwd'] === 'string' ? resolve(context.cwd, config['cwd']) : context.cwd,
-        env,
-        extendEnv: false,
-        detached: true,
-        reject: false,
-        buffer: false,
-        stdin: 'ignore',
-        encoding: 'utf8',
-        stripFinalNewline: false,
-        cleanup: false,
-      });
-      subprocess.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout.push(chunk);
-        context.emitOutput('stdout', chunk);
-      });
-      subprocess.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr.push(chunk);
-        context.emitOutput('stderr', chunk);
-      });
-      const stopKilling = killGroupOnAbort(subprocess.pid, context.signal);
-      // When the step's own process ends, what it left in its group goes too: a background job holding
-      // stdout open would otherwise keep the step waiting.
-      subprocess.once('exit', stopKilling);
-      const result = await subprocess;
-      stopKilling();
-      if (result.failed && result.exitCode === undefined && !context.signal.aborted) {
-        throw new StepFailure('exit:127', `cannot start '${file}': ${result.originalMessage ?? result.shortMessage}`);
+        env: { ...context.env, ...renderValues(config['env']), FLOW_OUTPUT: outputFile },
+        onStdout: (chunk) => {
+          stdout.push(chunk);
+          context.emitOutput('stdout', chunk);
+        },
+        onStderr: (chunk) => {
+          stderr.push(chunk);
+          context.emitOutput('stderr', chunk);
+        },
+      };
+      const child = (await launch(request).catch(() => undefined)) ?? (await startWithExeca(request));
+      const stopKilling = killGroupOnAbort(child.pid, context.signal);
+      const { exitCode, startError } = await child.done.finally(stopKilling);
+      if (startError !== undefined && !context.signal.aborted) {
+        throw new StepFailure('exit:127', `cannot start '${file}': ${startError}`);
       }
-      const output: Record<string, unknown> = { exit_code: result.exitCode ?? null, stdout: stdout.text(), stderr: stderr.text() };
+      const output: Record<string, unknown> = { exit_code: exitCode, stdout: stdout.text(), stderr: stderr.text() };
       const json = parseJsonOutput(output['stdout'] as string);
       if (json !== undefined) output['json'] = json;
-      const written = parseOutputFile(await readFile(outputFile, 'utf8').catch(() => ''));
-      for (const [k, v] of Object.entries(written)) if (!RESERVED.has(k)) output[k] = v;
+      // Most steps never write $FLOW_OUTPUT: a stat that returns undefined is cheaper than a failed open.
+      if (statSync(outputFile, { throwIfNoEntry: false })) {
+        const written = parseOutputFile(await readFile(outputFile, 'utf8'));
+        await unlink(outputFile).catch(() => {});
+        for (const [k, v] of Object.entries(written)) if (!RESERVED.has(k)) output[k] = v;
+      }
       if (context.signal.aborted) throw context.signal.reason ?? new StepFailure('cancelled', 'cancelled');
-      if (result.exitCode !== 0) {
-        const why = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-        throw new StepFailure(`exit:${result.exitCode ?? 'signal'}`, `${describe(config)} ${why}${lastLine(stderr.text())}`, output);
+      if (exitCode !== 0) {
+        const signal = exitCode > 128 ? signalName(exitCode - 128) : undefined;
+        const why = signal ? `was killed by ${signal} (exit code ${exitCode})` : `exited with code ${exitCode}`;
+        throw new StepFailure(`exit:${exitCode}`, `${describe(config)} ${why}${lastLine(stderr.text())}`, output);
       }
       return output;
     } finally {
-      await unlink(outputFile).catch(() => {});
+      if (statSync(outputFile, { throwIfNoEntry: false })) await unlink(outputFile).catch(() => {});
     }
   },
 };
+
+let outputFiles = 0;
+
+/** The same contract as a launcher's process, through execa: for a step no launcher can start exactly. */
+async function startWithExeca(req: LaunchRequest): Promise<LaunchedProcess> {
+  const { execa } = await import('execa');
+  const subprocess = execa(req.file, req.args, {
+    cwd: req.cwd,
+    env: req.env,
+    extendEnv: false,
+    detached: true,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    encoding: 'utf8',
+    stripFinalNewline: false,
+    cleanup: false,
+  });
+  subprocess.stdout?.setEncoding('utf8').on('data', req.onStdout);
+  subprocess.stderr?.setEncoding('utf8').on('data', req.onStderr);
+  const pid = subprocess.pid;
+  // When the step's own process ends, what it left in its group goes too: a background job holding
+  // stdout open would otherwise keep the step waiting.
+  if (pid !== undefined) subprocess.once('exit', () => killGroup(pid, 'SIGKILL'));
+  const done = subprocess.then((result) => {
+    if (result.exitCode !== undefined) return { exitCode: result.exitCode };
+    if (result.signal) return { exitCode: 128 + (constants.signals[result.signal] ?? 0) };
+    return { exitCode: 127, startError: result.originalMessage ?? result.shortMessage };
+  });
+  return { pid, done };
+}
+
+function signalName(n: number): string | undefined {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals) {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // the group is already gone
+  }
+}
 
 // One private directory per flow process for the steps' $FLOW_OUTPUT files, removed when the process exits.
 let outputDir: Promise<string> | undefined;
@@ -138,13 +175,7 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => v
   if (pid === undefined) return () => {};
   liveProcessGroups.add(pid);
   let timer: NodeJS.Timeout | undefined;
-  const kill = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // the group is already gone
-    }
-  };
+  const kill = (sig: NodeJS.Signals) => killGroup(pid, sig);
   const onAbort = () => {
     kill('SIGTERM');
     timer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);

@@ -1,0 +1,151 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeLaunchers, launch, type LaunchRequest } from '../../src/executors/process-launcher.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'flow-launcher-'));
+afterAll(() => {
+  closeLaunchers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Ran {
+  pid: number | undefined;
+  exitCode: number;
+  startError?: string;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(file: string, args: string[], extra: Partial<LaunchRequest> = {}): Promise<Ran> {
+  let stdout = '';
+  let stderr = '';
+  const started = await launch({
+    file,
+    args,
+    cwd: dir,
+    env: { ...(process.env as Record<string, string>) },
+    onStdout: (t) => (stdout += t),
+    onStderr: (t) => (stderr += t),
+    ...extra,
+  });
+  if (!started) throw new Error('the launcher refused the request');
+  const done = await started.done;
+  return { pid: started.pid, ...done, stdout, stderr };
+}
+
+const stat = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+
+describe('process launcher', () => {
+  it('passes argv and environment values verbatim, whatever shell syntax they hold', async () => {
+    const hostile = ['a\nb', 'back\\slash\\n', '%s %b \\c', '$(touch pwned)', '"; echo hi; "', "it's", 'ünï €', '', ' spaced  '];
+    const argv = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...hostile]);
+    expect(JSON.parse(argv.stdout)).toEqual(hostile);
+    const env = Object.fromEntries(hostile.map((v, i) => [`V${i}`, v]));
+    const seen = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => /^V\\d$/.test(k)))))'], {
+      env: { ...(process.env as Record<string, string>), ...env },
+    });
+    expect(JSON.parse(seen.stdout)).toEqual(env);
+    expect(spawnSync('ls', [dir]).stdout.toString()).not.toContain('pwned');
+  });
+
+  it('gives the program exactly the environment asked for: removed names are gone, bash adds nothing', async () => {
+    const { SHLVL: _shlvl, OLDPWD: _oldpwd, ...rest } = process.env as Record<string, string>;
+    const asked: Record<string, string> = { ...rest, ONLY_HERE: '1' };
+    delete asked['HOME'];
+    const out = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { env: asked });
+    const got = JSON.parse(out.stdout) as Record<string, string>;
+    // bash exports `_` (the program's path) and sets PWD to the directory it starts the program in.
+    delete got['_'];
+    expect(got['PWD']).toBe(dir);
+    delete got['PWD'];
+    const expected: Record<string, string> = { ...asked };
+    delete expected['PWD'];
+    delete expected['_'];
+    expect(got).toEqual(expected);
+  });
+
+  it('starts each program in a process group of its own, and kills what it leaves behind when it exits', async () => {
+    const out = await run('sh', ['-c', 'sleep 30 & echo $!']);
+    expect(out.exitCode).toBe(0);
+    const pid = out.pid!;
+    const leftover = Number(out.stdout.trim());
+    expect(Number.isInteger(leftover)).toBe(true);
+    // The background sleep was in the step's group (pgid = the step's pid) and is gone now.
+    let alive = true;
+    try {
+      alive = stat(leftover)[0] !== 'Z';
+    } catch {
+      alive = false;
+    }
+    expect(alive).toBe(false);
+    expect(pid).not.toBe(process.pid);
+  });
+
+  it('reports the exit code, and 128 + n for a program killed by signal n', async () => {
+    expect((await run('sh', ['-c', 'exit 7'])).exitCode).toBe(7);
+    expect((await run('sh', ['-c', 'kill -TERM $$'])).exitCode).toBe(128 + 15);
+  });
+
+  it('keeps each step its own output, on both streams, in order and complete', async () => {
+    const big = await run('sh', ['-c', 'i=0; while [ $i -lt 20000 ]; do echo "line $i"; i=$((i+1)); done; echo err >&2']);
+    const lines = big.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(20000);
+    expect(lines.at(-1)).toBe('line 19999');
+    expect(big.stderr).toBe('err\n');
+    const next = await run('sh', ['-c', 'printf next']);
+    expect(next).toMatchObject({ stdout: 'next', stderr: '' });
+    // Output that ends in the sentinel's first character is held back only until the stream ends.
+    const tricky = await run('sh', ['-c', "printf 'a\\001'"]);
+    expect(tricky.stdout).toBe('a\u0001');
+  });
+
+  it('says when a program or a working directory does not exist', async () => {
+    const missing = await run('no-such-program-here', []);
+    expect(missing).toMatchObject({ exitCode: 127, startError: 'no such executable file' });
+    const noDir = await run('true', [], { cwd: join(dir, 'nope') });
+    expect(noDir).toMatchObject({ exitCode: 127, startError: 'no such working directory' });
+  });
+
+  it('refuses what bash cannot pass on exactly, so the caller starts it itself', async () => {
+    const request = (env: Record<string, string>): LaunchRequest => ({ file: 'true', args: [], cwd: dir, env, onStdout: () => {}, onStderr: () => {} });
+    expect(await launch(request({ ...(process.env as Record<string, string>), 'NOT-AN-IDENTIFIER': 'x' }))).toBeUndefined();
+    expect(await launch(request({ ...(process.env as Record<string, string>), SHELLOPTS: 'xtrace' }))).toBeUndefined();
+    expect(await launch(request({ ...(process.env as Record<string, string>), BIG: 'x'.repeat(20000) }))).toBeUndefined();
+  });
+
+  it('reuses an idle launcher, and starts one per concurrent program', async () => {
+    const parentOf = async () => Number((await run('sh', ['-c', 'echo $PPID'])).stdout.trim());
+    const first = await parentOf();
+    expect(await parentOf()).toBe(first);
+    const both = await Promise.all([run('sh', ['-c', 'sleep 0.3; echo $PPID']), run('sh', ['-c', 'sleep 0.3; echo $PPID'])]);
+    const parents = new Set(both.map((r) => r.stdout.trim()));
+    expect(parents.size).toBe(2);
+  });
+
+  it('fails the running step when its launcher dies, and starts a new launcher for the next', async () => {
+    let stdout = '';
+    const started = await launch({ file: 'sh', args: ['-c', 'echo $PPID; sleep 30'], cwd: dir, env: process.env as Record<string, string>, onStdout: (t) => (stdout += t), onStderr: () => {} });
+    while (!stdout.includes('\n')) await new Promise((r) => setTimeout(r, 10));
+    const launcherPid = Number(stdout.trim());
+    process.kill(launcherPid, 'SIGKILL');
+    await expect(started!.done).rejects.toThrow(/launcher ended/);
+    process.kill(-started!.pid!, 'SIGKILL');
+    expect((await run('sh', ['-c', 'exit 0'])).exitCode).toBe(0);
+  });
+
+  it('does not keep the process alive once no program runs', () => {
+    const bundle = join(dir, 'launcher.mjs');
+    buildSync({ entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' });
+    const script = `import { launch } from ${JSON.stringify(bundle)};
+const p = await launch({ file: 'true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} });
+console.log('exit', (await p.done).exitCode);`;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(res.signal).toBeNull();
+    expect(res.stdout).toBe('exit 0\n');
+  });
+});
