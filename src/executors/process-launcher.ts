@@ -11,7 +11,6 @@ import type { Readable, Writable } from 'node:stream';
 const LAUNCHER_SCRIPT = [
   'set -m',
   'exec 4>&2 2>/dev/null',
-  'unset -f $(compgen -A function)',
   'sentinel=$1',
   'cwd= unsets=() sets=() argv=()',
   'start() {',
