@@ -99,21 +99,23 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
     return finish(ctx, step.id, -1, 'for_each', 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), tolerates(step));
   }
   const list = items as unknown[];
-  const limiter = new Limiter(step.maxConcurrency ?? 1);
   const controller = new AbortController();
   const itemSignal = manyListeners(AbortSignal.any([signal, controller.signal]));
-  const outcomes = await Promise.all(
-    list.map((item, index) =>
-      limiter.run(async () => {
-        if (itemSignal.aborted) return undefined;
-        const outcome = await runAction(ctx, step, itemSignal, { item, index });
-        if (outcome.result.status === 'failed' && !controller.signal.aborted) controller.abort(new StepFailure('cancelled', `item ${index} failed`));
-        return outcome;
-      }),
-    ),
-  );
-  const outputs = outcomes.map((o) => (o?.result.status === 'succeeded' ? o.result.output : null));
-  const failed = outcomes.find((o) => o?.result.status === 'failed');
+  // A few workers take the next item as they free up: memory stays in proportion to max_concurrency,
+  // not to the length of the list (only each item's outcome is kept, for the outputs in order).
+  const outcomes: (StepOutcome | undefined)[] = new Array(list.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length && !itemSignal.aborted) {
+      const index = next++;
+      const outcome = await runAction(ctx, step, itemSignal, { item: list[index], index });
+      outcomes[index] = outcome;
+      if (outcome.result.status === 'failed' && !controller.signal.aborted) controller.abort(new StepFailure('cancelled', `item ${index} failed`));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(step.maxConcurrency ?? 1, list.length) }, worker));
+  const outputs = Array.from(outcomes, (o) => (o?.result.status === 'succeeded' ? o.result.output : null));
+  const failed = Array.from(outcomes).find((o) => o?.result.status === 'failed');
   const aborted = abortedStatus(signal);
   const status: StepStatus = aborted ?? (failed ? 'failed' : 'succeeded');
   const error = failed?.result.error ?? (aborted ? toStepError(signal.reason) : undefined);
