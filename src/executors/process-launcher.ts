@@ -6,20 +6,30 @@ import type { Readable, Writable } from 'node:stream';
 // Why a launcher: fork() of a node process costs 5-8 ms on a virtual machine (its page tables and the
 // copy-on-write faults that follow), against 2-3 ms for a small shell. A long-lived bash started once
 // per concurrent step does the fork and exec for flow; `set -m` gives every step a process group of its
-// own, as `detached: true` does. The request carries argv, cwd and the environment as data: each value
-// is decoded by `printf -v VAR %b` and used quoted, so no workflow value is ever parsed as shell script.
+// own, as `detached: true` does. The request carries the program's path, argv, cwd and the environment as
+// data: its size, then lines read in one read(2) (`read -N`, counting bytes under LC_ALL=C), each value
+// decoded by `printf -v VAR %b` and used quoted, so no workflow value is ever parsed as shell script.
 const LAUNCHER_SCRIPT = [
   'set -m',
   'exec 4>&2 2>/dev/null',
   'sentinel=$1',
-  'cwd= unsets=() sets=() argv=()',
-  'start() {',
+  'while IFS= read -r size; do',
+  '  IFS= LC_ALL=C read -r -N "$size" request || break',
+  '  cwd= path= unsets=() sets=() argv=()',
+  '  while [[ $request ]]; do',
+  '    line=${request%%$\'\\n\'*}; request=${request#*$\'\\n\'}',
+  '    case $line in',
+  '      C*) printf -v cwd %b "${line:1}" ;;',
+  '      P*) printf -v path %b "${line:1}" ;;',
+  '      U*) unsets+=("${line:1}") ;;',
+  '      E*) printf -v v %b "${line:1}"; sets+=("$v") ;;',
+  '      A*) printf -v v %b "${line:1}"; argv+=("$v") ;;',
+  '    esac',
+  '  done',
   '  (',
   '    unset -v "${unsets[@]}"',
   '    for kv in "${sets[@]}"; do export "$kv"; done',
-  '    cd -- "$cwd" 2>/dev/null || { echo \'nostart cwd\' >&3; exit 127; }',
-  '    type -P -- "${argv[0]}" >/dev/null || { echo \'nostart file\' >&3; exit 127; }',
-  '    exec "${argv[@]}" 3>&- 4>&-',
+  '    cd -- "$cwd" && exec -a "${argv[0]}" "$path" "${argv[@]:1}" 3>&- 4>&-',
   '  ) 2>&4 </dev/null &',
   '  pid=$!',
   '  echo "pid $pid" >&3',
@@ -27,20 +37,11 @@ const LAUNCHER_SCRIPT = [
   '  kill -KILL -- "-$pid"',
   '  printf \'%s\' "$sentinel"; printf \'%s\' "$sentinel" >&4',
   '  echo "exit $rc" >&3',
-  '}',
-  'while IFS= read -r line; do',
-  '  case $line in',
-  '    C*) printf -v cwd %b "${line:1}" ;;',
-  '    U*) unsets+=("${line:1}") ;;',
-  '    E*) printf -v v %b "${line:1}"; sets+=("$v") ;;',
-  '    A*) printf -v v %b "${line:1}"; argv+=("$v") ;;',
-  '    G) start; cwd= unsets=() sets=() argv=() ;;',
-  '  esac',
   'done',
 ].join('\n');
 
-/** Requests past this size go through execa: bash reads a pipe a byte at a time. */
-const MAX_REQUEST_BYTES = 16 * 1024;
+/** Requests past this size go through execa: the launcher splits its request into lines in quadratic time. */
+const MAX_REQUEST_BYTES = 64 * 1024;
 /** At most this many launchers live at once; steps beyond them start through execa. */
 const MAX_LAUNCHERS = 16;
 
@@ -52,7 +53,10 @@ const BASH_OWN = /^(BASH\w*|SHELLOPTS|EUID|UID|PPID|GROUPS|FUNCNAME|DIRSTACK|RAN
 const RESET_EVERY_TIME = ['SHLVL', 'OLDPWD'];
 
 export interface LaunchRequest {
+  /** The program as the step names it: its argv[0]. */
   file: string;
+  /** The program's file, found by findProgram: the launcher execs it without searching PATH. */
+  path: string;
   args: string[];
   cwd: string;
   env: Record<string, string>;
@@ -108,7 +112,7 @@ class Launcher {
 
   /** The request lines for `req`, or undefined when this launcher cannot start it exactly as given. */
   request(req: LaunchRequest): string | undefined {
-    const lines = [`C${encode(req.cwd)}`];
+    const lines = [`C${encode(req.cwd)}`, `P${encode(req.path)}`];
     for (const name of Object.keys(this.base)) if (!(name in req.env)) lines.push(`U${name}`);
     for (const [name, value] of Object.entries(req.env)) {
       if (this.base[name] === value && !RESET_EVERY_TIME.includes(name)) continue;
@@ -117,9 +121,9 @@ class Launcher {
     }
     for (const name of RESET_EVERY_TIME) if (!(name in req.env) && !(name in this.base)) lines.push(`U${name}`);
     for (const arg of [req.file, ...req.args]) lines.push(`A${encode(arg)}`);
-    lines.push('G\n');
-    const text = lines.join('\n');
-    return Buffer.byteLength(text) > MAX_REQUEST_BYTES ? undefined : text;
+    const body = lines.join('\n') + '\n';
+    const size = Buffer.byteLength(body);
+    return size > MAX_REQUEST_BYTES ? undefined : `${size}\n${body}`;
   }
 
   launch(text: string, req: LaunchRequest): Promise<LaunchedProcess> {
@@ -158,16 +162,15 @@ class Launcher {
   }
 }
 
-/** One step's life in a launcher: its pid, its output up to the sentinel on each stream, its exit code. */
+/** One program's life in a launcher: its pid, its output up to the sentinel on each stream, its exit code. */
 class InFlight {
   readonly stdout: SentinelStream;
   readonly stderr: SentinelStream;
   private pid: number | undefined;
   private exitCode: number | undefined;
-  private startError: string | undefined;
-  private resolveDone!: (r: { exitCode: number; startError?: string }) => void;
+  private resolveDone!: (r: { exitCode: number }) => void;
   private rejectDone!: (e: Error) => void;
-  private readonly done = new Promise<{ exitCode: number; startError?: string }>((res, rej) => {
+  private readonly done = new Promise<{ exitCode: number }>((res, rej) => {
     this.resolveDone = res;
     this.rejectDone = rej;
   });
@@ -188,8 +191,6 @@ class InFlight {
     if (kind === 'pid') {
       this.pid = Number(value);
       this.started({ pid: this.pid, done: this.done });
-    } else if (kind === 'nostart') {
-      this.startError = value === 'cwd' ? 'no such working directory' : 'no such executable file';
     } else if (kind === 'exit') {
       this.exitCode = Number(value);
       this.settle();
@@ -199,7 +200,7 @@ class InFlight {
   private settle() {
     if (this.exitCode === undefined || !this.stdout.ended || !this.stderr.ended) return;
     this.finished();
-    this.resolveDone({ exitCode: this.exitCode, ...(this.startError ? { startError: this.startError } : {}) });
+    this.resolveDone({ exitCode: this.exitCode });
   }
 
   lost() {

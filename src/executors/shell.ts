@@ -8,6 +8,7 @@ import { orExpression, ref, strictObject } from '../language/schema/json-schema.
 import type { Executor } from './executor.js';
 import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
 import { liveProcessGroups } from './process-groups.js';
+import { findProgram, isDirectory } from './find-program.js';
 import { launch, type LaunchedProcess, type LaunchRequest } from './process-launcher.js';
 import { renderText, renderValues } from '../engine/expressions.js';
 
@@ -58,11 +59,17 @@ export const shellExecutor: Executor = {
       const [file, ...args] = argvOf(config);
       const stdout = new BoundedCapture();
       const stderr = new BoundedCapture();
+      const cwd = typeof config['cwd'] === 'string' ? resolve(context.cwd, config['cwd']) : context.cwd;
+      const env: Record<string, string> = { ...context.env, ...renderValues(config['env']), FLOW_OUTPUT: outputFile };
+      if (!isDirectory(cwd)) throw new StepFailure('exit:127', `cannot start '${file}': no such working directory ${cwd}`);
+      const path = findProgram(file!, env['PATH'], cwd);
+      if (path === undefined) throw new StepFailure('exit:127', `cannot start '${file}': ${file!.includes('/') ? 'no such executable file' : 'not found in PATH'}`);
       const request: LaunchRequest = {
         file: file!,
+        path,
         args,
-        cwd: typeof config['cwd'] === 'string' ? resolve(context.cwd, config['cwd']) : context.cwd,
-        env: { ...context.env, ...renderValues(config['env']), FLOW_OUTPUT: outputFile },
+        cwd,
+        env,
         onStdout: (chunk) => {
           stdout.push(chunk);
           context.emitOutput('stdout', chunk);
@@ -75,6 +82,7 @@ export const shellExecutor: Executor = {
       const child = (await launch(request).catch(() => undefined)) ?? (await startWithExeca(request));
       const stopKilling = killGroupOnAbort(child.pid, context.signal);
       const { exitCode, startError } = await child.done.finally(stopKilling);
+      // Only execa reports one: the program was found a moment ago, so this is a race or a refused exec.
       if (startError !== undefined && !context.signal.aborted) {
         throw new StepFailure('exit:127', `cannot start '${file}': ${startError}`);
       }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findProgram } from '../../src/executors/find-program.js';
 import { closeLaunchers, launch, type LaunchRequest } from '../../src/executors/process-launcher.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flow-launcher-'));
@@ -26,6 +27,7 @@ async function run(file: string, args: string[], extra: Partial<LaunchRequest> =
   let stderr = '';
   const started = await launch({
     file,
+    path: findProgram(file, process.env['PATH'], dir) ?? file,
     args,
     cwd: dir,
     env: { ...(process.env as Record<string, string>) },
@@ -104,18 +106,25 @@ describe('process launcher', () => {
     expect(tricky.stdout).toBe('a\u0001');
   });
 
-  it('says when a program or a working directory does not exist', async () => {
-    const missing = await run('no-such-program-here', []);
-    expect(missing).toMatchObject({ exitCode: 127, startError: 'no such executable file' });
+  it('runs the file it is given, with the name it is given as argv[0]', async () => {
+    const out = await run('whatever-name', ['-c', 'echo "$0"'], { path: '/bin/sh' });
+    expect(out).toMatchObject({ exitCode: 0, stdout: 'whatever-name\n' });
+  });
+
+  it('a program gone since it was found, or a directory gone, fails the start the way a shell does', async () => {
+    const gone = await run('gone', [], { path: join(dir, 'gone') });
+    expect(gone.exitCode).toBe(127);
+    expect(gone.stderr).toMatch(/gone: No such file or directory/);
     const noDir = await run('true', [], { cwd: join(dir, 'nope') });
-    expect(noDir).toMatchObject({ exitCode: 127, startError: 'no such working directory' });
+    expect(noDir.exitCode).toBe(1);
+    expect(noDir.stderr).toMatch(/nope: No such file or directory/);
   });
 
   it('refuses what bash cannot pass on exactly, so the caller starts it itself', async () => {
-    const request = (env: Record<string, string>): LaunchRequest => ({ file: 'true', args: [], cwd: dir, env, onStdout: () => {}, onStderr: () => {} });
+    const request = (env: Record<string, string>): LaunchRequest => ({ file: 'true', path: '/bin/true', args: [], cwd: dir, env, onStdout: () => {}, onStderr: () => {} });
     expect(await launch(request({ ...(process.env as Record<string, string>), 'NOT-AN-IDENTIFIER': 'x' }))).toBeUndefined();
     expect(await launch(request({ ...(process.env as Record<string, string>), SHELLOPTS: 'xtrace' }))).toBeUndefined();
-    expect(await launch(request({ ...(process.env as Record<string, string>), BIG: 'x'.repeat(20000) }))).toBeUndefined();
+    expect(await launch(request({ ...(process.env as Record<string, string>), BIG: 'x'.repeat(70_000) }))).toBeUndefined();
   });
 
   it('reuses an idle launcher, and starts one per concurrent program', async () => {
@@ -129,7 +138,7 @@ describe('process launcher', () => {
 
   it('fails the running step when its launcher dies, and starts a new launcher for the next', async () => {
     let stdout = '';
-    const started = await launch({ file: 'sh', args: ['-c', 'echo $PPID; sleep 30'], cwd: dir, env: process.env as Record<string, string>, onStdout: (t) => (stdout += t), onStderr: () => {} });
+    const started = await launch({ file: 'sh', path: '/bin/sh', args: ['-c', 'echo $PPID; sleep 30'], cwd: dir, env: process.env as Record<string, string>, onStdout: (t) => (stdout += t), onStderr: () => {} });
     while (!stdout.includes('\n')) await new Promise((r) => setTimeout(r, 10));
     const launcherPid = Number(stdout.trim());
     process.kill(launcherPid, 'SIGKILL');
@@ -142,7 +151,7 @@ describe('process launcher', () => {
     const bundle = join(dir, 'launcher.mjs');
     buildSync({ entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' });
     const script = `import { launch } from ${JSON.stringify(bundle)};
-const p = await launch({ file: 'true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} });
+const p = await launch({ file: 'true', path: '/bin/true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} });
 console.log('exit', (await p.done).exitCode);`;
     const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
     expect(res.signal).toBeNull();

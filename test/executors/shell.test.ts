@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate as evaluateExpression, resolveValue } from '../../src/engine/expressions.js';
@@ -104,6 +104,29 @@ describe(`started through ${mode}`, () => {
       const err = await failure(runStep({ command: ['flow-no-such-program-xyz', 'arg'] }));
       expect(err.errorClass).toBe('exit:127');
       expect(err.message).toContain("cannot start 'flow-no-such-program-xyz'");
+    });
+
+    it('a missing working directory, or a PATH without the program, is a start failure that names it', async () => {
+      const context = stepContext();
+      const noDir = await failure(runStep({ command: ['true'], cwd: join(context.cwd, 'missing') }, context));
+      expect(noDir.errorClass).toBe('exit:127');
+      expect(noDir.message).toContain('no such working directory');
+      const noPath = await failure(runStep({ command: ['true'], env: { PATH: context.cwd } }, context));
+      expect(noPath.message).toBe("cannot start 'true': not found in PATH");
+    });
+
+    it("the program is searched in the step's PATH and relative to its cwd, and keeps the name it was given", async () => {
+      const context = stepContext();
+      mkdirSync(join(context.cwd, 'bin'));
+      writeFileSync(join(context.cwd, 'bin', 'greet'), '#!/bin/sh\necho "hello from $0"\n', { mode: 0o755 });
+      const viaPath = await runStep({ command: ['greet'], env: { PATH: `${join(context.cwd, 'bin')}:/usr/bin:/bin` } }, context);
+      expect(viaPath['stdout']).toBe(`hello from ${join(context.cwd, 'bin', 'greet')}\n`);
+      // bash hands exec an absolute path where execvp keeps the relative one: the script's $0 differs only so.
+      const relative = await runStep({ command: ['./bin/greet'] }, context);
+      expect(relative['stdout']).toBe(mode === 'launcher' ? `hello from ${join(context.cwd, 'bin', 'greet')}\n` : 'hello from ./bin/greet\n');
+      writeFileSync(join(context.cwd, 'bin', 'plain'), 'not a program\n', { mode: 0o644 });
+      const notExecutable = await failure(runStep({ command: ['./bin/plain'] }, context));
+      expect(notExecutable.message).toBe("cannot start './bin/plain': no such executable file");
     });
 
     it('passes what it prints to emitOutput, by stream', async () => {

@@ -1,0 +1,43 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findProgram, isDirectory } from '../../src/executors/find-program.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'flow-find-program-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const make = (path: string, mode: number) => {
+  mkdirSync(join(dir, path, '..'), { recursive: true });
+  writeFileSync(join(dir, path), '#!/bin/sh\n', { mode });
+};
+make('a/tool', 0o644);
+make('b/tool', 0o755);
+make('c/tool/inner', 0o755); // c/tool is a directory
+make('here', 0o700);
+
+describe('findProgram: the file execvp would run', () => {
+  it('takes the first PATH entry holding an executable regular file', () => {
+    expect(findProgram('tool', `${join(dir, 'a')}:${join(dir, 'c')}:${join(dir, 'b')}`, dir)).toBe(join(dir, 'b', 'tool'));
+    expect(findProgram('tool', join(dir, 'a'), dir)).toBeUndefined();
+  });
+
+  it('reads an empty PATH entry as the working directory, and a relative one against it, keeping them relative', () => {
+    expect(findProgram('here', `/nonexistent::/usr/bin`, dir)).toBe('./here');
+    expect(findProgram('tool', 'b', dir)).toBe('b/tool');
+  });
+
+  it('resolves a name with a slash against the working directory, without PATH', () => {
+    expect(findProgram('./b/tool', '/usr/bin', dir)).toBe('./b/tool');
+    expect(findProgram('./a/tool', join(dir, 'b'), dir)).toBeUndefined();
+  });
+
+  it('searches /usr/bin and /bin when there is no PATH', () => {
+    expect(findProgram('sh', undefined, dir)).toMatch(/^\/(usr\/)?bin\/sh$/);
+  });
+
+  it('isDirectory tells a directory from a file or nothing', () => {
+    expect(isDirectory(join(dir, 'c', 'tool'))).toBe(true);
+    expect(isDirectory(join(dir, 'here'))).toBe(false);
+    expect(isDirectory(join(dir, 'none'))).toBe(false);
+  });
+});
