@@ -81,7 +81,14 @@ export const shellExecutor: Executor = {
       };
       const child = (await launch(request).catch(() => undefined)) ?? (await startWithExeca(request));
       const stopKilling = killGroupOnAbort(child.pid, context.signal);
-      const { exitCode, startError } = await child.done.finally(stopKilling);
+      // Once the program has ended, both paths have already killed what it left in its group.
+      const { exitCode, startError } = await child.done.then(
+        (ended) => (stopKilling(false), ended),
+        (lost: unknown) => {
+          stopKilling(true);
+          throw new StepFailure('error', `${describe(config)} was lost: ${lost instanceof Error ? lost.message : String(lost)}`);
+        },
+      );
       // Only execa reports one: the program was found a moment ago, so this is a race or a refused exec.
       if (startError !== undefined && !context.signal.aborted) {
         throw new StepFailure('exit:127', `cannot start '${file}': ${startError}`);
@@ -179,7 +186,7 @@ function defaultShell(): string {
 }
 
 /** Kills the step's whole process group on abort: TERM, then KILL after a grace period. */
-function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): (killGroupNow: boolean) => void {
   if (pid === undefined) return () => {};
   liveProcessGroups.add(pid);
   let timer: NodeJS.Timeout | undefined;
@@ -191,11 +198,10 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => v
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
-  return () => {
+  return (killGroupNow) => {
     signal.removeEventListener('abort', onAbort);
     if (timer) clearTimeout(timer);
-    // Children the step left behind in its group go with it.
-    kill('SIGKILL');
+    if (killGroupNow) kill('SIGKILL');
     liveProcessGroups.delete(pid);
   };
 }

@@ -53,6 +53,21 @@ describe(`started through ${mode}`, () => {
     delete process.env['FLOW_PROCESS_LAUNCHER'];
   });
 
+  it.runIf(mode === 'launcher')('a step whose launcher dies fails with a clear error, and its group is killed', async () => {
+    const context = stepContext();
+    const pids = new Promise<number[]>((resolve) => {
+      context.emitOutput = (_stream, text) => resolve(text.trim().split(' ').map(Number));
+    });
+    const running = runStep({ command: ['sh', '-c', 'echo $PPID $$; sleep 30 & wait'] }, context);
+    const [launcher, step] = await pids;
+    process.kill(launcher!, 'SIGKILL');
+    const err = await failure(running);
+    expect(err.errorClass).toBe('error');
+    expect(err.message).toContain('was lost: the process launcher ended unexpectedly');
+    for (let i = 0; i < 50 && isAlive(step!); i++) await sleep(20);
+    expect(isAlive(step!)).toBe(false);
+  });
+
   it(`the step's process is a child of ${mode === 'launcher' ? 'a launcher' : 'flow'}`, async () => {
     const out = await runStep({ command: ['sh', '-c', 'echo $PPID'] });
     const parent = Number(String(out['stdout']).trim());
