@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,9 +55,9 @@ describe('process launcher', () => {
     expect(spawnSync('ls', [dir]).stdout.toString()).not.toContain('pwned');
   });
 
-  it('gives the program exactly the environment asked for: removed names are gone, bash adds nothing', async () => {
-    const { SHLVL: _shlvl, OLDPWD: _oldpwd, ...rest } = process.env as Record<string, string>;
-    const asked: Record<string, string> = { ...rest, ONLY_HERE: '1' };
+  it('gives the program exactly the environment asked for: removed names are gone, bash adds only _ and PWD', async () => {
+    const { SHLVL: _shlvl, ...rest } = process.env as Record<string, string>;
+    const asked: Record<string, string> = { ...rest, ONLY_HERE: '1', OLDPWD: '/somewhere/else' };
     delete asked['HOME'];
     const out = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { env: asked });
     const got = JSON.parse(out.stdout) as Record<string, string>;
@@ -106,25 +106,73 @@ describe('process launcher', () => {
     expect(tricky.stdout).toBe('a\u0001');
   });
 
-  it('runs the file it is given, with the name it is given as argv[0]', async () => {
+  it('runs the file it is given, with the name it is given as argv[0], even a path that starts with a dash', async () => {
     const out = await run('whatever-name', ['-c', 'echo "$0"'], { path: '/bin/sh' });
     expect(out).toMatchObject({ exitCode: 0, stdout: 'whatever-name\n' });
+    mkdirSync(join(dir, '-d'), { recursive: true });
+    writeFileSync(join(dir, '-d', 'tool'), '#!/bin/sh\necho tool ran\n', { mode: 0o755 });
+    expect(await run('tool', [], { path: '-d/tool' })).toMatchObject({ exitCode: 0, stdout: 'tool ran\n' });
   });
 
   it('a program gone since it was found, or a directory gone, fails the start the way a shell does', async () => {
     const gone = await run('gone', [], { path: join(dir, 'gone') });
     expect(gone.exitCode).toBe(127);
     expect(gone.stderr).toMatch(/gone: No such file or directory/);
+    // The launcher's own messages never reach a step: a cd that fails is a bare exit 1.
     const noDir = await run('true', [], { cwd: join(dir, 'nope') });
-    expect(noDir.exitCode).toBe(1);
-    expect(noDir.stderr).toMatch(/nope: No such file or directory/);
+    expect(noDir).toMatchObject({ exitCode: 1, stderr: '' });
   });
 
-  it('refuses what bash cannot pass on exactly, so the caller starts it itself', async () => {
+  it('refuses a request past its size limit, so the caller starts it itself', async () => {
     const request = (env: Record<string, string>): LaunchRequest => ({ file: 'true', path: '/bin/true', args: [], cwd: dir, env, onStdout: () => {}, onStderr: () => {} });
-    expect(await launch(request({ ...(process.env as Record<string, string>), 'NOT-AN-IDENTIFIER': 'x' }))).toBeUndefined();
-    expect(await launch(request({ ...(process.env as Record<string, string>), SHELLOPTS: 'xtrace' }))).toBeUndefined();
     expect(await launch(request({ ...(process.env as Record<string, string>), BIG: 'x'.repeat(70_000) }))).toBeUndefined();
+  });
+
+  it("a name of the launcher's own, or one bash gives a meaning, changes nothing about what runs", async () => {
+    const env = { ...(process.env as Record<string, string>), cwd: '/', argv: '/usr/bin/id', line: 'G', v: 'x', kv: 'k=v', pid: '1', sentinel: 's' };
+    const out = await run('sh', ['-c', 'pwd; echo "$cwd|$argv|$line|$v|$kv|$pid|$sentinel"'], { env });
+    expect(out.stdout).toBe(`${dir}\n/|/usr/bin/id|G|x|k=v|1|s\n`);
+    const refuse = (extra: Record<string, string>) =>
+      launch({ file: 'true', path: '/bin/true', args: [], cwd: dir, env: { ...(process.env as Record<string, string>), ...extra }, onStdout: () => {}, onStderr: () => {} });
+    // OPTIND is an integer to bash: exporting it would evaluate the value as arithmetic, $( ) included.
+    for (const name of ['OPTIND', 'IFS', 'SHELLOPTS', 'BASH_ARGV0', '__flow_cwd', 'NOT-AN-IDENTIFIER']) expect(await refuse({ [name]: 'a[$(touch pwned)]' })).toBeUndefined();
+    expect(await refuse({ NUL: 'a\0b' })).toBeUndefined();
+    expect(spawnSync('ls', [dir]).stdout.toString()).not.toContain('pwned');
+  });
+
+  it('does not show the end-of-output sentinel to the programs it starts', async () => {
+    const out = await run('sh', ['-c', 'tr "\\0" " " < /proc/$PPID/cmdline']);
+    expect(out.stdout).toContain('flow-launcher');
+    expect(out.stdout).not.toContain('flow-step-end');
+  });
+
+  it('waits for a program that is stopped and continued, rather than reporting it ended', async () => {
+    const out = await run('sh', ['-c', '(sleep 0.3; kill -CONT $$) & kill -STOP $$; echo resumed']);
+    expect(out).toMatchObject({ exitCode: 0, stdout: 'resumed\n' });
+  });
+
+  it('keeps bash\'s own complaints out of a step\'s stderr', async () => {
+    const out = await run('sh', ['-c', 'exit 0'], { env: { ...(process.env as Record<string, string>), LC_ALL: 'xx_XX.UTF-8' } });
+    expect(out).toMatchObject({ exitCode: 0, stderr: '' });
+  });
+
+  it('retires a launcher whose output a program left non-blocking, so the next program can write all it wants', async () => {
+    // node makes its stdout non-blocking when it first touches it, and a SIGKILL leaves it so.
+    const first = await run('sh', ['-c', `echo $PPID; ${JSON.stringify(process.execPath)} -e "process.stdout; setInterval(() => {}, 1000)" & sleep 0.5`]);
+    const second = await run('sh', ['-c', 'echo $PPID; head -c 3000000 /dev/zero | tr "\\0" x']);
+    expect(second.exitCode).toBe(0);
+    expect(second.stderr).toBe('');
+    expect(second.stdout.length).toBe(second.stdout.indexOf('\n') + 1 + 3_000_000);
+    expect(second.stdout.split('\n')[0]).not.toBe(first.stdout.split('\n')[0]);
+  });
+
+  it('retires a launcher that receives output after its step ended, so the next step does not get it', async () => {
+    // setsid takes the writer out of the step's group before the step ends (the sleep 0.1), so it survives it.
+    const a = await run('sh', ['-c', 'echo $PPID; setsid sh -c "sleep 0.3; echo LATE" & sleep 0.1; echo a']);
+    await new Promise((r) => setTimeout(r, 600));
+    const b = await run('sh', ['-c', 'echo $PPID; echo b']);
+    expect(b.stdout).not.toContain('LATE');
+    expect(b.stdout.split('\n')[0]).not.toBe(a.stdout.split('\n')[0]);
   });
 
   it('reuses an idle launcher, and starts one per concurrent program', async () => {
@@ -145,6 +193,22 @@ describe('process launcher', () => {
     await expect(started!.done).rejects.toThrow(/launcher ended/);
     process.kill(-started!.pid!, 'SIGKILL');
     expect((await run('sh', ['-c', 'exit 0'])).exitCode).toBe(0);
+  });
+
+  it('with no file descriptors left, refuses the request instead of crashing, and gives back its slot', () => {
+    const bundle = join(dir, 'launcher-fds.mjs');
+    buildSync({ entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' });
+    const script = `import { launch } from ${JSON.stringify(bundle)};
+import { openSync } from 'node:fs';
+const held = [];
+try { for (;;) held.push(openSync('/dev/null', 'r')); } catch {}
+const req = { file: 'true', path: '/bin/true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} };
+const results = [];
+for (let i = 0; i < 20; i++) results.push(await launch(req).then((p) => (p ? 'started' : 'refused'), (e) => 'rejected'));
+console.log([...new Set(results)].join(','));`;
+    const res = spawnSync('bash', ['-c', `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} --input-type=module -e "$0"`, script], { encoding: 'utf8', timeout: 20_000 });
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toBe('refused\n');
   });
 
   it('does not keep the process alive once no program runs', () => {

@@ -210,6 +210,18 @@ describe(`started through ${mode}`, () => {
       expect(existsSync(join(context.cwd, 'pwned'))).toBe(false);
     });
 
+    it('a hostile value in a variable bash gives a meaning (OPTIND is an integer, IFS splits) or one the launcher uses reaches the program verbatim', async () => {
+      const context = stepContext();
+      const value = 'a[$(touch pwned)]';
+      const out = await runStep({ command: ['sh', '-c', 'pwd; printf "%s|%s" "$cwd" "$__flow_path"'], env: { cwd: '/', __flow_path: value } }, context);
+      expect(out['stdout']).toBe(`${context.cwd}\n/|${value}`);
+      for (const name of ['OPTIND', 'IFS']) {
+        const seen = await runStep({ command: [process.execPath, '-e', `process.stdout.write(process.env.${name})`], env: { [name]: value } }, context);
+        expect(seen['stdout']).toBe(value);
+      }
+      expect(existsSync(join(context.cwd, 'pwned'))).toBe(false);
+    });
+
     it('the value also survives unquoted use and several expressions in one script', async () => {
       const context = stepContext();
       const out = await runStep({ run: "printf '[%s]' ${{ inputs.a }}; printf '<%s>' \"${{ inputs.b }}\"" }, context, { inputs: { a: '$(touch pwned)', b: 'it\'s `id`' } });
