@@ -40,7 +40,15 @@ export const LAUNCHER_SCRIPT = [
   '  ) &',
   '  __flow_pid=$!',
   '  echo "pid $__flow_pid" >&3',
-  '  wait -f "$__flow_pid"; __flow_rc=$?',
+  // wait -f can return 147-150 (a stop) for a job that was stopped and continued, even once it has exited:
+  // wait again while the job is alive and this launcher's child; once it is gone, bash has its real status.
+  '  while :; do',
+  '    wait -f "$__flow_pid"; __flow_rc=$?',
+  '    (( __flow_rc < 147 || __flow_rc > 150 )) && break',
+  '    IFS= read -r __flow_stat <"/proc/$__flow_pid/stat" || { wait "$__flow_pid"; __flow_w=$?; (( __flow_w == 127 )) || __flow_rc=$__flow_w; break; }',
+  '    __flow_stat=${__flow_stat##*) }; __flow_stat=${__flow_stat#* }',
+  '    [[ ${__flow_stat%% *} == "$$" ]] || break',
+  '  done',
   '  kill -KILL -- "-$__flow_pid"',
   '  __flow_retire=',
   '  for __flow_fd in 1 4; do',

@@ -229,15 +229,28 @@ function startLauncher(bash: string): Launcher | undefined {
   }
 }
 
+let warming = false;
+
 /**
- * Starts a program through an idle launcher (starting one if fewer than MAX_LAUNCHERS live), or returns
- * undefined when no launcher can start it exactly as asked; the caller then starts it itself.
+ * Starts a program through an idle launcher, or returns undefined when none is idle or none can start it
+ * exactly as asked; the caller then starts it itself. A miss starts one more launcher once the caller's
+ * process is on its way (up to MAX_LAUNCHERS): a launcher pays off from its second program, and a first
+ * wave of parallel steps would only wait for bash to start.
  */
 export async function launch(req: LaunchRequest): Promise<LaunchedProcess | undefined> {
   const bash = findBash();
   if (!bash) return undefined;
-  const launcher = idle.pop() ?? (live < MAX_LAUNCHERS ? startLauncher(bash) : undefined);
-  if (!launcher) return undefined;
+  const launcher = idle.pop();
+  if (!launcher) {
+    if (!warming && live < MAX_LAUNCHERS) {
+      warming = true;
+      setImmediate(() => {
+        warming = false;
+        warmLaunchers(live + 1);
+      });
+    }
+    return undefined;
+  }
   const text = launcher.request(req);
   if (text === undefined) {
     idle.push(launcher);
@@ -250,6 +263,16 @@ export async function launch(req: LaunchRequest): Promise<LaunchedProcess | unde
       if (!launcher.dead) idle.push(launcher);
     }),
   };
+}
+
+/** Starts idle launchers until `count` live (at most MAX_LAUNCHERS). */
+export function warmLaunchers(count: number): void {
+  const bash = findBash();
+  while (bash && live < Math.min(count, MAX_LAUNCHERS)) {
+    const launcher = startLauncher(bash);
+    if (!launcher) return;
+    idle.push(launcher);
+  }
 }
 
 /** Ends the idle launchers (tests; flow itself lets them end with its stdin pipes). */

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate as evaluateExpression, resolveValue } from '../../src/engine/expressions.js';
 import { StepFailure } from '../../src/engine/step-failure.js';
 import { MAX_CAPTURE_BYTES, directArgv } from '../../src/executors/shell-output.js';
+import { warmLaunchers } from '../../src/executors/process-launcher.js';
 import { shellExecutor } from '../../src/executors/shell.js';
 import { failure } from '../helpers/step-failure.js';
 import { removeStepContextDirs, stepContext, type TestStepContext } from '../helpers/step-context.js';
@@ -48,12 +49,15 @@ describe(`started through ${mode}`, () => {
   beforeAll(() => {
     if (mode === 'execa') process.env['FLOW_PROCESS_LAUNCHER'] = 'off';
     else delete process.env['FLOW_PROCESS_LAUNCHER'];
+    // A first step with no launcher idle starts through execa (and warms one): have them ready.
+    warmLaunchers(4);
   });
   afterAll(() => {
     delete process.env['FLOW_PROCESS_LAUNCHER'];
   });
 
   it.runIf(mode === 'launcher')('a step whose launcher dies fails with a clear error, and its group is killed', async () => {
+    warmLaunchers(1);
     const context = stepContext();
     const pids = new Promise<number[]>((resolve) => {
       context.emitOutput = (_stream, text) => resolve(text.trim().split(' ').map(Number));
