@@ -8,8 +8,8 @@
  * each value decoded by `printf -v VAR %b` and only ever used quoted, so a value is never parsed as script.
  * The job cds first and copies its argv to the positional parameters before it exports anything, and
  * the launcher's own variables are all __flow_*, a prefix no request may use: a step's environment cannot
- * change what runs or where. `set -m` gives each job its own process group; `wait -f` waits through a
- * stop. All jobs share the launcher's stdout and stderr sockets, so a program that leaves them non-blocking
+ * change what runs or where. `set -m` gives each job its own process group; a stopped job is waited
+ * through. All jobs share the launcher's stdout and stderr sockets, so a program that leaves them non-blocking
  * (node does, when it is killed) would hand later jobs EAGAIN: after each job the launcher reads its own
  * O_NONBLOCK flags in /proc and, if either is set, ends once it has reported the job.
  */
@@ -40,14 +40,18 @@ export const LAUNCHER_SCRIPT = [
   '  ) &',
   '  __flow_pid=$!',
   '  echo "pid $__flow_pid" >&3',
-  // wait -f can return 147-150 (a stop) for a job that was stopped and continued, even once it has exited:
-  // wait again while the job is alive and this launcher's child; once it is gone, bash has its real status.
+  // A stopped job makes `wait` return 147-150 (bash 5.2's `wait -f` can spin forever on a job it has already
+  // reaped, so it is not used): while the job lives, look again every 0.1 s (fd 3 never brings bash data, so
+  // `read -t` is a sleep without a process). Once bash no longer knows the job, its last status stands.
+  '  __flow_rc=',
   '  while :; do',
-  '    wait -f "$__flow_pid"; __flow_rc=$?',
+  '    wait "$__flow_pid"; __flow_w=$?',
+  '    [[ $__flow_w == 127 && -n $__flow_rc ]] && break',
+  '    __flow_rc=$__flow_w',
   '    (( __flow_rc < 147 || __flow_rc > 150 )) && break',
-  '    IFS= read -r __flow_stat <"/proc/$__flow_pid/stat" || { wait "$__flow_pid"; __flow_w=$?; (( __flow_w == 127 )) || __flow_rc=$__flow_w; break; }',
-  '    __flow_stat=${__flow_stat##*) }; __flow_stat=${__flow_stat#* }',
-  '    [[ ${__flow_stat%% *} == "$$" ]] || break',
+  '    [[ -e /proc/$__flow_pid ]] || continue',
+  '    read -r -t 0.1 -u 3 __flow_x',
+  '    [[ -e /proc/$PPID ]] || exit 0',
   '  done',
   '  kill -KILL -- "-$__flow_pid"',
   '  __flow_retire=',
