@@ -11,6 +11,8 @@ import { encodeRequest, launcherEnvironment, LAUNCHER_SCRIPT, SentinelStream, UN
 
 /** At most this many launchers live at once; steps beyond them start through execa. */
 const MAX_LAUNCHERS = 16;
+/** How long after a miss the next launcher starts. */
+const WARM_DELAY_MS = 50;
 /** How long a step waits for its output's end after its exit code has come. */
 const SENTINEL_GRACE_MS = 2000;
 
@@ -233,8 +235,8 @@ let warming = false;
 
 /**
  * Starts a program through an idle launcher, or returns undefined when none is idle or none can start it
- * exactly as asked; the caller then starts it itself. A miss starts one more launcher once the caller's
- * process is on its way (up to MAX_LAUNCHERS): a launcher pays off from its second program, and a first
+ * exactly as asked; the caller then starts it itself. A miss starts one more launcher shortly after
+ * (up to MAX_LAUNCHERS): a launcher pays off from its second program, and a first
  * wave of parallel steps would only wait for bash to start.
  */
 export async function launch(req: LaunchRequest): Promise<LaunchedProcess | undefined> {
@@ -244,10 +246,12 @@ export async function launch(req: LaunchRequest): Promise<LaunchedProcess | unde
   if (!launcher) {
     if (!warming && live < MAX_LAUNCHERS) {
       warming = true;
-      setImmediate(() => {
+      // Later, not at once: forking bash blocks node for a few ms, and a wave of parallel steps is still
+      // starting its processes now. Unref'd: a run that is over does not wait for it.
+      setTimeout(() => {
         warming = false;
         warmLaunchers(live + 1);
-      });
+      }, WARM_DELAY_MS).unref();
     }
     return undefined;
   }

@@ -36,7 +36,7 @@ async function run(file: string, args: string[], extra: Partial<LaunchRequest> =
     onStderr: (t) => (stderr += t),
     ...extra,
   });
-  const started = (await request()) ?? (await new Promise((r) => setImmediate(r)), await request());
+  const started = (await request()) ?? (await new Promise((r) => setTimeout(r, 100)), await request());
   if (!started) throw new Error('the launcher refused the request');
   const done = await started.done;
   return { pid: started.pid, ...done, stdout, stderr };
