@@ -113,11 +113,11 @@ class Launcher {
   }
 
   // Output from a process that left its step's group (a daemon that kept stdout): this launcher's streams
-  // can no longer be told apart by step, so it goes; the step running now, if any, keeps what it has.
+  // can no longer be told apart by step, so it takes no more; it finishes the step it runs, if any, and
+  // ends when it reads the end of its input.
   private stray() {
     this.retire(null);
     this.close();
-    this.child.kill('SIGKILL');
   }
 
   /** Takes this launcher out of use; it may still be finishing the step it runs. */
