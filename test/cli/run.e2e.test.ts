@@ -87,16 +87,23 @@ describe('flow run', () => {
     expect(existsSync(join(dir, '.flow'))).toBe(false);
   });
 
+  // A run's first shell step starts through execa; a later one, through the launcher warmed meanwhile.
   it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)('%s stops the run: exit %i, the step process tree killed, the run recorded as interrupted', async (signal, code) => {
-    write('w.yaml', 'steps:\n  - id: long\n    type: shell\n    config: { run: "sleep 60 & echo $! > child.pid; wait" }\n  - { id: after, type: shell, config: { run: "touch after" } }\n');
+    ['SIGINT', 130, 'execa'],
+    ['SIGTERM', 143, 'execa'],
+    ['SIGINT', 130, 'launcher'],
+    ['SIGTERM', 143, 'launcher'],
+  ] as const)('%s stops the run: exit %i, the step process tree killed (started through %s), the run recorded as interrupted', async (signal, code, path) => {
+    const warm = path === 'launcher' ? '  - { id: warm, type: shell, config: { run: "sleep 0.3" } }\n' : '';
+    write('w.yaml', `steps:\n${warm}  - id: long\n    type: shell\n    config: { run: "echo $PPID > parent.pid; sleep 60 & echo $! > child.pid; wait" }\n  - { id: after, type: shell, config: { run: "touch after" } }\n`);
     const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     await expect.poll(() => existsSync(join(dir, 'child.pid')), { timeout: 10_000 }).toBe(true);
+    const parent = Number(readFileSync(join(dir, 'parent.pid'), 'utf8'));
+    if (path === 'launcher') expect(readFileSync(`/proc/${parent}/cmdline`, 'utf8')).toContain('flow-launcher');
+    else expect(parent).toBe(child.pid);
     child.kill(signal);
     expect(await exited).toBe(code);
     const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
