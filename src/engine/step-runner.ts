@@ -115,7 +115,7 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
   };
   await Promise.all(Array.from({ length: Math.min(step.maxConcurrency ?? 1, list.length) }, worker));
   const outputs = Array.from(outcomes, (o) => (o?.result.status === 'succeeded' ? o.result.output : null));
-  const failed = Array.from(outcomes).find((o) => o?.result.status === 'failed');
+  const failed = outcomes.find((o) => o?.result.status === 'failed');
   const aborted = abortedStatus(signal);
   const status: StepStatus = aborted ?? (failed ? 'failed' : 'succeeded');
   const error = failed?.result.error ?? (aborted ? toStepError(signal.reason) : undefined);

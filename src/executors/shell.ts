@@ -7,7 +7,7 @@ import { parseTemplate } from '../language/expressions/template.js';
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
 import type { Executor } from './executor.js';
 import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
-import { liveProcessGroups } from './process-groups.js';
+import { killProcessGroup, liveProcessGroups } from './process-groups.js';
 import { findProgram, isDirectory } from './find-program.js';
 import { launch, type LaunchedProcess, type LaunchRequest } from './process-launcher.js';
 import { renderText, renderValues } from '../engine/expressions.js';
@@ -137,7 +137,7 @@ async function startWithExeca(req: LaunchRequest): Promise<LaunchedProcess> {
   const pid = subprocess.pid;
   // When the step's own process ends, what it left in its group goes too: a background job holding
   // stdout open would otherwise keep the step waiting.
-  if (pid !== undefined) subprocess.once('exit', () => killGroup(pid, 'SIGKILL'));
+  if (pid !== undefined) subprocess.once('exit', () => killProcessGroup(pid, 'SIGKILL'));
   const done = subprocess.then((result) => {
     if (result.exitCode !== undefined) return { exitCode: result.exitCode };
     if (result.signal) return { exitCode: 128 + (constants.signals[result.signal] ?? 0) };
@@ -148,14 +148,6 @@ async function startWithExeca(req: LaunchRequest): Promise<LaunchedProcess> {
 
 function signalName(n: number): string | undefined {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
-}
-
-function killGroup(pid: number, sig: NodeJS.Signals) {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // the group is already gone
-  }
 }
 
 // One private directory per flow process for the steps' $FLOW_OUTPUT files, removed when the process exits.
@@ -190,7 +182,7 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): (killGr
   if (pid === undefined) return () => {};
   liveProcessGroups.add(pid);
   let timer: NodeJS.Timeout | undefined;
-  const kill = (sig: NodeJS.Signals) => killGroup(pid, sig);
+  const kill = (sig: NodeJS.Signals) => killProcessGroup(pid, sig);
   const onAbort = () => {
     kill('SIGTERM');
     timer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);

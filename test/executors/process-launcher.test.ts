@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findProgram } from '../../src/executors/find-program.js';
+import { isAlive } from '../helpers/processes.js';
 import { closeLaunchers, launch, warmLaunchers, type LaunchedProcess, type LaunchRequest } from '../../src/executors/process-launcher.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flow-launcher-'));
@@ -41,8 +42,6 @@ async function run(file: string, args: string[], extra: Partial<LaunchRequest> =
   const done = await started.done;
   return { pid: started.pid, ...done, stdout, stderr };
 }
-
-const stat = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
 
 describe('process launcher', () => {
   it('passes argv and environment values verbatim, whatever shell syntax they hold', async () => {
@@ -80,15 +79,8 @@ describe('process launcher', () => {
     expect(group).toBe(out.pid);
     expect(out.pid).not.toBe(process.pid);
     // The background sleep was in that group: it is killed (a signal takes a moment to land).
-    const alive = () => {
-      try {
-        return stat(leftover!)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive()).toBe(false);
+    for (let i = 0; i < 50 && isAlive(leftover!); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(isAlive(leftover!)).toBe(false);
   });
 
   it('reports the exit code, and 128 + n for a program killed by signal n', async () => {

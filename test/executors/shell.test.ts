@@ -6,6 +6,7 @@ import { StepFailure } from '../../src/engine/step-failure.js';
 import { MAX_CAPTURE_BYTES, directArgv } from '../../src/executors/shell-output.js';
 import { warmLaunchers } from '../../src/executors/process-launcher.js';
 import { shellExecutor } from '../../src/executors/shell.js';
+import { isAlive } from '../helpers/processes.js';
 import { failure } from '../helpers/step-failure.js';
 import { removeStepContextDirs, stepContext, type TestStepContext } from '../helpers/step-context.js';
 
@@ -24,23 +25,6 @@ async function runStep(raw: Record<string, unknown>, context: TestStepContext = 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether a process exists and is not a zombie waiting to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-  try {
-    // A killed process whose parent died stays a zombie until init reaps it; it no longer runs.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 // Every process starts through the launcher (a long-lived bash) unless FLOW_PROCESS_LAUNCHER=off, or the step
 // needs what the launcher cannot give exactly; then through execa. Both paths must behave the same.
