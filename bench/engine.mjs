@@ -17,7 +17,10 @@ function shellCase(root, dir, label, count, script, parallel) {
   const steps = ids.map((id) => `  - { id: ${id}, type: shell, config: { run: "${script}" } }`).join('\n');
   const yaml = parallel ? `steps:\n  - id: all\n    parallel:\n      steps:\n${steps.replace(/^/gm, '    ')}\n` : `steps:\n${steps}\n`;
   writeFileSync(join(dir, `${label}.yaml`), yaml);
-  writeFileSync(join(dir, `${label}.mk`), `all: ${ids.join(' ')}\n${ids.map((id) => `${id}:\n\t${script}\n`).join('')}.PHONY: all ${ids.join(' ')}\n`);
+  writeFileSync(
+    join(dir, `${label}.mk`),
+    `all: ${ids.join(' ')}\n${ids.map((id) => `${id}:\n\t${script}\n`).join('')}.PHONY: all ${ids.join(' ')}\n`,
+  );
   return {
     subject: { cmd: process.execPath, args: [join(root, 'bin', 'flow.js'), 'run', `${label}.yaml`, '--state', 'state.db'], cwd: dir },
     baseline: { cmd: 'make', args: ['-s', '-f', `${label}.mk`, ...(parallel ? ['-j8'] : [])], cwd: dir },
@@ -56,7 +59,9 @@ export async function run({ root, quick, log }) {
       const label = shape === 'steps' ? `${steps.toLocaleString('en')} transforms` : `for_each over ${steps.toLocaleString('en')} items`;
       log(`engine: ${label} in-process...`);
       const t = transformCase(root, steps, shape);
-      peaks.push(`${label}: peak RSS ${t.peakAfterLoadMb.toFixed(1)} MB after loading and validating the file, ${t.peakAfterRunMb.toFixed(1)} MB after the run`);
+      peaks.push(
+        `${label}: peak RSS ${t.peakAfterLoadMb.toFixed(1)} MB after loading and validating the file, ${t.peakAfterRunMb.toFixed(1)} MB after the run`,
+      );
       rows.push({
         benchmark: name,
         case: `${label}, ms per step`,
@@ -72,7 +77,7 @@ export async function run({ root, quick, log }) {
     }
   }
   const notes = [
-    'Subjects: `node bin/flow.js run FILE --state state.db` (validation, the run, and the SQLite record: a shell step\'s attempt is',
+    "Subjects: `node bin/flow.js run FILE --state state.db` (validation, the run, and the SQLite record: a shell step's attempt is",
     'committed before it starts and its result before the next step starts). Baselines: `make -s -f FILE` (1,000 recipes of `true`, one at a time) and `make -j8`',
     '(8 recipes of `sleep 0.5`), alternating with the subject. Transform rows: `bench/engine-inprocess.mjs` loads the workflow, then',
     'times `runWorkflow` with the SQLite store in-process (engine time per step, validation excluded); peak RSS is that whole',
@@ -87,5 +92,15 @@ export async function run({ root, quick, log }) {
 
 function row(label, samples, target, rssMb) {
   const ratio = median(samples.subject) / median(samples.baseline);
-  return { benchmark: name, case: label, subjectMedian: median(samples.subject), baselineMedian: median(samples.baseline), ratio, target: `≤ ${target.toFixed(2)}`, result: ratio <= target ? 'PASS' : 'FAIL', formal: true, rssMb };
+  return {
+    benchmark: name,
+    case: label,
+    subjectMedian: median(samples.subject),
+    baselineMedian: median(samples.baseline),
+    ratio,
+    target: `≤ ${target.toFixed(2)}`,
+    result: ratio <= target ? 'PASS' : 'FAIL',
+    formal: true,
+    rssMb,
+  };
 }

@@ -66,8 +66,20 @@ export async function run({ root, quick, log }) {
     }
     const stampAfter = buildStamp(root);
     const rebuilt = stampAfter !== stampBefore || retries > 0;
-    if (rebuilt) log(`validate: WARNING dist/ was rebuilt during the run (${stampBefore} -> ${stampAfter}, ${retries} retried runs); rerun for clean numbers`);
-    return { rows, notes: notes(rows, runs, rebuilt ? `**Warning:** dist/ was rebuilt during this run (dist/cli.js ${stampBefore} -> ${stampAfter}, ${retries} retried runs); numbers may mix two builds.` : `Build measured: dist/cli.js of ${stampBefore}.`) };
+    if (rebuilt)
+      log(
+        `validate: WARNING dist/ was rebuilt during the run (${stampBefore} -> ${stampAfter}, ${retries} retried runs); rerun for clean numbers`,
+      );
+    return {
+      rows,
+      notes: notes(
+        rows,
+        runs,
+        rebuilt
+          ? `**Warning:** dist/ was rebuilt during this run (dist/cli.js ${stampBefore} -> ${stampAfter}, ${retries} retried runs); numbers may mix two builds.`
+          : `Build measured: dist/cli.js of ${stampBefore}.`,
+      ),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -27,13 +27,20 @@ await build({
 });
 const { buildWorkflowSchema } = await import(pathToFileURL(join(tmp, 'workflow-schema.mjs')).href);
 const schema = buildWorkflowSchema();
-const schemaText = JSON.stringify(schema, null, 2) + '\n';
+const schemaText = `${JSON.stringify(schema, null, 2)}\n`;
 await writeFile(join(generated, 'workflow.schema.json'), schemaText);
 if (process.argv.includes('--write-schema')) await writeFile(join(root, 'schema', 'workflow.schema.json'), schemaText);
 
 // 2. The validator, compiled now so that `flow validate` never loads ajv's compiler.
 const Ajv = Ajv2020.default ?? Ajv2020;
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, code: { source: true, optimize: true } });
+const ajv = new Ajv({
+  allErrors: true,
+  verbose: true,
+  strict: true,
+  strictTypes: false,
+  strictRequired: false,
+  code: { source: true, optimize: true },
+});
 const validate = ajv.compile(schema);
 const standalone = (standaloneCode.default ?? standaloneCode)(ajv, validate);
 await writeFile(join(generated, 'workflow-validator.cjs'), standalone);
@@ -56,10 +63,14 @@ await build({
   minify: true,
   external: ['better-sqlite3'],
   define: { __FLOW_VERSION__: JSON.stringify(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version) },
-  banner: { js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 await rm(tmp, { recursive: true, force: true });
 
 // 4. Type declarations for the library (`import { runWorkflow } from 'flow'`).
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});

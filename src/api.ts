@@ -37,7 +37,9 @@ export async function loadWorkflow(file: string, options: { text?: string; host?
   const text = options.text ?? (await readFile(resolve(file), 'utf8'));
   const result = await validateWorkflow(file, { ...options, text });
   if (!result.workflow) {
-    const lines = result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line}:${d.column}: ${d.code}: ${d.message}`);
+    const lines = result.diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => `${d.file}:${d.line}:${d.column}: ${d.code}: ${d.message}`);
     throw new InvalidWorkflowError(`${file} is not valid:\n${lines.join('\n')}`);
   }
   return { workflow: { ...result.workflow, file: resolve(file) }, text, diagnostics: result.diagnostics };
@@ -90,7 +92,11 @@ function withOverrides(table: Map<string, Executor>, overrides: Record<string, E
     const base = table.get(name);
     const executor: Executor =
       typeof override === 'function'
-        ? { ...(base ?? { type: name, aliases: [], summary: name, configSchema: {}, configRequired: false }), ...(base?.resolveConfig ? { resolveConfig: base.resolveConfig } : {}), execute: override }
+        ? {
+            ...(base ?? { type: name, aliases: [], summary: name, configSchema: {}, configRequired: false }),
+            ...(base?.resolveConfig ? { resolveConfig: base.resolveConfig } : {}),
+            execute: override,
+          }
         : override;
     table.set(name, executor);
     for (const alias of base?.aliases ?? []) table.set(alias, executor);

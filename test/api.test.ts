@@ -10,7 +10,11 @@ const root = join(import.meta.dirname, '..');
 describe('the library API', () => {
   it('runs a workflow file with an injected http executor and reports through listeners', async () => {
     const dir = tempDir();
-    const file = writeFile(dir, 'w.yaml', 'inputs:\n  city: { type: string }\nsteps:\n  - { id: weather, type: http, config: { url: "https://weather.invalid/${{ inputs.city }}" } }\n  - { id: say, type: transform, config: { value: "${{ steps.weather.output.json.sky }} in ${{ inputs.city }}" } }\noutputs: { line: "${{ steps.say.output }}" }\n');
+    const file = writeFile(
+      dir,
+      'w.yaml',
+      'inputs:\n  city: { type: string }\nsteps:\n  - { id: weather, type: http, config: { url: "https://weather.invalid/${{ inputs.city }}" } }\n  - { id: say, type: transform, config: { value: "${{ steps.weather.output.json.sky }} in ${{ inputs.city }}" } }\noutputs: { line: "${{ steps.say.output }}" }\n',
+    );
     const seen: string[] = [];
     const events: FlowEvent[] = [];
     const outcome = await runWorkflow(file, {
@@ -48,7 +52,9 @@ describe('the library API', () => {
     const script = "import { runWorkflow, validateWorkflow } from 'flow'; console.log(typeof runWorkflow, typeof validateWorkflow);";
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(r.stdout.trim()).toBe('function function');
-    const pkg = JSON.parse(spawnSync(process.execPath, ['-p', "JSON.stringify(require('./package.json').exports)"], { cwd: root, encoding: 'utf8' }).stdout);
+    const pkg = JSON.parse(
+      spawnSync(process.execPath, ['-p', "JSON.stringify(require('./package.json').exports)"], { cwd: root, encoding: 'utf8' }).stdout,
+    );
     expect(spawnSync('test', ['-f', join(root, pkg['.'].types)]).status).toBe(0);
   });
 });

@@ -37,7 +37,7 @@ describe('the examples in workflows/', () => {
 
   it('http-retry.yaml retries a 503 with Retry-After, then counts the items', async () => {
     let calls = 0;
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       calls++;
       if (calls === 1) {
         res.writeHead(503, { 'retry-after': '0' }).end('busy');

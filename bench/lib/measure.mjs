@@ -38,7 +38,10 @@ export function alternate(baseline, subject, { runs, warmups = 3, transient = ()
         sleep(3000);
       }
     }
-    if (i >= warmups) samples.baseline.push(pair[0]), samples.subject.push(pair[1]);
+    if (i >= warmups) {
+      samples.baseline.push(pair[0]);
+      samples.subject.push(pair[1]);
+    }
   }
   return samples;
 }

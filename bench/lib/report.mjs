@@ -7,7 +7,7 @@ export function markdownTable(columns, rows) {
   const cells = [columns.map((c) => c.title), ...rows.map((r) => columns.map((c) => String(c.value(r) ?? '')))];
   const widths = columns.map((_, i) => Math.max(3, ...cells.map((line) => line[i].length)));
   const line = (vals) => `| ${vals.map((v, i) => (columns[i].right ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (columns[i].right ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`;
+  const rule = `|${widths.map((w, i) => (columns[i].right ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -24,7 +24,9 @@ export function writeSection(file, key, body) {
   const open = `<!-- bench:${key} -->`;
   const close = `<!-- /bench:${key} -->`;
   const block = `${open}\n${body.trim()}\n${close}`;
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nWritten by `node bench/run.mjs`; each section is rewritten only by its own benchmark.\n';
+  const text = existsSync(file)
+    ? readFileSync(file, 'utf8')
+    : '# Benchmarks\n\nWritten by `node bench/run.mjs`; each section is rewritten only by its own benchmark.\n';
   const start = text.indexOf(open);
   const end = text.indexOf(close, start);
   const next = start >= 0 && end >= 0 ? text.slice(0, start) + block + text.slice(end + close.length) : `${text.trimEnd()}\n\n${block}\n`;

@@ -68,5 +68,5 @@ export function generateWorkflow(count) {
     if (!isTransform) prevShell = prev;
   }
   out.push('outputs:', `  last: \${{ steps.${prev}.output }}`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

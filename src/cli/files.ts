@@ -32,7 +32,9 @@ async function expandGlob(pattern: string, cwd: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of entries) {
     if (!entry.isFile()) continue;
-    const rel = relative(resolve(cwd, base), join(entry.parentPath ?? (entry as { path?: string }).path ?? '', entry.name)).split(sep).join('/');
+    const rel = relative(resolve(cwd, base), join(entry.parentPath ?? (entry as { path?: string }).path ?? '', entry.name))
+      .split(sep)
+      .join('/');
     if (regex.test(rel)) out.push(base === '.' && !pattern.startsWith('./') ? rel : `${base}/${rel}`);
   }
   return out.sort();
@@ -51,7 +53,7 @@ function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i);
       if (end < 0) re += '\\[';
       else {
-        re += '[' + glob.slice(i + 1, end).replace(/^!/, '^') + ']';
+        re += `[${glob.slice(i + 1, end).replace(/^!/, '^')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');

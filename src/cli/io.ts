@@ -9,7 +9,12 @@ export interface CommandIO {
 
 export function processIO(): CommandIO {
   const write = (stream: NodeJS.WriteStream) => (text: string) => {
-    if (text !== '') stream.write(text.endsWith('\n') ? text : text + '\n');
+    if (text !== '') stream.write(text.endsWith('\n') ? text : `${text}\n`);
   };
-  return { cwd: process.cwd(), isTTY: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'], stdout: write(process.stdout), stderr: write(process.stderr) };
+  return {
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'],
+    stdout: write(process.stdout),
+    stderr: write(process.stderr),
+  };
 }

@@ -92,7 +92,9 @@ function interruptSignal(): AbortSignal {
 function renderError(err: unknown, io: CommandIO): number {
   if (err instanceof CommanderError) {
     // commander has printed its message already
-    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.invalid;
+    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+      ? EXIT.ok
+      : EXIT.invalid;
   }
   if (err instanceof FlowError) {
     io.stderr(`flow: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);
@@ -101,6 +103,8 @@ function renderError(err: unknown, io: CommandIO): number {
   // Whatever a bug interrupted, no step's processes outlive flow.
   killAllProcessGroups();
   const detail = err instanceof Error ? (process.env['FLOW_DEBUG'] ? (err.stack ?? err.message) : err.message) : String(err);
-  io.stderr(`flow: internal error (this is a bug in flow): ${detail}\n  please report it with the command you ran; FLOW_DEBUG=1 shows the stack`);
+  io.stderr(
+    `flow: internal error (this is a bug in flow): ${detail}\n  please report it with the command you ran; FLOW_DEBUG=1 shows the stack`,
+  );
   return EXIT.internal;
 }

@@ -43,15 +43,26 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart, durable });
     // Only a step with a timeout gets a signal of its own: a combined signal per attempt is not free.
     const timeout = step.timeoutMs === undefined ? undefined : new AbortController();
-    const timer = timeout && setLimit(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs!);
+    const timer =
+      timeout && setLimit(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs!);
     const attemptSignal = timeout ? AbortSignal.any([signal, timeout.signal]) : signal;
     try {
       const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt);
       const outputs = await namedOutputs(step, scope, output);
-      const r = result('succeeded', startedAt, ctx.at(), { output, outputs, attempts: attempt, ...(cacheKey ? { reason: 'cache hit' } : {}) });
+      const r = result('succeeded', startedAt, ctx.at(), {
+        output,
+        outputs,
+        attempts: attempt,
+        ...(cacheKey ? { reason: 'cache hit' } : {}),
+      });
       return finish(ctx, step.id, item, 'action', attempt, r, tolerated, durable);
     } catch (err) {
-      const error: StepError = timeout?.signal.aborted && !signal.aborted ? toStepError(timeout.signal.reason) : signal.aborted ? toStepError(signal.reason) : toStepError(err);
+      const error: StepError =
+        timeout?.signal.aborted && !signal.aborted
+          ? toStepError(timeout.signal.reason)
+          : signal.aborted
+            ? toStepError(signal.reason)
+            : toStepError(err);
       if (err instanceof StepFailure && err.output !== undefined) lastOutput = err.output;
       const stopped = abortedStatus(signal);
       if (!stopped && shouldRetry(step.retry, error, attempt)) {
@@ -68,16 +79,35 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       const stopError = signal.aborted ? toStepError(signal.reason) : error;
       // Stopped while waiting to retry: the failed attempt's record (its error, its delay) stays as it was written.
       const stoppedInBackoff = stopped === undefined && signal.aborted && shouldRetry(step.retry, error, attempt);
-      return finish(ctx, step.id, item, 'action', stoppedInBackoff ? 0 : attempt, result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }), tolerated, durable);
+      return finish(
+        ctx,
+        step.id,
+        item,
+        'action',
+        stoppedInBackoff ? 0 : attempt,
+        result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }),
+        tolerated,
+        durable,
+      );
     } finally {
       if (timer) clearTimeout(timer);
     }
   }
 }
 
-async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor, scope: Scope, signal: AbortSignal, item: number, attempt: number): Promise<{ output: unknown; cacheKey?: string }> {
+async function executeOnce(
+  ctx: RunContext,
+  step: ActionStep,
+  executor: Executor,
+  scope: Scope,
+  signal: AbortSignal,
+  item: number,
+  attempt: number,
+): Promise<{ output: unknown; cacheKey?: string }> {
   const resolve = (value: unknown) => resolveValue(value, scope);
-  const config = executor.resolveConfig ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope)) : ((await resolve(step.config)) as Record<string, unknown>);
+  const config = executor.resolveConfig
+    ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope))
+    : ((await resolve(step.config)) as Record<string, unknown>);
   const stepEnv = await stepEnvironment(ctx, step, resolve);
   const cacheKey = step.cache && ctx.store ? cacheKeyOf(step, config, item, { ...ctx.workflowEnv, ...stepEnv }) : undefined;
   if (cacheKey) {
@@ -100,7 +130,15 @@ async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor
     cwd: ctx.cwd,
     // Built on first use: most steps that are not processes never read it.
     get env() {
-      env ??= { ...ctx.processEnv, ...ctx.scope.env, ...stepEnv, FLOW_RUN_ID: ctx.runId, FLOW_STEP_ID: step.id, FLOW_ATTEMPT: String(attempt), FLOW_IDEMPOTENCY_KEY: key };
+      env ??= {
+        ...ctx.processEnv,
+        ...ctx.scope.env,
+        ...stepEnv,
+        FLOW_RUN_ID: ctx.runId,
+        FLOW_STEP_ID: step.id,
+        FLOW_ATTEMPT: String(attempt),
+        FLOW_IDEMPOTENCY_KEY: key,
+      };
       return env;
     },
     previous: scope.previous,
@@ -123,13 +161,20 @@ async function executeOnce(ctx: RunContext, step: ActionStep, executor: Executor
   return { output };
 }
 
-async function stepEnvironment(ctx: RunContext, step: ActionStep, resolve: (v: unknown) => Promise<unknown>): Promise<Record<string, string>> {
+async function stepEnvironment(
+  ctx: RunContext,
+  step: ActionStep,
+  resolve: (v: unknown) => Promise<unknown>,
+): Promise<Record<string, string>> {
   const declared = { ...ctx.groupEnv.get(step.id), ...step.env };
   return Object.keys(declared).length === 0 ? {} : renderValues((await resolve(declared)) as Record<string, unknown>);
 }
 
 /** Output chunks cut into whole lines before they become events, so a secret split across two chunks is still masked. */
-function lineBuffer(emit: (stream: 'stdout' | 'stderr', text: string) => void): { push: (stream: 'stdout' | 'stderr', text: string) => void; flush: () => void } {
+function lineBuffer(emit: (stream: 'stdout' | 'stderr', text: string) => void): {
+  push: (stream: 'stdout' | 'stderr', text: string) => void;
+  flush: () => void;
+} {
   const rest = { stdout: '', stderr: '' };
   return {
     push: (stream, text) => {
@@ -145,7 +190,6 @@ function lineBuffer(emit: (stream: 'stdout' | 'stderr', text: string) => void): 
   };
 }
 
-
 async function namedOutputs(step: ActionStep, scope: Scope, output: unknown): Promise<Record<string, unknown>> {
   if (Object.keys(step.outputs).length === 0) return {};
   return (await resolveValue(step.outputs, { ...scope, output })) as Record<string, unknown>;
@@ -159,23 +203,34 @@ async function runFallback(ctx: RunContext, step: ActionStep, failed: StepOutcom
   // Recorded as `<step>.<fallback>`: one fallback may stand in for several steps, even at the same time.
   const rescue = await runAction(ctx, { ...fallback, id: `${step.id}.${fallback.id}` }, signal);
   if (rescue.result.status !== 'succeeded') return failed;
-  const recovered: StepResult = { ...failed.result, status: 'succeeded', output: rescue.result.output, outputs: rescue.result.outputs, reason: `recovered by fallback '${fallback.id}' after: ${failed.result.error?.message ?? 'failure'}` };
+  const recovered: StepResult = {
+    ...failed.result,
+    status: 'succeeded',
+    output: rescue.result.output,
+    outputs: rescue.result.outputs,
+    reason: `recovered by fallback '${fallback.id}' after: ${failed.result.error?.message ?? 'failure'}`,
+  };
   return finish(ctx, step.id, -1, 'action', 0, recovered, false, true);
 }
 
 /** The same resolved config, environment (and item) of the same step type gives the same key, in any run. */
 function cacheKeyOf(step: ActionStep, config: Record<string, unknown>, item: number, env: Record<string, string>): string {
-  return createHash('sha256').update(JSON.stringify([step.type, canonical(config), canonical(env), step.cache?.key ?? null, item])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([step.type, canonical(config), canonical(env), step.cache?.key ?? null, item]))
+    .digest('hex');
 }
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   return value;
 }
 
 export function idempotencyKey(runId: string, stepId: string, item: number): string {
   return createHash('sha256').update(`${runId}/${stepId}/${item}`).digest('hex').slice(0, 32);
 }
-
-

@@ -16,7 +16,12 @@ const MAX_DEPTH = 16;
 // A `workflow` step: the child file is validated, then run as a run of its own with this run as its parent.
 export type ExecutorsFor = (workflow: Workflow) => Promise<Map<string, Executor>>;
 
-export function childRunner(parent: Omit<RunOptions, 'workflow' | 'definition' | 'inputs' | 'executors'>, runId: () => string, executorsFor: ExecutorsFor = executorTable, depth = 1): ChildRunner {
+export function childRunner(
+  parent: Omit<RunOptions, 'workflow' | 'definition' | 'inputs' | 'executors'>,
+  runId: () => string,
+  executorsFor: ExecutorsFor = executorTable,
+  depth = 1,
+): ChildRunner {
   return async (path, inputs, { stepId, item, signal, maskValues }) => {
     if (depth > MAX_DEPTH) throw new StepFailure('validation', `workflows nest deeper than ${MAX_DEPTH} levels`);
     let text: string;
@@ -28,7 +33,10 @@ export function childRunner(parent: Omit<RunOptions, 'workflow' | 'definition' |
     const checked = await validateSource(path, text, nodeHost);
     if (!checked.workflow) {
       const first = checked.diagnostics.find((d) => d.severity === 'error');
-      throw new StepFailure('validation', `workflow ${path} is invalid: ${first ? `${first.line}:${first.column} ${first.message}` : 'see flow validate'}`);
+      throw new StepFailure(
+        'validation',
+        `workflow ${path} is invalid: ${first ? `${first.line}:${first.column} ${first.message}` : 'see flow validate'}`,
+      );
     }
     let values: Record<string, unknown>;
     try {
@@ -54,7 +62,8 @@ export function childRunner(parent: Omit<RunOptions, 'workflow' | 'definition' |
       recorded: undefined,
       runChild: childRunner(parent, () => childId, executorsFor, depth + 1),
     });
-    if (child.status !== 'succeeded') throw new StepFailure(child.error?.class ?? 'error', `child workflow ${path} ${child.status}: ${child.error?.message ?? ''}`.trim());
+    if (child.status !== 'succeeded')
+      throw new StepFailure(child.error?.class ?? 'error', `child workflow ${path} ${child.status}: ${child.error?.message ?? ''}`.trim());
     return child.outputs ?? {};
   };
 }

@@ -8,13 +8,17 @@ export function mermaidGraph(workflow: Workflow): string {
   const last = chain(workflow.steps, ['start'], lines, '  ');
   lines.push('  done((done))');
   for (const from of last) lines.push(`  ${from} --> done`);
-  for (const [name, steps] of [['on success', workflow.onSuccess], ['on failure', workflow.onFailure], ['finally', workflow.finally]] as const) {
+  for (const [name, steps] of [
+    ['on success', workflow.onSuccess],
+    ['on failure', workflow.onFailure],
+    ['finally', workflow.finally],
+  ] as const) {
     if (steps.length === 0) continue;
     const first = node(steps[0]!);
     lines.push(`  done -. ${name} .-> ${first}`);
     chain(steps, [], lines, '  ');
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Draws a sequence; returns the nodes its last step leaves from. */
@@ -37,8 +41,8 @@ function draw(step: Step, lines: string[], indent: string): void {
   }
   const kind = step.kind === 'parallel' ? `parallel${step.maxConcurrency ? `, max ${step.maxConcurrency}` : ''}` : 'sequence';
   lines.push(`${indent}subgraph ${node(step)}["${label(step.name ?? step.id)} (${kind})${condition}"]`);
-  if (step.kind === 'parallel') for (const child of step.steps) draw(child, lines, indent + '  ');
-  else chain(step.steps, [], lines, indent + '  ');
+  if (step.kind === 'parallel') for (const child of step.steps) draw(child, lines, `${indent}  `);
+  else chain(step.steps, [], lines, `${indent}  `);
   lines.push(`${indent}end`);
 }
 

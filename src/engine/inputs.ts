@@ -22,7 +22,9 @@ export function resolveInputs(declared: readonly InputSpec[], given: Record<stri
     }
     const value = convert(spec, raw);
     if (spec.enum && !spec.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-      throw new InputError(`input '${spec.name}' is ${JSON.stringify(value)}; it must be one of: ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+      throw new InputError(
+        `input '${spec.name}' is ${JSON.stringify(value)}; it must be one of: ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`,
+      );
     }
     values[spec.name] = value;
   }

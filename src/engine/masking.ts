@@ -5,7 +5,9 @@ export class SecretMasker {
   constructor(values: Iterable<string>) {
     // Each secret also as it appears in a URL. Longest first, so a secret that contains another is masked
     // whole. Values under 3 characters would mask noise.
-    const forms = [...values].filter((v) => v.length >= 3).flatMap((v) => [v, encodeURIComponent(v), new URLSearchParams({ v }).toString().slice(2)]);
+    const forms = [...values]
+      .filter((v) => v.length >= 3)
+      .flatMap((v) => [v, encodeURIComponent(v), new URLSearchParams({ v }).toString().slice(2)]);
     this.secrets = [...new Set(forms)].sort((a, b) => b.length - a.length);
   }
 

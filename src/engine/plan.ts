@@ -49,7 +49,13 @@ export function planRun(workflow: Workflow, recorded: RecordedResults = new Map(
       byId.set(step.id, planned);
       return planned;
     });
-  return { steps: plan(workflow.steps), onSuccess: plan(workflow.onSuccess), onFailure: plan(workflow.onFailure), finally: plan(workflow.finally), byId };
+  return {
+    steps: plan(workflow.steps),
+    onSuccess: plan(workflow.onSuccess),
+    onFailure: plan(workflow.onFailure),
+    finally: plan(workflow.finally),
+    byId,
+  };
 }
 
 function restoredItems(stepId: string, recorded: RecordedResults): Set<number> {

@@ -54,7 +54,11 @@ export const realClock: Clock = {
   random: Math.random,
 };
 
-function groupEnvironments(steps: readonly Step[], inherited: Record<string, string> = {}, out = new Map<string, Record<string, string>>()): Map<string, Record<string, string>> {
+function groupEnvironments(
+  steps: readonly Step[],
+  inherited: Record<string, string> = {},
+  out = new Map<string, Record<string, string>>(),
+): Map<string, Record<string, string>> {
   for (const step of steps) {
     if (Object.keys(inherited).length > 0) out.set(step.id, inherited);
     if (step.kind !== 'action') groupEnvironments(step.steps, { ...inherited, ...step.env }, out);

@@ -49,9 +49,13 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   const { workflow } = options;
   const clock = options.clock ?? realClock;
   const runId = options.runId ?? newRunId(clock.now().getTime());
-  const processEnv = Object.fromEntries(Object.entries(options.env ?? process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const processEnv = Object.fromEntries(
+    Object.entries(options.env ?? process.env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
   const secrets = Object.fromEntries(workflow.secrets.map((name) => [name, processEnv[name] ?? '']));
-  const secretInputs = workflow.inputs.filter((i) => i.secret && options.inputs[i.name] !== undefined).map((i) => renderText(options.inputs[i.name]));
+  const secretInputs = workflow.inputs
+    .filter((i) => i.secret && options.inputs[i.name] !== undefined)
+    .map((i) => renderText(options.inputs[i.name]));
   const masker = new SecretMasker([...Object.values(secrets), ...secretInputs, ...(options.maskValues ?? [])]);
   const startedAt = clock.now();
   const recorded = new Map((options.recorded ?? []).map((r) => [`${r.stepId}#${r.item}`, r.result]));
@@ -81,7 +85,13 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
 
   const controller = new AbortController();
   const signal = manyListeners(options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
-  const runTimer = workflow.timeoutMs === undefined ? undefined : setLimit(() => controller.abort(new StepFailure('timeout', `the run timed out after ${workflow.timeoutMs} ms`)), workflow.timeoutMs);
+  const runTimer =
+    workflow.timeoutMs === undefined
+      ? undefined
+      : setLimit(
+          () => controller.abort(new StepFailure('timeout', `the run timed out after ${workflow.timeoutMs} ms`)),
+          workflow.timeoutMs,
+        );
 
   let ok = false;
   let outputs: Record<string, unknown> | undefined;
@@ -89,7 +99,10 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   let fatal: StepError | undefined;
   try {
     // The workflow's env may read inputs, secrets, the process env and the run; it is resolved once, before any step.
-    const workflowEnv = (await resolveValue(workflow.env, { inputs: options.inputs, env: processEnv, secrets, run })) as Record<string, unknown>;
+    const workflowEnv = (await resolveValue(workflow.env, { inputs: options.inputs, env: processEnv, secrets, run })) as Record<
+      string,
+      unknown
+    >;
     ctx.workflowEnv = Object.fromEntries(Object.entries(workflowEnv).map(([k, v]) => [k, renderText(v)]));
     // env.NAME reads the process environment, with the workflow's env over it.
     ctx.scope.env = { ...processEnv, ...ctx.workflowEnv };
@@ -115,9 +128,21 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   } finally {
     if (runTimer) clearTimeout(runTimer);
   }
-  const status: RunStatus = ok ? 'succeeded' : signal.aborted && toStepError(signal.reason).class === 'interrupted' ? 'interrupted' : 'failed';
+  const status: RunStatus = ok
+    ? 'succeeded'
+    : signal.aborted && toStepError(signal.reason).class === 'interrupted'
+      ? 'interrupted'
+      : 'failed';
   error ??= ok ? undefined : signal.aborted ? toStepError(signal.reason) : fatal;
-  ctx.emit({ type: 'run-finished', runId, status, durationMs: clock.now().getTime() - startedAt.getTime(), error, outputs: outputs === undefined ? undefined : masker.value(outputs), at: ctx.at() });
+  ctx.emit({
+    type: 'run-finished',
+    runId,
+    status,
+    durationMs: clock.now().getTime() - startedAt.getTime(),
+    error,
+    outputs: outputs === undefined ? undefined : masker.value(outputs),
+    at: ctx.at(),
+  });
   return { runId, status, outputs: outputs === undefined ? undefined : masker.value(outputs), error, results: ctx.results };
 }
 

@@ -20,6 +20,7 @@ export function toStepError(err: unknown): StepError {
   const e = err as { code?: string; message?: string; name?: string };
   if (e?.name === 'TimeoutError') return { class: 'timeout', message: e.message ?? 'timed out' };
   if (e?.name === 'AbortError') return { class: 'cancelled', message: e.message ?? 'aborted' };
-  if (typeof e?.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(e.code)) return { class: 'network', message: e.message ?? e.code };
+  if (typeof e?.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(e.code))
+    return { class: 'network', message: e.message ?? e.code };
   return { class: 'error', message: e?.message ?? String(err) };
 }

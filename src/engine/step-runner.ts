@@ -15,7 +15,11 @@ export interface StepOutcome {
 }
 
 /** Runs a list in order; stops at the first fatal failure. Returns whether the list succeeded. */
-export async function runSequence(ctx: RunContext, steps: readonly Step[], signal: AbortSignal): Promise<{ ok: boolean; outputs: Record<string, unknown>; error?: StepError }> {
+export async function runSequence(
+  ctx: RunContext,
+  steps: readonly Step[],
+  signal: AbortSignal,
+): Promise<{ ok: boolean; outputs: Record<string, unknown>; error?: StepError }> {
   const outputs: Record<string, unknown> = {};
   for (const step of steps) {
     if (signal.aborted) return { ok: false, outputs };
@@ -56,14 +60,22 @@ export async function runStep(ctx: RunContext, step: Step, signal: AbortSignal):
   const limit = withTimeout(signal, step.timeoutMs, `group '${step.id}' timed out after ${step.timeoutMs} ms`);
   const group = step.kind === 'parallel' ? await runParallel(ctx, step, limit.signal) : await runSequence(ctx, step.steps, limit.signal);
   limit.clear();
-  const status: StepStatus = group.ok ? 'succeeded' : abortedStatus(limit.signal) ?? 'failed';
-  const error = group.ok ? undefined : limit.signal.aborted && !signal.aborted ? toStepError(limit.signal.reason) : firstError(ctx, step.steps, signal);
+  const status: StepStatus = group.ok ? 'succeeded' : (abortedStatus(limit.signal) ?? 'failed');
+  const error = group.ok
+    ? undefined
+    : limit.signal.aborted && !signal.aborted
+      ? toStepError(limit.signal.reason)
+      : firstError(ctx, step.steps, signal);
   const outcome = result(status, startedAt, ctx.at(), { output: group.outputs, ...(error ? { error } : {}) });
   return finish(ctx, step.id, -1, kind, 0, outcome, tolerates(step));
 }
 
 // Siblings run together under the group's limit; with fail_fast the first failure cancels the rest.
-async function runParallel(ctx: RunContext, group: ParallelGroup, parent: AbortSignal): Promise<{ ok: boolean; outputs: Record<string, unknown> }> {
+async function runParallel(
+  ctx: RunContext,
+  group: ParallelGroup,
+  parent: AbortSignal,
+): Promise<{ ok: boolean; outputs: Record<string, unknown> }> {
   const controller = new AbortController();
   const signal = manyListeners(AbortSignal.any([parent, controller.signal]));
   const limiter = new Limiter(group.maxConcurrency ?? Number.POSITIVE_INFINITY);
@@ -88,7 +100,16 @@ async function runParallel(ctx: RunContext, group: ParallelGroup, parent: AbortS
 // Items of a for_each run under its max_concurrency (default one at a time); outputs are kept in item order.
 async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal): Promise<StepOutcome> {
   const startedAt = ctx.at();
-  ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item: -1, attempt: 0, kind: 'for_each', at: startedAt, durable: false });
+  ctx.emit({
+    type: 'step-started',
+    runId: ctx.runId,
+    stepId: step.id,
+    item: -1,
+    attempt: 0,
+    kind: 'for_each',
+    at: startedAt,
+    durable: false,
+  });
   let items: unknown;
   try {
     items = await resolveValue(step.forEach, ctx.scope);
@@ -110,7 +131,8 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
       const index = next++;
       const outcome = await runAction(ctx, step, itemSignal, { item: list[index], index });
       outcomes[index] = outcome;
-      if (outcome.result.status === 'failed' && !controller.signal.aborted) controller.abort(new StepFailure('cancelled', `item ${index} failed`));
+      if (outcome.result.status === 'failed' && !controller.signal.aborted)
+        controller.abort(new StepFailure('cancelled', `item ${index} failed`));
     }
   };
   await Promise.all(Array.from({ length: Math.min(step.maxConcurrency ?? 1, list.length) }, worker));
@@ -119,7 +141,15 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
   const aborted = abortedStatus(signal);
   const status: StepStatus = aborted ?? (failed ? 'failed' : 'succeeded');
   const error = failed?.result.error ?? (aborted ? toStepError(signal.reason) : undefined);
-  return finish(ctx, step.id, -1, 'for_each', 0, result(status, startedAt, ctx.at(), { output: outputs, ...(error ? { error } : {}) }), tolerates(step));
+  return finish(
+    ctx,
+    step.id,
+    -1,
+    'for_each',
+    0,
+    result(status, startedAt, ctx.at(), { output: outputs, ...(error ? { error } : {}) }),
+    tolerates(step),
+  );
 }
 
 /** A restored group's steps stay readable as steps.<id> by what comes after it. */
@@ -137,7 +167,16 @@ export function tolerates(step: Step): boolean {
 }
 
 /** Records and publishes a step's final result; `durable` when the step had effects outside the run. */
-export function finish(ctx: RunContext, stepId: string, item: number, kind: StepKind, attempt: number, r: StepResult, tolerated: boolean, durable = false): StepOutcome {
+export function finish(
+  ctx: RunContext,
+  stepId: string,
+  item: number,
+  kind: StepKind,
+  attempt: number,
+  r: StepResult,
+  tolerated: boolean,
+  durable = false,
+): StepOutcome {
   if (item < 0) {
     ctx.publish(stepId, r);
     if (r.status === 'succeeded') ctx.scope.previous = r.output;
@@ -170,7 +209,15 @@ function withTimeout(parent: AbortSignal, ms: number | undefined, message: strin
 function cancelled(ctx: RunContext, step: Step, signal: AbortSignal): StepOutcome {
   const at = ctx.at();
   const status = abortedStatus(signal) ?? 'cancelled';
-  return finish(ctx, step.id, -1, step.kind === 'action' ? 'action' : step.kind, 0, result(status, at, at, { error: toStepError(signal.reason), reason: 'not started' }), false);
+  return finish(
+    ctx,
+    step.id,
+    -1,
+    step.kind === 'action' ? 'action' : step.kind,
+    0,
+    result(status, at, at, { error: toStepError(signal.reason), reason: 'not started' }),
+    false,
+  );
 }
 
 function firstError(ctx: RunContext, steps: readonly Step[], signal: AbortSignal): StepError | undefined {

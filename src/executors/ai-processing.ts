@@ -26,7 +26,10 @@ export const aiProcessingExecutor: Executor = {
       messages: {
         type: 'array',
         minItems: 1,
-        items: strictObject({ role: { enum: ['system', 'user', 'assistant'] }, content: { type: 'string' } }, { required: ['role', 'content'] }),
+        items: strictObject(
+          { role: { enum: ['system', 'user', 'assistant'] }, content: { type: 'string' } },
+          { required: ['role', 'content'] },
+        ),
       },
       max_tokens: orExpression({ type: 'integer', minimum: 1 }),
       temperature: orExpression({ type: 'number', minimum: 0, maximum: 2 }),
@@ -38,6 +41,9 @@ export const aiProcessingExecutor: Executor = {
     { not: { required: ['prompt', 'messages'] } },
   ),
   async execute() {
-    throw new StepFailure('unavailable', 'ai_processing steps are not available yet in this version of flow; the workflow validates, but this step cannot run');
+    throw new StepFailure(
+      'unavailable',
+      'ai_processing steps are not available yet in this version of flow; the workflow validates, but this step cannot run',
+    );
   },
 };

@@ -8,7 +8,10 @@ import { BUILTIN_EXECUTORS } from './registry.js';
 type Module = Record<string, unknown>;
 
 // The executor table of one workflow: the built-in types (by name and alias) and its custom modules.
-export async function executorTable(workflow: Workflow, importModule: (path: string) => Promise<Module> = defaultImport): Promise<Map<string, Executor>> {
+export async function executorTable(
+  workflow: Workflow,
+  importModule: (path: string) => Promise<Module> = defaultImport,
+): Promise<Map<string, Executor>> {
   const table = new Map<string, Executor>();
   for (const e of BUILTIN_EXECUTORS) {
     table.set(e.type, e);
@@ -33,7 +36,8 @@ export function customExecutor(name: string, mod: Module): Executor {
     configRequired: false,
     configSchema: (exported['configSchema'] as Record<string, unknown> | undefined) ?? {},
     // A module that ignores context.signal still stops holding up the run on a timeout or a stop.
-    execute: async (config, context) => (await untilAborted(Promise.resolve((execute as (c: unknown, x: unknown) => unknown)(config, context)), context.signal)) ?? null,
+    execute: async (config, context) =>
+      (await untilAborted(Promise.resolve((execute as (c: unknown, x: unknown) => unknown)(config, context)), context.signal)) ?? null,
   };
 }
 

@@ -42,7 +42,11 @@ export interface Executor extends ExecutorDefinition {
   /** Has no effect outside the run (no process, request or file), so its start need not be on disk first. */
   pure?: boolean;
   /** Turns the raw config into the config `execute` receives; by default every expression is resolved. */
-  resolveConfig?(raw: Record<string, unknown>, resolve: ConfigResolver, evaluate: (source: string) => Promise<unknown>): Promise<Record<string, unknown>>;
+  resolveConfig?(
+    raw: Record<string, unknown>,
+    resolve: ConfigResolver,
+    evaluate: (source: string) => Promise<unknown>,
+  ): Promise<Record<string, unknown>>;
   /** Does the work; returns the step's output, or throws StepFailure. */
   execute(config: Record<string, unknown>, context: StepContext): Promise<unknown>;
 }

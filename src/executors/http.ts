@@ -42,7 +42,10 @@ export const httpExecutor: Executor = {
     const timeoutMs = typeof config['timeout'] === 'string' ? parseDuration(config['timeout']) : undefined;
     // A timer we hold ourselves: node 20 can collect an AbortSignal.timeout() inside AbortSignal.any() before it fires.
     const timeout = new AbortController();
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new StepFailure('timeout', `${method} ${url} timed out after ${config['timeout']}`)), timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => timeout.abort(new StepFailure('timeout', `${method} ${url} timed out after ${config['timeout']}`)), timeoutMs);
     const signal = AbortSignal.any([context.signal, timeout.signal]);
     const failure = (err: unknown): unknown => {
       if (context.signal.aborted) return context.signal.reason;
@@ -53,7 +56,13 @@ export const httpExecutor: Executor = {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }), signal, redirect: config['follow_redirects'] === false ? 'manual' : 'follow' });
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal,
+        redirect: config['follow_redirects'] === false ? 'manual' : 'follow',
+      });
       text = await readBody(response);
     } catch (err) {
       throw failure(err);
@@ -65,7 +74,12 @@ export const httpExecutor: Executor = {
     if (json !== undefined) output['json'] = json;
     if (!expected(config['expect_status'], response.status)) {
       const retryAfter = response.status === 429 || response.status === 503 ? retryAfterMs(response.headers.get('retry-after')) : undefined;
-      throw new StepFailure(`http:${response.status}`, `${method} ${url} answered ${response.status} ${response.statusText}`.trim(), output, retryAfter);
+      throw new StepFailure(
+        `http:${response.status}`,
+        `${method} ${url} answered ${response.status} ${response.statusText}`.trim(),
+        output,
+        retryAfter,
+      );
     }
     return output;
   },
@@ -76,7 +90,6 @@ function buildUrl(base: string, query: unknown): string {
   for (const [k, v] of Object.entries(renderValues(query))) url.searchParams.append(k, v);
   return url.toString();
 }
-
 
 function expected(spec: unknown, status: number): boolean {
   if (spec === undefined || spec === null) return status >= 200 && status < 300;

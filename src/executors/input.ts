@@ -13,9 +13,14 @@ export const inputExecutor: Executor = {
   }),
   async execute(config, context) {
     const required = Array.isArray(config['required_fields']) ? config['required_fields'].map(String) : [];
-    const missing = required.filter((name) => context.inputs[name] === undefined || context.inputs[name] === null || context.inputs[name] === '');
+    const missing = required.filter(
+      (name) => context.inputs[name] === undefined || context.inputs[name] === null || context.inputs[name] === '',
+    );
     if (missing.length > 0) {
-      throw new StepFailure('validation', `missing required input${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (pass --input ${missing[0]}=...)`);
+      throw new StepFailure(
+        'validation',
+        `missing required input${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (pass --input ${missing[0]}=...)`,
+      );
     }
     return { ...context.inputs };
   },

@@ -75,7 +75,8 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Names bash gives attributes or meaning of its own (readonly, integer: assigning OPTIND evaluates arithmetic,
 // arrays, computed values, IFS): exported from the launcher they would not reach the program as given.
-const BASH_SPECIAL = /^(BASH(?!_ENV$)\w*|SHELLOPTS|EUID|UID|PPID|GROUPS|FUNCNAME|DIRSTACK|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|EPOCHSECONDS|EPOCHREALTIME|COMP_WORDBREAKS|IFS|OPTIND|OPTARG|OPTERR|PS4|PIPESTATUS|POSIXLY_CORRECT|__flow_\w*)$/;
+const BASH_SPECIAL =
+  /^(BASH(?!_ENV$)\w*|SHELLOPTS|EUID|UID|PPID|GROUPS|FUNCNAME|DIRSTACK|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|EPOCHSECONDS|EPOCHREALTIME|COMP_WORDBREAKS|IFS|OPTIND|OPTARG|OPTERR|PS4|PIPESTATUS|POSIXLY_CORRECT|__flow_\w*)$/;
 /** bash changes these in its own environment (SHLVL counts up, `cd` sets OLDPWD): each job sets them again. */
 export const RESET_EVERY_TIME = ['SHLVL', 'OLDPWD'];
 /** Read by bash when it starts, so given to the launcher under another name and exported after. */
@@ -109,7 +110,7 @@ export function encodeRequest(job: JobRequest, base: Record<string, string>): st
   }
   for (const name of RESET_EVERY_TIME) if (!(name in job.env) && !(name in base)) lines.push(`U${name}`);
   for (const arg of job.argv) lines.push(`A${encode(arg)}`);
-  const body = lines.join('\n') + '\n';
+  const body = `${lines.join('\n')}\n`;
   if (body.includes('\0')) return undefined;
   const size = Buffer.byteLength(body);
   return size > MAX_REQUEST_BYTES ? undefined : `${size}\n${body}`;
@@ -156,7 +157,8 @@ export class SentinelStream {
     }
     // Keep the longest tail that is a prefix of the sentinel; the sentinel's first character is \u0001.
     const start = all.lastIndexOf(this.sentinel[0]!);
-    const keep = start >= 0 && all.length - start < this.sentinel.length && this.sentinel.startsWith(all.slice(start)) ? all.length - start : 0;
+    const keep =
+      start >= 0 && all.length - start < this.sentinel.length && this.sentinel.startsWith(all.slice(start)) ? all.length - start : 0;
     this.held = all.slice(all.length - keep);
     all = all.slice(0, all.length - keep);
     if (all) this.emit(all);

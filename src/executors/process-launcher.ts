@@ -35,7 +35,6 @@ export interface LaunchedProcess {
   done: Promise<{ exitCode: number; startError?: string }>;
 }
 
-
 /** One bash process starting one program at a time. */
 class Launcher {
   private readonly child: ChildProcess;
@@ -46,7 +45,11 @@ class Launcher {
   private current: InFlight | undefined;
   dead = false;
 
-  constructor(bash: string, env: NodeJS.ProcessEnv, private readonly onDead: (l: Launcher, exitCode: number | null) => void) {
+  constructor(
+    bash: string,
+    env: NodeJS.ProcessEnv,
+    private readonly onDead: (l: Launcher, exitCode: number | null) => void,
+  ) {
     const { base, spawnEnv } = launcherEnvironment(env);
     this.base = base;
     this.child = spawn(bash, ['--noprofile', '--norc', '-c', LAUNCHER_SCRIPT, 'flow-launcher'], {
@@ -65,8 +68,7 @@ class Launcher {
     let pending = '';
     control.setEncoding('utf8').on('data', (t: string) => {
       pending += t;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
         this.current?.message(pending.slice(0, nl));
         pending = pending.slice(nl + 1);
       }
@@ -76,9 +78,16 @@ class Launcher {
     let exited: number | null | undefined;
     let controlEnded = false;
     const gone = () => exited !== undefined && controlEnded && this.die(exited);
-    this.child.on('exit', (code) => ((exited = code), gone()));
-    control.on('end', () => ((controlEnded = true), gone()));
-    control.on('error', () => ((controlEnded = true), gone()));
+    this.child.on('exit', (code) => {
+      exited = code;
+      gone();
+    });
+    const controlEnd = () => {
+      controlEnded = true;
+      gone();
+    };
+    control.on('end', controlEnd);
+    control.on('error', controlEnd);
     this.stdin.on('error', () => {});
     // The sentinel goes through stdin, not argv, where every step could read it in /proc.
     this.stdin.write(`${this.sentinel}\n`);
@@ -92,10 +101,18 @@ class Launcher {
   launch(text: string, req: LaunchRequest): Promise<LaunchedProcess> {
     this.busy();
     return new Promise((started, failed) => {
-      const flight = new InFlight(this.sentinel, req, started, failed, () => this.stray(), () => this.retire(null), () => {
-        this.current = undefined;
-        this.idle();
-      });
+      const flight = new InFlight(
+        this.sentinel,
+        req,
+        started,
+        failed,
+        () => this.stray(),
+        () => this.retire(null),
+        () => {
+          this.current = undefined;
+          this.idle();
+        },
+      );
       this.current = flight;
       this.stdin.write(text);
     });
@@ -177,7 +194,12 @@ class InFlight {
       this.settle();
       // The sentinels were written before `exit`; if one has not come (a write refused on a socket a program
       // left non-blocking), the step ends without it and this launcher is not used again.
-      if (!this.settled) this.grace = setTimeout(() => (this.onStray(), this.settle(true)), SENTINEL_GRACE_MS);
+      if (!this.settled) {
+        this.grace = setTimeout(() => {
+          this.onStray();
+          this.settle(true);
+        }, SENTINEL_GRACE_MS);
+      }
     }
   }
 

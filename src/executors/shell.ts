@@ -22,8 +22,16 @@ export const shellExecutor: Executor = {
   configRequired: true,
   configSchema: strictObject(
     {
-      run: { type: 'string', description: 'Script text, run by `shell`. A ${{ }} here is passed as an environment variable, never as script text.' },
-      command: orExpression({ type: 'array', minItems: 1, items: { type: 'string' }, description: 'Program and arguments, run without a shell.' }),
+      run: {
+        type: 'string',
+        description: 'Script text, run by `shell`. A ${{ }} here is passed as an environment variable, never as script text.',
+      },
+      command: orExpression({
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string' },
+        description: 'Program and arguments, run without a shell.',
+      }),
       cwd: { type: 'string' },
       env: ref('env'),
       shell: { type: 'string', description: 'Shell for `run`: bash, sh, or a path. Default: bash when present, else sh.' },
@@ -63,7 +71,11 @@ export const shellExecutor: Executor = {
       const env: Record<string, string> = { ...context.env, ...renderValues(config['env']), FLOW_OUTPUT: outputFile };
       if (!isDirectory(cwd)) throw new StepFailure('exit:127', `cannot start '${file}': no such working directory ${cwd}`);
       const path = findProgram(file!, env['PATH'], cwd);
-      if (path === undefined) throw new StepFailure('exit:127', `cannot start '${file}': ${file!.includes('/') ? 'no such executable file' : 'not found in PATH'}`);
+      if (path === undefined)
+        throw new StepFailure(
+          'exit:127',
+          `cannot start '${file}': ${file!.includes('/') ? 'no such executable file' : 'not found in PATH'}`,
+        );
       const request: LaunchRequest = {
         file: file!,
         path,
@@ -83,7 +95,10 @@ export const shellExecutor: Executor = {
       const stopKilling = killGroupOnAbort(child.pid, context.signal);
       // Once the program has ended, both paths have already killed what it left in its group.
       const { exitCode, startError } = await child.done.then(
-        (ended) => (stopKilling(false), ended),
+        (ended) => {
+          stopKilling(false);
+          return ended;
+        },
         (lost: unknown) => {
           stopKilling(true);
           throw new StepFailure('error', `${describe(config)} was lost: ${lost instanceof Error ? lost.message : String(lost)}`);
@@ -198,15 +213,13 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): (killGr
   };
 }
 
-
 function describe(config: Record<string, unknown>): string {
   if (Array.isArray(config['command'])) return `'${config['command'].join(' ')}'`;
   const script = String(config['run']).trim().split('\n')[0] ?? '';
-  return `'${script.length > 60 ? script.slice(0, 57) + '...' : script}'`;
+  return `'${script.length > 60 ? `${script.slice(0, 57)}...` : script}'`;
 }
 
 function lastLine(stderr: string): string {
   const line = stderr.trim().split('\n').pop()?.trim();
   return line ? `: ${line.slice(0, 200)}` : '';
 }
-

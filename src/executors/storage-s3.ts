@@ -13,11 +13,19 @@ function client(config: Record<string, unknown>): S3Client {
   return new S3Client(options);
 }
 
-export async function writeS3Object(config: Record<string, unknown>, key: string, body: Buffer, contentType: string, context: StepContext): Promise<Record<string, unknown>> {
+export async function writeS3Object(
+  config: Record<string, unknown>,
+  key: string,
+  body: Buffer,
+  contentType: string,
+  context: StepContext,
+): Promise<Record<string, unknown>> {
   const bucket = String(config['bucket']);
   const s3 = client(config);
   try {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }), { abortSignal: context.signal });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }), {
+      abortSignal: context.signal,
+    });
   } catch (err) {
     throw s3Failure(err, `put s3://${bucket}/${key}`);
   } finally {

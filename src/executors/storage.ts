@@ -37,7 +37,10 @@ export const storageExecutor: Executor = {
     const read = config['operation'] === 'read';
     if (config['storage_type'] === 's3') {
       const { readS3Object, writeS3Object } = await import('./storage-s3.js');
-      const key = typeof config['key'] === 'string' ? config['key'] : `${context.runId}/${context.stepId}${context.item >= 0 ? `-${context.item}` : ''}.json`;
+      const key =
+        typeof config['key'] === 'string'
+          ? config['key']
+          : `${context.runId}/${context.stepId}${context.item >= 0 ? `-${context.item}` : ''}.json`;
       if (read) return readS3Object(config, key, context);
       const { body, contentType } = encode(config, context);
       return writeS3Object(config, key, body, contentType, context);
@@ -53,8 +56,12 @@ export const storageExecutor: Executor = {
 export function encode(config: Record<string, unknown>, context: StepContext): { body: Buffer; contentType: string } {
   const content = 'content' in config ? config['content'] : context.previous;
   const isText = typeof content === 'string';
-  const body = Buffer.from(isText ? content : JSON.stringify(content ?? null, null, 2) + '\n');
-  return { body, contentType: typeof config['content_type'] === 'string' ? config['content_type'] : isText ? 'text/plain; charset=utf-8' : 'application/json' };
+  const body = Buffer.from(isText ? content : `${JSON.stringify(content ?? null, null, 2)}\n`);
+  return {
+    body,
+    contentType:
+      typeof config['content_type'] === 'string' ? config['content_type'] : isText ? 'text/plain; charset=utf-8' : 'application/json',
+  };
 }
 
 /** Parses what was read: JSON when it is JSON, text otherwise. */

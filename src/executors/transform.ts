@@ -7,7 +7,10 @@ export const transformExecutor: Executor = {
   pure: true,
   summary: 'Computes its output from `value` (any YAML value with expressions), with no I/O.',
   configRequired: true,
-  configSchema: strictObject({ value: { description: 'The output: any value; ${{ }} expressions are evaluated.' } }, { required: ['value'] }),
+  configSchema: strictObject(
+    { value: { description: 'The output: any value; ${{ }} expressions are evaluated.' } },
+    { required: ['value'] },
+  ),
   async execute(config) {
     return config['value'];
   },

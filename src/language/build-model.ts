@@ -24,21 +24,32 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     const base = {
       id: String(raw['id']),
       name: optionalString(raw['name']),
-      if: typeof raw['if'] === 'boolean' ? raw['if'] : typeof raw['if'] === 'string' ? (singleExpression(raw['if']) ?? raw['if']) : undefined,
+      if:
+        typeof raw['if'] === 'boolean' ? raw['if'] : typeof raw['if'] === 'string' ? (singleExpression(raw['if']) ?? raw['if']) : undefined,
       env: stringValues(raw['env']),
       timeoutMs: duration(raw['timeout']) ?? duration(defaults['timeout']),
-      continueOnError: raw['continue_on_error'] === true || (raw['continue_on_error'] === undefined && defaults['continue_on_error'] === true),
+      continueOnError:
+        raw['continue_on_error'] === true || (raw['continue_on_error'] === undefined && defaults['continue_on_error'] === true),
       at: at(path),
     };
     if (raw['parallel'] !== undefined) {
       const parallel = record(raw['parallel']);
       const maxConcurrency = typeof parallel['max_concurrency'] === 'number' ? parallel['max_concurrency'] : undefined;
-      return { ...base, kind: 'parallel', steps: buildSteps(parallel['steps'], [...path, 'parallel', 'steps']), maxConcurrency, failFast: parallel['fail_fast'] !== false };
+      return {
+        ...base,
+        kind: 'parallel',
+        steps: buildSteps(parallel['steps'], [...path, 'parallel', 'steps']),
+        maxConcurrency,
+        failFast: parallel['fail_fast'] !== false,
+      };
     }
     if (raw['steps'] !== undefined) return { ...base, kind: 'sequence', steps: buildSteps(raw['steps'], [...path, 'steps']) };
     return buildAction(raw, base);
   };
-  const buildAction = (raw: Raw, base: Omit<ActionStep, 'kind' | 'type' | 'config' | 'retry' | 'onError' | 'cache' | 'forEach' | 'maxConcurrency' | 'outputs'>): ActionStep => {
+  const buildAction = (
+    raw: Raw,
+    base: Omit<ActionStep, 'kind' | 'type' | 'config' | 'retry' | 'onError' | 'cache' | 'forEach' | 'maxConcurrency' | 'outputs'>,
+  ): ActionStep => {
     const type = String(raw['type']);
     return {
       ...base,
@@ -56,7 +67,13 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
 
   const inputs: InputSpec[] = Object.entries(record(doc['inputs'])).map(([name, spec]) => {
     const s = record(spec);
-    const input: InputSpec = { name, type: (s['type'] as InputSpec['type']) ?? 'string', required: s['required'] === true, secret: s['secret'] === true, at: at(['inputs', name]) };
+    const input: InputSpec = {
+      name,
+      type: (s['type'] as InputSpec['type']) ?? 'string',
+      required: s['required'] === true,
+      secret: s['secret'] === true,
+      at: at(['inputs', name]),
+    };
     if ('default' in s) input.default = s['default'];
     if (Array.isArray(s['enum'])) input.enum = s['enum'];
     if (typeof s['description'] === 'string') input.description = s['description'];
@@ -65,7 +82,12 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
 
   return {
     file,
-    name: optionalString(doc['name']) ?? file.split(/[\\/]/).pop()!.replace(/\.ya?ml$/, ''),
+    name:
+      optionalString(doc['name']) ??
+      file
+        .split(/[\\/]/)
+        .pop()!
+        .replace(/\.ya?ml$/, ''),
     version: optionalString(doc['version']),
     description: optionalString(doc['description']),
     inputs,

@@ -15,7 +15,10 @@ export const nodeHost: ValidationHost = {
   importModule: (path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
   async compileSchema(schema) {
     // ajv is CommonJS: its class is the default export once bundled, a named one under vitest.
-    const mod = (await import('ajv/dist/2020.js')) as unknown as { default?: typeof import('ajv/dist/2020.js').Ajv2020; Ajv2020?: typeof import('ajv/dist/2020.js').Ajv2020 };
+    const mod = (await import('ajv/dist/2020.js')) as unknown as {
+      default?: typeof import('ajv/dist/2020.js').Ajv2020;
+      Ajv2020?: typeof import('ajv/dist/2020.js').Ajv2020;
+    };
     const Ajv = mod.Ajv2020 ?? mod.default!;
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
     const validate = ajv.compile(schema);

@@ -32,7 +32,12 @@ export interface ValidateOptions {
 }
 
 // Validates one workflow text completely: YAML, schema, then the semantic checks, collecting every problem.
-export async function validateSource(file: string, content: Uint8Array | string, host: ValidationHost, options: ValidateOptions = {}): Promise<ValidationResult> {
+export async function validateSource(
+  file: string,
+  content: Uint8Array | string,
+  host: ValidationHost,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
   const loaded = loadYaml(file, content);
   const sink = new DiagnosticSink(loaded.source, loaded.doc);
   sink.diagnostics.push(...loaded.diagnostics);

@@ -5,7 +5,15 @@ export type StepKind = 'action' | 'parallel' | 'sequence' | 'for_each';
 // Everything the engine tells the outside world. Reporters and the state store subscribe; nothing else draws.
 export type FlowEvent =
   | { type: 'run-started'; run: RunRecord; resumed: boolean }
-  | { type: 'run-finished'; runId: string; status: RunStatus; durationMs: number; error: StepError | undefined; outputs: Record<string, unknown> | undefined; at: string }
+  | {
+      type: 'run-finished';
+      runId: string;
+      status: RunStatus;
+      durationMs: number;
+      error: StepError | undefined;
+      outputs: Record<string, unknown> | undefined;
+      at: string;
+    }
   | {
       type: 'step-started';
       runId: string;
@@ -21,8 +29,28 @@ export type FlowEvent =
       durable: boolean;
     }
   | { type: 'step-output'; runId: string; stepId: string; item: number; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'step-retrying'; runId: string; stepId: string; item: number; attempt: number; delayMs: number; error: StepError; at: string; durable: boolean }
-  | { type: 'step-finished'; runId: string; stepId: string; item: number; kind: StepKind; attempt: number; result: StepResult; durationMs: number; durable: boolean }
+  | {
+      type: 'step-retrying';
+      runId: string;
+      stepId: string;
+      item: number;
+      attempt: number;
+      delayMs: number;
+      error: StepError;
+      at: string;
+      durable: boolean;
+    }
+  | {
+      type: 'step-finished';
+      runId: string;
+      stepId: string;
+      item: number;
+      kind: StepKind;
+      attempt: number;
+      result: StepResult;
+      durationMs: number;
+      durable: boolean;
+    }
   | { type: 'step-restored'; runId: string; stepId: string; item: number; result: StepResult }
   | { type: 'cache-hit'; runId: string; stepId: string; item: number; key: string }
   | { type: 'log'; runId: string; level: 'info' | 'warning'; message: string };

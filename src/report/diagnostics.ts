@@ -33,7 +33,16 @@ export function formatDiagnosticText(d: Diagnostic, style: TextStyle, lines: Lin
 }
 
 export function formatDiagnosticsJson(diagnostics: readonly Diagnostic[]): string {
-  const rows = diagnostics.map((d) => ({ file: d.file, line: d.line, column: d.column, severity: d.severity, code: d.code, message: d.message, path: d.path, hint: d.hint ?? null }));
+  const rows = diagnostics.map((d) => ({
+    file: d.file,
+    line: d.line,
+    column: d.column,
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    path: d.path,
+    hint: d.hint ?? null,
+  }));
   return JSON.stringify(rows, null, 2);
 }
 

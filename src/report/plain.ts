@@ -11,7 +11,8 @@ export function plainReporter(write: (line: string) => void): EventListener {
     partial.delete(key);
   };
   return dispatch({
-    'run-started': (e) => write(`flow: run ${e.run.id} ${e.resumed ? 'resumed' : 'started'}: ${e.run.workflowName} (${e.run.workflowPath})`),
+    'run-started': (e) =>
+      write(`flow: run ${e.run.id} ${e.resumed ? 'resumed' : 'started'}: ${e.run.workflowName} (${e.run.workflowPath})`),
     'run-finished': (e) => write(`flow: run ${e.runId} ${e.status} in ${duration(e.durationMs)}${e.error ? `: ${e.error.message}` : ''}`),
     'step-started': (e) => write(`[${label(e.stepId, e.item)}] started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`),
     'step-output': (e) => {
@@ -21,9 +22,11 @@ export function plainReporter(write: (line: string) => void): EventListener {
       partial.set(key, lines.pop() ?? '');
       for (const line of lines) write(`${prefix} | ${line}`);
     },
-    'step-retrying': (e) => write(`[${label(e.stepId, e.item)}] attempt ${e.attempt} failed (${errorText(e.error)}); retrying in ${duration(e.delayMs)}`),
+    'step-retrying': (e) =>
+      write(`[${label(e.stepId, e.item)}] attempt ${e.attempt} failed (${errorText(e.error)}); retrying in ${duration(e.delayMs)}`),
     'step-finished': (e) => {
-      for (const stream of ['stdout', 'stderr']) flush(`${e.stepId}#${e.item}#${stream}`, `[${label(e.stepId, e.item)}]${stream === 'stderr' ? ' stderr' : ''}`);
+      for (const stream of ['stdout', 'stderr'])
+        flush(`${e.stepId}#${e.item}#${stream}`, `[${label(e.stepId, e.item)}]${stream === 'stderr' ? ' stderr' : ''}`);
       const r = e.result;
       const why = r.status === 'skipped' || r.reason ? ` (${r.reason})` : r.error ? `: ${errorText(r.error)}` : '';
       write(`[${label(e.stepId, e.item)}] ${r.status}${r.status === 'skipped' ? '' : ` in ${duration(e.durationMs)}`}${why}`);

@@ -14,7 +14,9 @@ export function recordEvents(store: RunStore, batchSize = BATCH_SIZE): EventList
   const flush = () => {
     if (queue.length === 0) return;
     const writes = queue.splice(0);
-    store.transaction(() => writes.forEach((w) => w()));
+    store.transaction(() => {
+      for (const w of writes) w();
+    });
   };
   const write = (durable: boolean, w: () => void) => {
     if (!durable) {
@@ -33,15 +35,50 @@ export function recordEvents(store: RunStore, batchSize = BATCH_SIZE): EventList
     'run-finished': (e) => write(true, () => store.finishRun(e.runId, e.status, e.at, e.outputs, e.error)),
     'step-started': (e) => {
       if (e.attempt === 0) return;
-      write(e.durable, () => store.attemptStarted({ runId: e.runId, stepId: e.stepId, item: e.item, attempt: e.attempt, status: 'running', error: undefined, startedAt: e.at, endedAt: undefined, delayMs: undefined }));
+      write(e.durable, () =>
+        store.attemptStarted({
+          runId: e.runId,
+          stepId: e.stepId,
+          item: e.item,
+          attempt: e.attempt,
+          status: 'running',
+          error: undefined,
+          startedAt: e.at,
+          endedAt: undefined,
+          delayMs: undefined,
+        }),
+      );
     },
     'step-output': () => {},
     'step-retrying': (e) =>
-      write(e.durable, () => store.attemptFinished({ runId: e.runId, stepId: e.stepId, item: e.item, attempt: e.attempt, status: 'failed', error: e.error, startedAt: e.at, endedAt: e.at, delayMs: e.delayMs })),
+      write(e.durable, () =>
+        store.attemptFinished({
+          runId: e.runId,
+          stepId: e.stepId,
+          item: e.item,
+          attempt: e.attempt,
+          status: 'failed',
+          error: e.error,
+          startedAt: e.at,
+          endedAt: e.at,
+          delayMs: e.delayMs,
+        }),
+      ),
     'step-finished': (e) =>
       write(e.durable, () => {
         const r = e.result;
-        if (e.attempt > 0) store.attemptFinished({ runId: e.runId, stepId: e.stepId, item: e.item, attempt: e.attempt, status: r.status, error: r.error, startedAt: r.startedAt, endedAt: r.endedAt, delayMs: undefined });
+        if (e.attempt > 0)
+          store.attemptFinished({
+            runId: e.runId,
+            stepId: e.stepId,
+            item: e.item,
+            attempt: e.attempt,
+            status: r.status,
+            error: r.error,
+            startedAt: r.startedAt,
+            endedAt: r.endedAt,
+            delayMs: undefined,
+          });
         store.stepFinished(e.runId, e.stepId, e.item, r);
       }),
     'step-restored': () => {},

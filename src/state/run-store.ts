@@ -13,7 +13,13 @@ export interface RunStore {
   attemptStarted(attempt: StepAttempt): void;
   attemptFinished(attempt: StepAttempt): void;
   stepFinished(runId: string, stepId: string, item: number, result: StepResult): void;
-  finishRun(runId: string, status: RunStatus, endedAt: string, outputs: Record<string, unknown> | undefined, error: StepError | undefined): void;
+  finishRun(
+    runId: string,
+    status: RunStatus,
+    endedAt: string,
+    outputs: Record<string, unknown> | undefined,
+    error: StepError | undefined,
+  ): void;
   getRun(runId: string): RunRecord | undefined;
   stepResults(runId: string): StoredStepResult[];
   attempts(runId: string): StepAttempt[];

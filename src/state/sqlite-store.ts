@@ -29,7 +29,9 @@ export function openSqliteStore(path: string): RunStore {
       `INSERT OR REPLACE INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at)
        VALUES (@runId, @stepId, @item, @status, @output, @outputs, @error, @reason, @attempts, @startedAt, @endedAt)`,
     ),
-    finishRun: db.prepare(`UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error, owner_pid = NULL WHERE id = @runId`),
+    finishRun: db.prepare(
+      `UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error, owner_pid = NULL WHERE id = @runId`,
+    ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     stepResults: db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id, item`),
     attempts: db.prepare(`SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, item, attempt`),
@@ -42,13 +44,41 @@ export function openSqliteStore(path: string): RunStore {
       stmt.createRun.run({ ...run, inputs: json(run.inputs), parentRunId: run.parentRunId ?? null, pid: process.pid });
     },
     attemptStarted(a) {
-      stmt.attemptStarted.run({ runId: a.runId, stepId: a.stepId, item: a.item, attempt: a.attempt, status: a.status, startedAt: a.startedAt });
+      stmt.attemptStarted.run({
+        runId: a.runId,
+        stepId: a.stepId,
+        item: a.item,
+        attempt: a.attempt,
+        status: a.status,
+        startedAt: a.startedAt,
+      });
     },
     attemptFinished(a) {
-      stmt.attemptFinished.run({ runId: a.runId, stepId: a.stepId, item: a.item, attempt: a.attempt, status: a.status, error: json(a.error), endedAt: a.endedAt ?? null, delayMs: a.delayMs ?? null });
+      stmt.attemptFinished.run({
+        runId: a.runId,
+        stepId: a.stepId,
+        item: a.item,
+        attempt: a.attempt,
+        status: a.status,
+        error: json(a.error),
+        endedAt: a.endedAt ?? null,
+        delayMs: a.delayMs ?? null,
+      });
     },
     stepFinished(runId, stepId, item, r) {
-      stmt.stepFinished.run({ runId, stepId, item, status: r.status, output: json(r.output), outputs: json(r.outputs), error: json(r.error), reason: r.reason ?? null, attempts: r.attempts, startedAt: r.startedAt, endedAt: r.endedAt ?? null });
+      stmt.stepFinished.run({
+        runId,
+        stepId,
+        item,
+        status: r.status,
+        output: json(r.output),
+        outputs: json(r.outputs),
+        error: json(r.error),
+        reason: r.reason ?? null,
+        attempts: r.attempts,
+        startedAt: r.startedAt,
+        endedAt: r.endedAt ?? null,
+      });
     },
     finishRun(runId, status: RunStatus, endedAt, outputs, error: StepError | undefined) {
       stmt.finishRun.run({ runId, status, endedAt, outputs: json(outputs), error: json(error) });
@@ -58,7 +88,11 @@ export function openSqliteStore(path: string): RunStore {
       return row ? toRun(row) : undefined;
     },
     stepResults(runId): StoredStepResult[] {
-      return (stmt.stepResults.all(runId) as Row[]).map((row) => ({ stepId: String(row['step_id']), item: Number(row['item']), result: toResult(row) }));
+      return (stmt.stepResults.all(runId) as Row[]).map((row) => ({
+        stepId: String(row['step_id']),
+        item: Number(row['item']),
+        result: toResult(row),
+      }));
     },
     attempts(runId): StepAttempt[] {
       return (stmt.attempts.all(runId) as Row[]).map(toAttempt);
@@ -102,7 +136,8 @@ function openDatabase(path: string): Database.Database {
 
 function migrate(db: Database.Database): void {
   const version = Number(db.pragma('user_version', { simple: true }));
-  if (version > SCHEMA_VERSION) throw new StateFileError(db.name, `it was written by a newer flow (schema ${version}; this flow knows ${SCHEMA_VERSION})`);
+  if (version > SCHEMA_VERSION)
+    throw new StateFileError(db.name, `it was written by a newer flow (schema ${version}; this flow knows ${SCHEMA_VERSION})`);
   for (let v = version; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);

@@ -40,7 +40,10 @@ describe('flow run', () => {
   });
 
   it('takes inputs from --input and --inputs, typed', () => {
-    write('w.yaml', 'inputs:\n  n: { type: integer }\n  who: { type: string }\nsteps:\n  - { id: t, type: transform, config: { value: "${{ inputs.who }}:${{ inputs.n + 1 }}" } }\noutputs: { v: "${{ steps.t.output }}" }\n');
+    write(
+      'w.yaml',
+      'inputs:\n  n: { type: integer }\n  who: { type: string }\nsteps:\n  - { id: t, type: transform, config: { value: "${{ inputs.who }}:${{ inputs.n + 1 }}" } }\noutputs: { v: "${{ steps.t.output }}" }\n',
+    );
     write('in.json', '{"n": 41, "who": "file"}');
     const r = flow(['run', 'w.yaml', '--inputs', 'in.json', '--input', 'who=flag'], dir);
     expect(r.code).toBe(0);
@@ -56,9 +59,24 @@ describe('flow run', () => {
 
   it.each([
     ['an invalid workflow never starts', 'steps:\n  - { id: a, type: shel }\n', [], /unknown step type 'shel'[\s\S]*w.yaml is not valid/],
-    ['a bad input is named', 'inputs:\n  n: { type: integer }\nsteps:\n  - { id: a, type: transform, config: { value: 1 } }\n', ['--input', 'n=abc'], /^flow: input 'n' must be an integer, got "abc"$/m],
-    ['an undeclared input is refused', 'steps:\n  - { id: a, type: transform, config: { value: 1 } }\n', ['--input', 'x=1'], /^flow: unknown input 'x'$/m],
-    ['a malformed --input', 'steps:\n  - { id: a, type: transform, config: { value: 1 } }\n', ['--input', 'novalue'], /^flow: --input 'novalue' is not name=value$/m],
+    [
+      'a bad input is named',
+      'inputs:\n  n: { type: integer }\nsteps:\n  - { id: a, type: transform, config: { value: 1 } }\n',
+      ['--input', 'n=abc'],
+      /^flow: input 'n' must be an integer, got "abc"$/m,
+    ],
+    [
+      'an undeclared input is refused',
+      'steps:\n  - { id: a, type: transform, config: { value: 1 } }\n',
+      ['--input', 'x=1'],
+      /^flow: unknown input 'x'$/m,
+    ],
+    [
+      'a malformed --input',
+      'steps:\n  - { id: a, type: transform, config: { value: 1 } }\n',
+      ['--input', 'novalue'],
+      /^flow: --input 'novalue' is not name=value$/m,
+    ],
   ])('%s: exit 2, nothing recorded', (_name, yaml, args, message) => {
     write('w.yaml', yaml);
     const r = flow(['run', 'w.yaml', ...args], dir);
@@ -69,7 +87,10 @@ describe('flow run', () => {
   });
 
   it('--dry-run prints the plan and has no side effects at all', () => {
-    write('w.yaml', 'inputs:\n  port: { type: integer }\nsteps:\n  - { id: make, type: shell, config: { run: "touch made" } }\n  - id: g\n    parallel:\n      steps:\n        - { id: put, type: storage, config: { storage_type: local, path: out.txt, content: "${{ steps.make.output.stdout }}" } }\n        - { id: get, type: http, config: { url: "http://127.0.0.1:${{ inputs.port }}/" } }\n');
+    write(
+      'w.yaml',
+      'inputs:\n  port: { type: integer }\nsteps:\n  - { id: make, type: shell, config: { run: "touch made" } }\n  - id: g\n    parallel:\n      steps:\n        - { id: put, type: storage, config: { storage_type: local, path: out.txt, content: "${{ steps.make.output.stdout }}" } }\n        - { id: get, type: http, config: { url: "http://127.0.0.1:${{ inputs.port }}/" } }\n',
+    );
     const r = flow(['run', 'w.yaml', '--dry-run', '--input', 'port=9'], dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('url: "http://127.0.0.1:9/"');
@@ -93,23 +114,41 @@ describe('flow run', () => {
     ['SIGTERM', 143, 'execa'],
     ['SIGINT', 130, 'launcher'],
     ['SIGTERM', 143, 'launcher'],
-  ] as const)('%s stops the run: exit %i, the step process tree killed (started through %s), the run recorded as interrupted', async (signal, code, path) => {
-    const warm = path === 'launcher' ? '  - { id: warm, type: shell, config: { run: "sleep 0.3" } }\n' : '';
-    write('w.yaml', `steps:\n${warm}  - id: long\n    type: shell\n    config: { run: "echo $PPID > parent.pid; sleep 60 & echo $! > child.pid; wait" }\n  - { id: after, type: shell, config: { run: "touch after" } }\n`);
-    const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    await expect.poll(() => existsSync(join(dir, 'child.pid')), { timeout: 10_000 }).toBe(true);
-    const parent = Number(readFileSync(join(dir, 'parent.pid'), 'utf8'));
-    if (path === 'launcher') expect(readFileSync(`/proc/${parent}/cmdline`, 'utf8')).toContain('flow-launcher');
-    else expect(parent).toBe(child.pid);
-    child.kill(signal);
-    expect(await exited).toBe(code);
-    const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-    await expect.poll(() => { try { process.kill(pid, 0); return 'alive'; } catch { return 'gone'; } }, { timeout: 5000 }).toBe('gone');
-    expect(existsSync(join(dir, 'after'))).toBe(false);
-    expect(runsIn(join(dir, '.flow', 'state.db'))[0]?.status).toBe('interrupted');
-    expect(stderr).toMatch(/\[long\] interrupted/);
-  });
+  ] as const)(
+    '%s stops the run: exit %i, the step process tree killed (started through %s), the run recorded as interrupted',
+    async (signal, code, path) => {
+      const warm = path === 'launcher' ? '  - { id: warm, type: shell, config: { run: "sleep 0.3" } }\n' : '';
+      write(
+        'w.yaml',
+        `steps:\n${warm}  - id: long\n    type: shell\n    config: { run: "echo $PPID > parent.pid; sleep 60 & echo $! > child.pid; wait" }\n  - { id: after, type: shell, config: { run: "touch after" } }\n`,
+      );
+      const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      await expect.poll(() => existsSync(join(dir, 'child.pid')), { timeout: 10_000 }).toBe(true);
+      const parent = Number(readFileSync(join(dir, 'parent.pid'), 'utf8'));
+      if (path === 'launcher') expect(readFileSync(`/proc/${parent}/cmdline`, 'utf8')).toContain('flow-launcher');
+      else expect(parent).toBe(child.pid);
+      child.kill(signal);
+      expect(await exited).toBe(code);
+      const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+      await expect
+        .poll(
+          () => {
+            try {
+              process.kill(pid, 0);
+              return 'alive';
+            } catch {
+              return 'gone';
+            }
+          },
+          { timeout: 5000 },
+        )
+        .toBe('gone');
+      expect(existsSync(join(dir, 'after'))).toBe(false);
+      expect(runsIn(join(dir, '.flow', 'state.db'))[0]?.status).toBe('interrupted');
+      expect(stderr).toMatch(/\[long\] interrupted/);
+    },
+  );
 });

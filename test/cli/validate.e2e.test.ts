@@ -47,7 +47,16 @@ describe('flow validate', () => {
     const r = flow(['validate', '--format', 'json', 'bad.yaml'], dir);
     expect(r.code).toBe(2);
     const rows = JSON.parse(r.stdout);
-    expect(rows[0]).toEqual({ file: 'bad.yaml', line: 3, column: 11, severity: 'error', code: 'unknown-step-type', message: "unknown step type 'shel'", path: '/steps/0/type', hint: "did you mean 'shell'?" });
+    expect(rows[0]).toEqual({
+      file: 'bad.yaml',
+      line: 3,
+      column: 11,
+      severity: 'error',
+      code: 'unknown-step-type',
+      message: "unknown step type 'shel'",
+      path: '/steps/0/type',
+      hint: "did you mean 'shell'?",
+    });
     expect(rows.map((x: { code: string }) => x.code)).toEqual(['unknown-step-type', 'unknown-key', 'unknown-input']);
   });
 
@@ -55,7 +64,9 @@ describe('flow validate', () => {
     write('bad.yaml', BAD);
     const r = flow(['validate', '--format', 'github', 'bad.yaml'], dir);
     expect(r.code).toBe(2);
-    expect(r.stdout.split('\n')[0]).toBe("::error file=bad.yaml,line=3,col=11,title=unknown-step-type::unknown step type 'shel'%0Adid you mean 'shell'?");
+    expect(r.stdout.split('\n')[0]).toBe(
+      "::error file=bad.yaml,line=3,col=11,title=unknown-step-type::unknown step type 'shel'%0Adid you mean 'shell'?",
+    );
   });
 
   it('expands globs itself when the shell did not', () => {
@@ -69,7 +80,7 @@ describe('flow validate', () => {
   });
 
   it('fails warnings only with --strict', () => {
-    write('warn.yaml', 'inputs:\n  unused: { type: string }\n' + GOOD);
+    write('warn.yaml', `inputs:\n  unused: { type: string }\n${GOOD}`);
     const relaxed = flow(['validate', 'warn.yaml'], dir);
     expect(relaxed.code).toBe(0);
     expect(relaxed.stdout).toContain('warning unused-input');
@@ -79,7 +90,10 @@ describe('flow validate', () => {
   it.each([
     [['validate', 'missing.yaml'], "flow: cannot read 'missing.yaml': no such file"],
     [['validate', 'nothing/*.yaml'], "flow: cannot read 'nothing/*.yaml': no file matches this pattern"],
-    [['validate', '--format', 'xml', 'a.yaml'], "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json, github."],
+    [
+      ['validate', '--format', 'xml', 'a.yaml'],
+      "error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json, github.",
+    ],
     [['validate'], "error: missing required argument 'files'"],
     [['frobnicate'], "error: unknown command 'frobnicate'"],
   ])('bad usage %j: one clear line on stderr, exit 2, no stack', (args, message) => {
@@ -91,7 +105,10 @@ describe('flow validate', () => {
   });
 
   it('checks a custom executor config against the module schema (ajv loaded lazily in the bundle)', () => {
-    write('steps/greet.js', "export const configSchema = { type: 'object', properties: { who: { type: 'string' } }, additionalProperties: false };\nexport async function execute() {}\n");
+    write(
+      'steps/greet.js',
+      "export const configSchema = { type: 'object', properties: { who: { type: 'string' } }, additionalProperties: false };\nexport async function execute() {}\n",
+    );
     write('custom.yaml', 'executors: { greet: ./steps/greet.js }\nsteps:\n  - id: a\n    type: greet\n    config: { whom: x }\n');
     const r = flow(['validate', 'custom.yaml'], dir);
     expect(r.stderr).not.toContain('internal error');
@@ -131,7 +148,11 @@ describe('flow validate in a terminal', () => {
   const hasScript = spawnSync('script', ['--version']).status === 0;
   it.skipIf(!hasScript)('shows the source line with a caret under the problem, in colour', () => {
     write('bad.yaml', BAD);
-    const r = spawnSync('script', ['-qec', `${process.execPath} ${FLOW_BIN} validate bad.yaml`, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '1' } });
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${FLOW_BIN} validate bad.yaml`, '/dev/null'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '1' },
+    });
     const plain = r.stdout.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
     expect(plain).toContain(' 4 |     timout: 5m\n   |     ^^^^^^\n');
     expect(r.stdout).toMatch(/\x1b\[/);

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { evaluateCondition, renderText, resolveValue } from '../../src/engine/expressions.js';
 import { StepFailure } from '../../src/engine/step-failure.js';
 
-const scope = { inputs: { n: 3, name: 'ada', list: [1, 2] }, steps: { a: { output: { body: 'hi', json: { k: 'v' } }, status: 'succeeded' } }, run: { id: 'r1' }, previous: 'prev' };
+const scope = {
+  inputs: { n: 3, name: 'ada', list: [1, 2] },
+  steps: { a: { output: { body: 'hi', json: { k: 'v' } }, status: 'succeeded' } },
+  run: { id: 'r1' },
+  previous: 'prev',
+};
 
 describe('resolveValue', () => {
   it.each([

@@ -39,7 +39,9 @@ describe('mermaidGraph', () => {
   });
 
   it('escapes labels so a quote or angle bracket cannot break the chart', async () => {
-    const text = await graphOf('name: \'say "hi" <b>\'\nsteps:\n  - { id: end, name: "a \\"quoted\\" & <tag>", type: shell, config: { run: x } }\n');
+    const text = await graphOf(
+      'name: \'say "hi" <b>\'\nsteps:\n  - { id: end, name: "a \\"quoted\\" & <tag>", type: shell, config: { run: x } }\n',
+    );
     expect(text).toContain('start(("say &quot;hi&quot; &lt;b&gt;"))');
     expect(text).toContain('s_end["a &quot;quoted&quot; &amp; &lt;tag&gt;<br/>');
     expect(text).not.toMatch(/^\s*end\[/m);

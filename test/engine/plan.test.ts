@@ -14,18 +14,56 @@ const workflow = async () => {
   return r.workflow!;
 };
 
-const result = (status: StepStatus): StepResult => ({ status, output: null, outputs: {}, error: undefined, reason: undefined, attempts: 1, startedAt: '', endedAt: '' });
+const result = (status: StepStatus): StepResult => ({
+  status,
+  output: null,
+  outputs: {},
+  error: undefined,
+  reason: undefined,
+  attempts: 1,
+  startedAt: '',
+  endedAt: '',
+});
 const recorded = (entries: [string, StepStatus][]): RecordedResults => new Map(entries.map(([k, s]) => [k, result(s)]));
-const decisions = (steps: readonly PlannedStep[]): string[] => steps.flatMap((s) => [`${s.id}:${s.decision}${s.restoredItems.size ? `[${[...s.restoredItems].join(',')}]` : ''}`, ...decisions(s.children)]);
+const decisions = (steps: readonly PlannedStep[]): string[] =>
+  steps.flatMap((s) => [
+    `${s.id}:${s.decision}${s.restoredItems.size ? `[${[...s.restoredItems].join(',')}]` : ''}`,
+    ...decisions(s.children),
+  ]);
 
 // The plan is a pure function of the workflow and the record: what is kept, and what runs.
 describe('planRun', () => {
   it.each([
     ['a new run runs everything', [], ['a:run', 'g:run', 'b:run', 'seq:run', 'c:run', 'each:run']],
-    ['succeeded and skipped steps are restored; failed, interrupted and cancelled ones run', [['a#-1', 'succeeded'], ['b#-1', 'skipped'], ['c#-1', 'failed'], ['seq#-1', 'interrupted'], ['g#-1', 'cancelled']], ['a:restore', 'g:run', 'b:restore', 'seq:run', 'c:run', 'each:run']],
+    [
+      'succeeded and skipped steps are restored; failed, interrupted and cancelled ones run',
+      [
+        ['a#-1', 'succeeded'],
+        ['b#-1', 'skipped'],
+        ['c#-1', 'failed'],
+        ['seq#-1', 'interrupted'],
+        ['g#-1', 'cancelled'],
+      ],
+      ['a:restore', 'g:run', 'b:restore', 'seq:run', 'c:run', 'each:run'],
+    ],
     ['a succeeded group is restored whole', [['g#-1', 'succeeded']], ['a:run', 'g:restore', 'b:run', 'seq:run', 'c:run', 'each:run']],
-    ['a for_each keeps its succeeded items and runs the rest', [['each#0', 'succeeded'], ['each#1', 'failed'], ['each#2', 'succeeded']], ['a:run', 'g:run', 'b:run', 'seq:run', 'c:run', 'each:run[0,2]']],
-    ['a for_each that succeeded is restored whole', [['each#-1', 'succeeded'], ['each#0', 'succeeded']], ['a:run', 'g:run', 'b:run', 'seq:run', 'c:run', 'each:restore']],
+    [
+      'a for_each keeps its succeeded items and runs the rest',
+      [
+        ['each#0', 'succeeded'],
+        ['each#1', 'failed'],
+        ['each#2', 'succeeded'],
+      ],
+      ['a:run', 'g:run', 'b:run', 'seq:run', 'c:run', 'each:run[0,2]'],
+    ],
+    [
+      'a for_each that succeeded is restored whole',
+      [
+        ['each#-1', 'succeeded'],
+        ['each#0', 'succeeded'],
+      ],
+      ['a:run', 'g:run', 'b:run', 'seq:run', 'c:run', 'each:restore'],
+    ],
   ] as const)('%s', async (_name, entries, expected) => {
     const plan = planRun(await workflow(), recorded(entries as unknown as [string, StepStatus][]));
     expect(decisions(plan.steps)).toEqual(expected);

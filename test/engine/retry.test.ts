@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { matchesErrorClass, retryDelay, shouldRetry } from '../../src/engine/retry.js';
 import type { RetryPolicy } from '../../src/model/workflow.js';
 
-const policy = (p: Partial<RetryPolicy> = {}): RetryPolicy => ({ maxAttempts: 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 1000, jitter: false, on: [], ...p });
+const policy = (p: Partial<RetryPolicy> = {}): RetryPolicy => ({
+  maxAttempts: 3,
+  backoff: 'exponential',
+  initialDelayMs: 100,
+  maxDelayMs: 1000,
+  jitter: false,
+  on: [],
+  ...p,
+});
 
 describe('matchesErrorClass', () => {
   it.each([
@@ -27,7 +35,8 @@ describe('shouldRetry', () => {
   });
 
   it('never retries validation, expression, cancellation or interruption', () => {
-    for (const cls of ['validation', 'expression', 'cancelled', 'interrupted', 'unavailable']) expect(shouldRetry(policy({ on: ['any'] }), { class: cls, message: '' }, 1)).toBe(false);
+    for (const cls of ['validation', 'expression', 'cancelled', 'interrupted', 'unavailable'])
+      expect(shouldRetry(policy({ on: ['any'] }), { class: cls, message: '' }, 1)).toBe(false);
   });
 
   it('retries only the classes named in on', () => {

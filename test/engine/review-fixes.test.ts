@@ -34,8 +34,15 @@ describe('secrets are masked', () => {
 
   it('in a child workflow given the parent secret as an input', async () => {
     const dir = tempDir();
-    writeFile(dir, 'child.yaml', 'inputs:\n  tok: { type: string }\nsteps:\n  - { id: echo, type: shell, config: { run: "echo child sees ${{ inputs.tok }}" } }\noutputs: { got: "${{ inputs.tok }}" }\n');
-    const run = await runYaml('secrets: [TOKEN]\nsteps:\n  - { id: kid, type: workflow, config: { path: child.yaml, inputs: { tok: "${{ secrets.TOKEN }}" } } }\noutputs: { token: "${{ steps.kid.output.got }}" }\n', { dir, env: { TOKEN: 'hunter2secret' } });
+    writeFile(
+      dir,
+      'child.yaml',
+      'inputs:\n  tok: { type: string }\nsteps:\n  - { id: echo, type: shell, config: { run: "echo child sees ${{ inputs.tok }}" } }\noutputs: { got: "${{ inputs.tok }}" }\n',
+    );
+    const run = await runYaml(
+      'secrets: [TOKEN]\nsteps:\n  - { id: kid, type: workflow, config: { path: child.yaml, inputs: { tok: "${{ secrets.TOKEN }}" } } }\noutputs: { token: "${{ steps.kid.output.got }}" }\n',
+      { dir, env: { TOKEN: 'hunter2secret' } },
+    );
     expect(JSON.stringify(run.events)).not.toContain('hunter2secret');
     expect(run.outcome.outputs).toEqual({ token: '***' });
     expect(readFileSync(run.statePath).includes(Buffer.from('hunter2secret'))).toBe(false);
@@ -53,7 +60,9 @@ describe('shell steps', () => {
 
 describe('handlers and failures', () => {
   it('on_failure and finally still run after the run timeout', async () => {
-    const run = await runYaml('timeout: 300ms\nsteps:\n  - { id: slow, type: shell, config: { run: "sleep 30" } }\non_failure:\n  - { id: tell, type: shell, config: { run: "touch told" } }\nfinally:\n  - { id: tidy, type: shell, config: { run: "touch tidied" } }\n');
+    const run = await runYaml(
+      'timeout: 300ms\nsteps:\n  - { id: slow, type: shell, config: { run: "sleep 30" } }\non_failure:\n  - { id: tell, type: shell, config: { run: "touch told" } }\nfinally:\n  - { id: tidy, type: shell, config: { run: "touch tidied" } }\n',
+    );
     expect(run.outcome.status).toBe('failed');
     expect(run.outcome.error?.class).toBe('timeout');
     expect(existsSync(join(run.dir, 'told'))).toBe(true);
@@ -61,12 +70,16 @@ describe('handlers and failures', () => {
   });
 
   it('the run error names the failure that stopped it, not a tolerated one after it', async () => {
-    const run = await runYaml('steps:\n  - { id: build, type: shell, config: { run: "exit 2" } }\nfinally:\n  - { id: upload_logs, type: shell, continue_on_error: true, config: { run: "exit 7" } }\n');
+    const run = await runYaml(
+      'steps:\n  - { id: build, type: shell, config: { run: "exit 2" } }\nfinally:\n  - { id: upload_logs, type: shell, continue_on_error: true, config: { run: "exit 7" } }\n',
+    );
     expect(run.outcome.error?.message).toMatch(/^step 'build': /);
   });
 
   it('on_error: continue lets a failing for_each go on', async () => {
-    const run = await runYaml('steps:\n  - { id: each, for_each: [0, 3], type: shell, on_error: continue, config: { run: "exit ${{ item }}" } }\n  - { id: after, type: transform, config: { value: 1 } }\n');
+    const run = await runYaml(
+      'steps:\n  - { id: each, for_each: [0, 3], type: shell, on_error: continue, config: { run: "exit ${{ item }}" } }\n  - { id: after, type: transform, config: { value: 1 } }\n',
+    );
     expect(run.outcome.status).toBe('succeeded');
     expect([statusOf(run, 'each'), statusOf(run, 'after')]).toEqual(['failed', 'succeeded']);
   });
@@ -75,7 +88,8 @@ describe('handlers and failures', () => {
 describe('cache', () => {
   it('keys on the step env, and never caches a result holding a secret', async () => {
     const dir = tempDir();
-    const yaml = 'secrets: [TOKEN]\ninputs:\n  who: { type: string }\nsteps:\n  - { id: mk, type: shell, cache: true, env: { WHO: "${{ inputs.who }}" }, config: { run: "echo $WHO >> ran; echo $WHO" } }\n  - { id: leak, type: shell, cache: true, config: { run: "echo $TOKEN" } }\n';
+    const yaml =
+      'secrets: [TOKEN]\ninputs:\n  who: { type: string }\nsteps:\n  - { id: mk, type: shell, cache: true, env: { WHO: "${{ inputs.who }}" }, config: { run: "echo $WHO >> ran; echo $WHO" } }\n  - { id: leak, type: shell, cache: true, config: { run: "echo $TOKEN" } }\n';
     await runYaml(yaml, { dir, inputs: { who: 'a' }, env: { TOKEN: 'hunter2secret' } });
     const b = await runYaml(yaml, { dir, inputs: { who: 'b' }, env: { TOKEN: 'hunter2secret' } });
     expect((outputOf(b, 'mk') as { stdout: string }).stdout).toBe('b\n');
@@ -87,8 +101,16 @@ describe('cache', () => {
 describe('the library API', () => {
   it('records the run in the store it is given, and applies executor overrides in child workflows', async () => {
     const dir = tempDir();
-    writeFile(dir, 'child.yaml', 'steps:\n  - { id: call, type: http, config: { url: "http://127.0.0.1:1/never" } }\noutputs: { s: "${{ steps.call.output.status }}" }\n');
-    const file = writeFile(dir, 'parent.yaml', 'steps:\n  - { id: kid, type: workflow, config: { path: child.yaml } }\noutputs: { s: "${{ steps.kid.output.s }}" }\n');
+    writeFile(
+      dir,
+      'child.yaml',
+      'steps:\n  - { id: call, type: http, config: { url: "http://127.0.0.1:1/never" } }\noutputs: { s: "${{ steps.call.output.status }}" }\n',
+    );
+    const file = writeFile(
+      dir,
+      'parent.yaml',
+      'steps:\n  - { id: kid, type: workflow, config: { path: child.yaml } }\noutputs: { s: "${{ steps.kid.output.s }}" }\n',
+    );
     const store = openSqliteStore(join(dir, 'state.db'));
     const outcome = await runWorkflow(file, { store, cwd: dir, executors: { http: async () => ({ status: 299 }) } });
     expect(outcome.outputs).toEqual({ s: 299 });
@@ -117,9 +139,21 @@ describe('a fallback shared by two steps', () => {
 describe('a store that fails mid-run', () => {
   it('stops the run and kills the steps still running, instead of leaving them behind', async () => {
     const dir = tempDir();
-    const file = writeFile(dir, 'w.yaml', 'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -f slow.pid ] && exit 0; sleep 0.02; done" } }\n');
+    const file = writeFile(
+      dir,
+      'w.yaml',
+      'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -f slow.pid ] && exit 0; sleep 0.02; done" } }\n',
+    );
     const real = openSqliteStore(join(dir, 'state.db'));
-    const store = { ...real, stepFinished: (...args: Parameters<typeof real.stepFinished>) => (args[1] === 'fast' ? (() => { throw new Error('disk full'); })() : real.stepFinished(...args)) };
+    const store = {
+      ...real,
+      stepFinished: (...args: Parameters<typeof real.stepFinished>) =>
+        args[1] === 'fast'
+          ? (() => {
+              throw new Error('disk full');
+            })()
+          : real.stepFinished(...args),
+    };
     const outcome = await runWorkflow(file, { store, cwd: dir });
     expect(outcome.status).toBe('failed');
     expect(outcome.error?.message).toContain('disk full');

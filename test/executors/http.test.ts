@@ -21,15 +21,20 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
-const json = (status: number, value: unknown, headers: Record<string, string> = {}): Handler => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(value));
-};
+const json =
+  (status: number, value: unknown, headers: Record<string, string> = {}): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(value));
+  };
 
 describe('http executor: requests', () => {
   it('GET appends query parameters to the URL and keeps the ones it already has', async () => {
     const s = await server(json(200, { ok: true }));
-    const out = (await httpExecutor.execute({ url: `${s.url}/search?fixed=1`, query: { q: 'a b&c', n: 3, flag: true } }, stepContext())) as Record<string, unknown>;
+    const out = (await httpExecutor.execute(
+      { url: `${s.url}/search?fixed=1`, query: { q: 'a b&c', n: 3, flag: true } },
+      stepContext(),
+    )) as Record<string, unknown>;
     expect(out['status']).toBe(200);
     expect(s.requests).toHaveLength(1);
     expect(s.requests[0]!.method).toBe('GET');
@@ -66,7 +71,10 @@ describe('http executor: requests', () => {
   it('a configured content-type wins over the JSON default; `body` is sent as is', async () => {
     const s = await server(json(200, {}));
     await httpExecutor.execute({ url: s.url, json: [1], headers: { 'Content-Type': 'application/vnd.api+json' } }, stepContext());
-    await httpExecutor.execute({ url: s.url, method: 'PUT', body: 'plain <text>', headers: { 'content-type': 'text/plain' } }, stepContext());
+    await httpExecutor.execute(
+      { url: s.url, method: 'PUT', body: 'plain <text>', headers: { 'content-type': 'text/plain' } },
+      stepContext(),
+    );
     expect(s.requests[0]!.headers['content-type']).toBe('application/vnd.api+json');
     expect(s.requests[0]!.body).toBe('[1]');
     expect(s.requests[1]!.method).toBe('PUT');
@@ -84,7 +92,10 @@ describe('http executor: requests', () => {
 
   it('keeps an Idempotency-Key the workflow set itself', async () => {
     const s = await server(json(200, {}));
-    await httpExecutor.execute({ url: s.url, method: 'DELETE', headers: { 'Idempotency-Key': 'mine' } }, stepContext({ idempotencyKey: 'engine' }));
+    await httpExecutor.execute(
+      { url: s.url, method: 'DELETE', headers: { 'Idempotency-Key': 'mine' } },
+      stepContext({ idempotencyKey: 'engine' }),
+    );
     expect(s.requests[0]!.headers['idempotency-key']).toBe('mine');
   });
 });
@@ -252,6 +263,6 @@ describe('http executor: a large body', () => {
       },
     });
     const text = await readBody(new Response(body), 2500);
-    expect(text).toBe('x'.repeat(2500) + '\n[flow: body truncated; 1500 more bytes not kept]');
+    expect(text).toBe(`${'x'.repeat(2500)}\n[flow: body truncated; 1500 more bytes not kept]`);
   });
 });

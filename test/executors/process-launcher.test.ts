@@ -27,17 +27,22 @@ async function run(file: string, args: string[], extra: Partial<LaunchRequest> =
   let stdout = '';
   let stderr = '';
   // With no launcher idle, launch() declines and warms one up: ask once more after that.
-  const request = (): Promise<LaunchedProcess | undefined> => launch({
-    file,
-    path: findProgram(file, process.env['PATH'], dir) ?? file,
-    args,
-    cwd: dir,
-    env: { ...(process.env as Record<string, string>) },
-    onStdout: (t) => (stdout += t),
-    onStderr: (t) => (stderr += t),
-    ...extra,
-  });
-  const started = (await request()) ?? (await new Promise((r) => setTimeout(r, 100)), await request());
+  const request = (): Promise<LaunchedProcess | undefined> =>
+    launch({
+      file,
+      path: findProgram(file, process.env['PATH'], dir) ?? file,
+      args,
+      cwd: dir,
+      env: { ...(process.env as Record<string, string>) },
+      onStdout: (t) => (stdout += t),
+      onStderr: (t) => (stderr += t),
+      ...extra,
+    });
+  let started = await request();
+  if (!started) {
+    await new Promise((r) => setTimeout(r, 100));
+    started = await request();
+  }
   if (!started) throw new Error('the launcher refused the request');
   const done = await started.done;
   return { pid: started.pid, ...done, stdout, stderr };
@@ -49,9 +54,13 @@ describe('process launcher', () => {
     const argv = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...hostile]);
     expect(JSON.parse(argv.stdout)).toEqual(hostile);
     const env = Object.fromEntries(hostile.map((v, i) => [`V${i}`, v]));
-    const seen = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => /^V\\d$/.test(k)))))'], {
-      env: { ...(process.env as Record<string, string>), ...env },
-    });
+    const seen = await run(
+      process.execPath,
+      ['-e', 'process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => /^V\\d$/.test(k)))))'],
+      {
+        env: { ...(process.env as Record<string, string>), ...env },
+      },
+    );
     expect(JSON.parse(seen.stdout)).toEqual(env);
     expect(spawnSync('ls', [dir]).stdout.toString()).not.toContain('pwned');
   });
@@ -119,7 +128,15 @@ describe('process launcher', () => {
   });
 
   it('refuses a request past its size limit, so the caller starts it itself', async () => {
-    const request = (env: Record<string, string>): LaunchRequest => ({ file: 'true', path: '/bin/true', args: [], cwd: dir, env, onStdout: () => {}, onStderr: () => {} });
+    const request = (env: Record<string, string>): LaunchRequest => ({
+      file: 'true',
+      path: '/bin/true',
+      args: [],
+      cwd: dir,
+      env,
+      onStdout: () => {},
+      onStderr: () => {},
+    });
     warmLaunchers(1);
     expect(await launch(request({ ...(process.env as Record<string, string>), BIG: 'x'.repeat(70_000) }))).toBeUndefined();
     // The same launcher takes a request within the limit.
@@ -128,14 +145,32 @@ describe('process launcher', () => {
   });
 
   it("a name of the launcher's own, or one bash gives a meaning, changes nothing about what runs", async () => {
-    const env = { ...(process.env as Record<string, string>), cwd: '/', argv: '/usr/bin/id', line: 'G', v: 'x', kv: 'k=v', pid: '1', sentinel: 's' };
+    const env = {
+      ...(process.env as Record<string, string>),
+      cwd: '/',
+      argv: '/usr/bin/id',
+      line: 'G',
+      v: 'x',
+      kv: 'k=v',
+      pid: '1',
+      sentinel: 's',
+    };
     const out = await run('sh', ['-c', 'pwd; echo "$cwd|$argv|$line|$v|$kv|$pid|$sentinel"'], { env });
     expect(out.stdout).toBe(`${dir}\n/|/usr/bin/id|G|x|k=v|1|s\n`);
     warmLaunchers(1);
     const refuse = (extra: Record<string, string>) =>
-      launch({ file: 'true', path: '/bin/true', args: [], cwd: dir, env: { ...(process.env as Record<string, string>), ...extra }, onStdout: () => {}, onStderr: () => {} });
+      launch({
+        file: 'true',
+        path: '/bin/true',
+        args: [],
+        cwd: dir,
+        env: { ...(process.env as Record<string, string>), ...extra },
+        onStdout: () => {},
+        onStderr: () => {},
+      });
     // OPTIND is an integer to bash: exporting it would evaluate the value as arithmetic, $( ) included.
-    for (const name of ['OPTIND', 'IFS', 'SHELLOPTS', 'BASH_ARGV0', '__flow_cwd', 'NOT-AN-IDENTIFIER']) expect(await refuse({ [name]: 'a[$(touch pwned)]' })).toBeUndefined();
+    for (const name of ['OPTIND', 'IFS', 'SHELLOPTS', 'BASH_ARGV0', '__flow_cwd', 'NOT-AN-IDENTIFIER'])
+      expect(await refuse({ [name]: 'a[$(touch pwned)]' })).toBeUndefined();
     expect(await refuse({ NUL: 'a\0b' })).toBeUndefined();
     expect(spawnSync('ls', [dir]).stdout.toString()).not.toContain('pwned');
   });
@@ -154,14 +189,17 @@ describe('process launcher', () => {
     }
   });
 
-  it('keeps bash\'s own complaints out of a step\'s stderr', async () => {
+  it("keeps bash's own complaints out of a step's stderr", async () => {
     const out = await run('sh', ['-c', 'exit 0'], { env: { ...(process.env as Record<string, string>), LC_ALL: 'xx_XX.UTF-8' } });
     expect(out).toMatchObject({ exitCode: 0, stderr: '' });
   });
 
   it('retires a launcher whose output a program left non-blocking, so the next program can write all it wants', async () => {
     // node makes its stdout non-blocking when it first touches it, and a SIGKILL leaves it so.
-    const first = await run('sh', ['-c', `echo $PPID; ${JSON.stringify(process.execPath)} -e "process.stdout; setInterval(() => {}, 1000)" & sleep 0.5`]);
+    const first = await run('sh', [
+      '-c',
+      `echo $PPID; ${JSON.stringify(process.execPath)} -e "process.stdout; setInterval(() => {}, 1000)" & sleep 0.5`,
+    ]);
     const second = await run('sh', ['-c', 'echo $PPID; head -c 3000000 /dev/zero | tr "\\0" x']);
     expect(second.exitCode).toBe(0);
     expect(second.stderr).toBe('');
@@ -190,7 +228,15 @@ describe('process launcher', () => {
   it('fails the running step when its launcher dies, and starts a new launcher for the next', async () => {
     let stdout = '';
     warmLaunchers(1);
-    const started = await launch({ file: 'sh', path: '/bin/sh', args: ['-c', 'echo $PPID; sleep 30'], cwd: dir, env: process.env as Record<string, string>, onStdout: (t) => (stdout += t), onStderr: () => {} });
+    const started = await launch({
+      file: 'sh',
+      path: '/bin/sh',
+      args: ['-c', 'echo $PPID; sleep 30'],
+      cwd: dir,
+      env: process.env as Record<string, string>,
+      onStdout: (t) => (stdout += t),
+      onStderr: () => {},
+    });
     while (!stdout.includes('\n')) await new Promise((r) => setTimeout(r, 10));
     const launcherPid = Number(stdout.trim());
     process.kill(launcherPid, 'SIGKILL');
@@ -201,7 +247,14 @@ describe('process launcher', () => {
 
   it('with no file descriptors left, refuses the request instead of crashing, and gives back its slot', () => {
     const bundle = join(dir, 'launcher-fds.mjs');
-    buildSync({ entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' });
+    buildSync({
+      entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      outfile: bundle,
+      logLevel: 'silent',
+    });
     const script = `import { launch } from ${JSON.stringify(bundle)};
 import { openSync } from 'node:fs';
 const held = [];
@@ -210,14 +263,24 @@ const req = { file: 'true', path: '/bin/true', args: [], cwd: process.cwd(), env
 const results = [];
 for (let i = 0; i < 20; i++) results.push(await launch(req).then((p) => (p ? 'started' : 'refused'), (e) => 'rejected'));
 console.log([...new Set(results)].join(','));`;
-    const res = spawnSync('bash', ['-c', `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} --input-type=module -e "$0"`, script], { encoding: 'utf8', timeout: 20_000 });
+    const res = spawnSync('bash', ['-c', `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} --input-type=module -e "$0"`, script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(res.stderr).toBe('');
     expect(res.stdout).toBe('refused\n');
   });
 
   it('does not keep the process alive once no program runs', () => {
     const bundle = join(dir, 'launcher.mjs');
-    buildSync({ entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' });
+    buildSync({
+      entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      outfile: bundle,
+      logLevel: 'silent',
+    });
     const script = `import { launch, warmLaunchers } from ${JSON.stringify(bundle)};
 warmLaunchers(1);
 const p = await launch({ file: 'true', path: '/bin/true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} });

@@ -11,7 +11,12 @@ let s3: TestS3Server;
 
 beforeAll(async () => {
   s3 = await startS3Server();
-  const admin = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY } });
+  const admin = new S3Client({
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY },
+  });
   await admin.send(new CreateBucketCommand({ Bucket: 'reports' }));
   admin.destroy();
 });
@@ -29,7 +34,10 @@ describe('flow run with S3 storage', () => {
         '  - { id: get, type: storage, config: { storage_type: s3, operation: read, bucket: reports, key: "${{ run.id }}/put.json", force_path_style: true } }\n' +
         'outputs: { total: "${{ steps.get.output.json.total }}", uri: "${{ steps.put.output.uri }}" }\n',
     );
-    const r = await flowAsync(['run', 'w.yaml', '--input', `endpoint=${s3.endpoint}`], dir, { ...credentials, AWS_ENDPOINT_URL: s3.endpoint });
+    const r = await flowAsync(['run', 'w.yaml', '--input', `endpoint=${s3.endpoint}`], dir, {
+      ...credentials,
+      AWS_ENDPOINT_URL: s3.endpoint,
+    });
     expect(r.stderr).not.toContain('internal error');
     expect(r.code).toBe(0);
     const runId = /run (\w+) started/.exec(r.stderr)![1]!;

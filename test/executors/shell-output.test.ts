@@ -77,7 +77,7 @@ describe('BoundedCapture', () => {
     expect(capture.dropped).toBe(0);
     capture.push('yz');
     expect(capture.dropped).toBe(2);
-    expect(capture.text()).toBe('x'.repeat(MAX_CAPTURE_BYTES) + '\n[flow: output truncated; 2 more bytes not kept]');
+    expect(capture.text()).toBe(`${'x'.repeat(MAX_CAPTURE_BYTES)}\n[flow: output truncated; 2 more bytes not kept]`);
   });
 });
 

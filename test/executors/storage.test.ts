@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StepFailure } from '../../src/engine/step-failure.js';
 import { storageExecutor } from '../../src/executors/storage.js';
 import { closedPort } from '../helpers/http-server.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -63,7 +62,7 @@ describe('storage executor: local', () => {
     await storageExecutor.execute({ storage_type: 'local', path: 'prev.json' }, context);
     const text = readFileSync(join(context.cwd, 'prev.json'), 'utf8');
     expect(JSON.parse(text)).toEqual(previous);
-    expect(text).toBe(JSON.stringify(previous, null, 2) + '\n');
+    expect(text).toBe(`${JSON.stringify(previous, null, 2)}\n`);
   });
 
   it('`content` present but null is stored as null, not replaced by previous', async () => {
@@ -76,7 +75,12 @@ describe('storage executor: local', () => {
     const context = stepContext();
     writeFileSync(join(context.cwd, 'in.json'), '{"k": [1, 2]}');
     const out = (await storageExecutor.execute({ storage_type: 'local', operation: 'read', path: 'in.json' }, context)) as Out;
-    expect(out).toEqual({ uri: pathToFileURL(join(context.cwd, 'in.json')).href, bytes: 13, content: '{"k": [1, 2]}', json: { k: [1, 2] } });
+    expect(out).toEqual({
+      uri: pathToFileURL(join(context.cwd, 'in.json')).href,
+      bytes: 13,
+      content: '{"k": [1, 2]}',
+      json: { k: [1, 2] },
+    });
   });
 
   it('read of text (or of text that only looks like JSON) has no json key', async () => {
@@ -138,21 +142,26 @@ describe('storage executor: s3 against an S3-compatible server on 127.0.0.1', ()
   it('a write puts the bytes on the server, signed with the credentials from the environment', async () => {
     const content = { category: 'invoice', total: 12.5 };
     const out = (await storageExecutor.execute({ ...s3Config(), key: 'docs/a b+c.json', content }, stepContext())) as Out;
-    const expected = JSON.stringify(content, null, 2) + '\n';
+    const expected = `${JSON.stringify(content, null, 2)}\n`;
     expect(out).toEqual({ uri: `s3://${BUCKET}/docs/a b+c.json`, bytes: Buffer.byteLength(expected) });
 
     const stored = s3.object(BUCKET, 'docs/a b+c.json');
     expect(stored?.body.toString('utf8')).toBe(expected);
     expect(stored?.contentType).toBe('application/json');
     const put = s3.requests.find((r) => r.method === 'PUT' && r.key === 'docs/a b+c.json');
-    expect(put?.headers['authorization']).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/\\d{8}/us-east-1/s3/aws4_request`));
+    expect(put?.headers['authorization']).toMatch(
+      new RegExp(`^AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/\\d{8}/us-east-1/s3/aws4_request`),
+    );
     // The payload hash the client signed is the hash of the bytes the server stored.
     expect(put?.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(expected).digest('hex'));
   });
 
   it('text content is put verbatim with a text content type; content_type overrides it', async () => {
     await storageExecutor.execute({ ...s3Config(), key: 'notes/plain.txt', content: 'just text\n' }, stepContext());
-    await storageExecutor.execute({ ...s3Config(), key: 'notes/page.html', content: '<p>hi</p>', content_type: 'text/html' }, stepContext());
+    await storageExecutor.execute(
+      { ...s3Config(), key: 'notes/page.html', content: '<p>hi</p>', content_type: 'text/html' },
+      stepContext(),
+    );
     expect(s3.object(BUCKET, 'notes/plain.txt')?.body.toString('utf8')).toBe('just text\n');
     expect(s3.object(BUCKET, 'notes/plain.txt')?.contentType).toBe('text/plain; charset=utf-8');
     expect(s3.object(BUCKET, 'notes/page.html')?.contentType).toBe('text/html');
@@ -164,12 +173,18 @@ describe('storage executor: s3 against an S3-compatible server on 127.0.0.1', ()
     const out = (await storageExecutor.execute({ ...s3Config(), operation: 'read', key: 'round/trip.json' }, stepContext())) as Out;
     expect(out['uri']).toBe(`s3://${BUCKET}/round/trip.json`);
     expect(out['json']).toEqual(content);
-    expect(out['content']).toBe(JSON.stringify(content, null, 2) + '\n');
+    expect(out['content']).toBe(`${JSON.stringify(content, null, 2)}\n`);
     expect(out['bytes']).toBe(Buffer.byteLength(out['content'] as string));
   });
 
   it('reads back an object that was put by someone else, byte for byte', async () => {
-    s3.buckets.get(BUCKET)!.set('external/utf8.txt', { body: Buffer.from('h\u00e9llo \u{1f600}'), contentType: 'text/plain', etag: '"x"', lastModified: new Date(), checksums: {} });
+    s3.buckets.get(BUCKET)!.set('external/utf8.txt', {
+      body: Buffer.from('h\u00e9llo \u{1f600}'),
+      contentType: 'text/plain',
+      etag: '"x"',
+      lastModified: new Date(),
+      checksums: {},
+    });
     const out = (await storageExecutor.execute({ ...s3Config(), operation: 'read', key: 'external/utf8.txt' }, stepContext())) as Out;
     expect(out['content']).toBe('h\u00e9llo \u{1f600}');
     expect(out['bytes']).toBe(Buffer.byteLength('h\u00e9llo \u{1f600}'));
@@ -181,7 +196,10 @@ describe('storage executor: s3 against an S3-compatible server on 127.0.0.1', ()
     await storageExecutor.execute({ ...s3Config(), content: 'item 3' }, stepContext({ runId: 'run_abc', stepId: 'store_result', item: 3 }));
     expect(s3.object(BUCKET, 'run_abc/store_result.json')?.body.toString('utf8')).toBe('whole step');
     expect(s3.object(BUCKET, 'run_abc/store_result-3.json')?.body.toString('utf8')).toBe('item 3');
-    const out = (await storageExecutor.execute({ ...s3Config(), operation: 'read' }, stepContext({ runId: 'run_abc', stepId: 'store_result' }))) as Out;
+    const out = (await storageExecutor.execute(
+      { ...s3Config(), operation: 'read' },
+      stepContext({ runId: 'run_abc', stepId: 'store_result' }),
+    )) as Out;
     expect(out['content']).toBe('whole step');
   });
 
@@ -210,7 +228,9 @@ describe('storage executor: s3 against an S3-compatible server on 127.0.0.1', ()
 
   it('an endpoint nobody listens on is errorClass network', async () => {
     const port = await closedPort();
-    const err = await failure(storageExecutor.execute({ ...s3Config(), endpoint: `http://127.0.0.1:${port}`, key: 'k', content: 'x' }, stepContext()));
+    const err = await failure(
+      storageExecutor.execute({ ...s3Config(), endpoint: `http://127.0.0.1:${port}`, key: 'k', content: 'x' }, stepContext()),
+    );
     expect(err.errorClass).toBe('network');
   });
 });

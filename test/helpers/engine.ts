@@ -25,21 +25,36 @@ export const tempDir = (prefix = 'flow-engine-') => mkdtempSync(join(tmpdir(), p
 /** Validates YAML text written into `dir` and runs it with the real executors and a real SQLite state file. */
 export async function runYaml(
   yaml: string,
-  options: { dir?: string; inputs?: Record<string, unknown>; signal?: AbortSignal; env?: Record<string, string>; recorded?: StoredStepResult[]; runId?: string; maxConcurrency?: number } = {},
+  options: {
+    dir?: string;
+    inputs?: Record<string, unknown>;
+    signal?: AbortSignal;
+    env?: Record<string, string>;
+    recorded?: StoredStepResult[];
+    runId?: string;
+    maxConcurrency?: number;
+  } = {},
 ): Promise<EngineRun> {
   const dir = options.dir ?? tempDir();
   const file = join(dir, 'workflow.yaml');
   writeFileSync(file, yaml);
   const checked = await validateSource(file, yaml, nodeHost);
   const errors = checked.diagnostics.filter((d) => d.severity === 'error');
-  if (!checked.workflow) throw new Error(`test workflow is invalid:\n${errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('\n')}`);
+  if (!checked.workflow)
+    throw new Error(`test workflow is invalid:\n${errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('\n')}`);
   const statePath = join(dir, '.flow', 'state.db');
   const store = openSqliteStore(statePath);
   const events: FlowEvent[] = [];
   try {
     const runId = options.runId ?? newRunId();
     const listeners = [recordEvents(store), (e: FlowEvent) => events.push(e)];
-    const base = { store, listeners, cwd: dir, ...(options.env ? { env: { ...process.env, ...options.env } } : {}), ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}) };
+    const base = {
+      store,
+      listeners,
+      cwd: dir,
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+      ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
+    };
     const outcome = await runWorkflow({
       ...base,
       workflow: checked.workflow,

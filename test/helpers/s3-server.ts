@@ -52,7 +52,7 @@ export async function startS3Server(): Promise<TestS3Server> {
     });
   });
 
-  function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+  function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): undefined {
     const url = new URL(req.url ?? '/', 'http://s3.test');
     const [bucketPart, ...keyParts] = url.pathname.slice(1).split('/');
     const bucket = bucketPart ? decodeURIComponent(bucketPart) : undefined;
@@ -66,7 +66,14 @@ export async function startS3Server(): Promise<TestS3Server> {
 
     if (key === undefined) {
       if (method === 'PUT') {
-        if (buckets.has(bucket)) return sendError(res, 409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', resource);
+        if (buckets.has(bucket))
+          return sendError(
+            res,
+            409,
+            'BucketAlreadyOwnedByYou',
+            'Your previous request to create the named bucket succeeded and you already own it.',
+            resource,
+          );
         buckets.set(bucket, new Map());
         res.writeHead(200, { location: `/${bucket}`, 'x-amz-request-id': requestId(), 'content-length': '0' });
         return void res.end();
@@ -78,20 +85,36 @@ export async function startS3Server(): Promise<TestS3Server> {
     if (!objects) return sendError(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', resource, method === 'HEAD');
 
     if (method === 'PUT') {
-      if (req.headers['x-amz-copy-source']) return sendError(res, 501, 'NotImplemented', 'CopyObject is not implemented by this test server', resource);
+      if (req.headers['x-amz-copy-source'])
+        return sendError(res, 501, 'NotImplemented', 'CopyObject is not implemented by this test server', resource);
       const checksums: Record<string, string> = {};
       for (const [name, value] of Object.entries({ ...req.headers, ...trailers })) {
         if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-algorithm' && typeof value === 'string') checksums[name] = value;
       }
       const etag = `"${createHash('md5').update(payload).digest('hex')}"`;
-      objects.set(key, { body: payload, contentType: header(req.headers, 'content-type') ?? 'binary/octet-stream', etag, lastModified: new Date(), checksums });
+      objects.set(key, {
+        body: payload,
+        contentType: header(req.headers, 'content-type') ?? 'binary/octet-stream',
+        etag,
+        lastModified: new Date(),
+        checksums,
+      });
       res.writeHead(200, { etag, 'x-amz-request-id': requestId(), 'content-length': '0', ...checksums });
       return void res.end();
     }
 
     if (method === 'GET' || method === 'HEAD') {
       const object = objects.get(key);
-      if (!object) return sendError(res, 404, 'NoSuchKey', 'The specified key does not exist.', resource, method === 'HEAD', `<Key>${xmlEscape(key)}</Key>`);
+      if (!object)
+        return sendError(
+          res,
+          404,
+          'NoSuchKey',
+          'The specified key does not exist.',
+          resource,
+          method === 'HEAD',
+          `<Key>${xmlEscape(key)}</Key>`,
+        );
       const checksumMode = header(req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
       res.writeHead(200, {
         'content-type': object.contentType,
@@ -139,10 +162,22 @@ function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, resource: string, headOnly = false, extra = ''): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  resource: string,
+  headOnly = false,
+  extra = '',
+): undefined {
   const id = requestId();
   const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${extra}<Resource>${xmlEscape(resource)}</Resource><RequestId>${id}</RequestId></Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': id, ...(headOnly ? {} : { 'content-length': String(Buffer.byteLength(xml)) }) });
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'x-amz-request-id': id,
+    ...(headOnly ? {} : { 'content-length': String(Buffer.byteLength(xml)) }),
+  });
   res.end(headOnly ? undefined : xml);
 }
 

@@ -68,7 +68,7 @@ const codeBuiltRows: Row[] = [
     name: '(built) file-too-large.yaml',
     expected: [{ code: 'file-too-large', line: 1 }],
     file: () => {
-      const padding = ('# ' + 'x'.repeat(78) + '\n').repeat(Math.ceil((5 * 1024 * 1024) / 81) + 10);
+      const padding = `# ${'x'.repeat(78)}\n`.repeat(Math.ceil((5 * 1024 * 1024) / 81) + 10);
       return tempFile('file-too-large.yaml', SMALL_WORKFLOW + padding);
     },
   },

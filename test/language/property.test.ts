@@ -27,7 +27,10 @@ const mutation = fc.record({
   example: fc.integer({ min: 0, max: examples.length - 1 }),
   at: fc.nat(),
   cut: fc.nat({ max: 20 }),
-  insert: fc.oneof(fc.constantFrom(': ', '- ', '${{', '}}', '\n  ', '[', '{', '&a ', '*a', '"', "'", '\t', '<<: ', 'id: x\n', 'type: shell', '${{ steps.'), fc.string({ maxLength: 8 })),
+  insert: fc.oneof(
+    fc.constantFrom(': ', '- ', '${{', '}}', '\n  ', '[', '{', '&a ', '*a', '"', "'", '\t', '<<: ', 'id: x\n', 'type: shell', '${{ steps.'),
+    fc.string({ maxLength: 8 }),
+  ),
 });
 
 describe('validation never throws', () => {
@@ -47,6 +50,9 @@ describe('validation never throws', () => {
   });
 
   it('on arbitrary JSON values as documents', async () => {
-    await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 6 }), (v) => validatesWithoutThrowing(JSON.stringify(v))), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 6 }), (v) => validatesWithoutThrowing(JSON.stringify(v))),
+      { numRuns: 200 },
+    );
   });
 });

@@ -2,12 +2,24 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/model/diagnostic.js';
 import { formatDiagnosticGithub, formatDiagnosticText, plainStyle, summarize } from '../../src/report/diagnostics.js';
 
-const d: Diagnostic = { file: 'w.yaml', line: 2, column: 5, length: 6, severity: 'error', code: 'unknown-key', message: "unknown key 'timout' in step 'a'", path: '/steps/0/timout', hint: "did you mean 'timeout'?" };
+const d: Diagnostic = {
+  file: 'w.yaml',
+  line: 2,
+  column: 5,
+  length: 6,
+  severity: 'error',
+  code: 'unknown-key',
+  message: "unknown key 'timout' in step 'a'",
+  path: '/steps/0/timout',
+  hint: "did you mean 'timeout'?",
+};
 const lines = (_file: string, line: number) => ['steps:', '    timout: 5m'][line - 1];
 
 describe('formatDiagnosticText', () => {
   it('prints location, severity, code and message, then the hint', () => {
-    expect(formatDiagnosticText(d, plainStyle, lines)).toBe("w.yaml:2:5: error unknown-key: unknown key 'timout' in step 'a'\n  hint: did you mean 'timeout'?");
+    expect(formatDiagnosticText(d, plainStyle, lines)).toBe(
+      "w.yaml:2:5: error unknown-key: unknown key 'timout' in step 'a'\n  hint: did you mean 'timeout'?",
+    );
   });
 
   it('shows the source line with a caret under the span when snippets are on', () => {

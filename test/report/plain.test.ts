@@ -3,24 +3,89 @@ import type { FlowEvent } from '../../src/model/events.js';
 import type { StepResult } from '../../src/model/run.js';
 import { duration, plainReporter } from '../../src/report/plain.js';
 
-const result = (r: Partial<StepResult>): StepResult => ({ status: 'succeeded', output: null, outputs: {}, error: undefined, reason: undefined, attempts: 1, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:00.012Z', ...r });
+const result = (r: Partial<StepResult>): StepResult => ({
+  status: 'succeeded',
+  output: null,
+  outputs: {},
+  error: undefined,
+  reason: undefined,
+  attempts: 1,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  endedAt: '2026-01-01T00:00:00.012Z',
+  ...r,
+});
 
 describe('plainReporter', () => {
   it('prints one line per event, with output split into lines and the rest flushed at the end', () => {
     const lines: string[] = [];
     const report = plainReporter((l) => lines.push(l));
     const events: FlowEvent[] = [
-      { type: 'run-started', run: { id: 'r1', workflowName: 'demo', workflowPath: 'w.yaml', definition: '', definitionHash: '', inputs: {}, status: 'running', startedAt: '', endedAt: undefined, outputs: undefined, error: undefined, parentRunId: undefined }, resumed: false },
+      {
+        type: 'run-started',
+        run: {
+          id: 'r1',
+          workflowName: 'demo',
+          workflowPath: 'w.yaml',
+          definition: '',
+          definitionHash: '',
+          inputs: {},
+          status: 'running',
+          startedAt: '',
+          endedAt: undefined,
+          outputs: undefined,
+          error: undefined,
+          parentRunId: undefined,
+        },
+        resumed: false,
+      },
       { type: 'step-started', runId: 'r1', stepId: 'a', item: -1, attempt: 1, kind: 'action', at: '', durable: true },
       { type: 'step-output', runId: 'r1', stepId: 'a', item: -1, stream: 'stdout', text: 'one\ntw' },
       { type: 'step-output', runId: 'r1', stepId: 'a', item: -1, stream: 'stdout', text: 'o\nthr' },
-      { type: 'step-retrying', runId: 'r1', stepId: 'a', item: -1, attempt: 1, delayMs: 1500, error: { class: 'exit:1', message: 'boom' }, at: '', durable: true },
-      { type: 'step-finished', runId: 'r1', stepId: 'a', item: -1, kind: 'action', attempt: 2, result: result({}), durationMs: 12, durable: true },
-      { type: 'step-finished', runId: 'r1', stepId: 'b', item: 2, kind: 'action', attempt: 0, result: result({ status: 'skipped', reason: 'if: x was false' }), durationMs: 0, durable: false },
+      {
+        type: 'step-retrying',
+        runId: 'r1',
+        stepId: 'a',
+        item: -1,
+        attempt: 1,
+        delayMs: 1500,
+        error: { class: 'exit:1', message: 'boom' },
+        at: '',
+        durable: true,
+      },
+      {
+        type: 'step-finished',
+        runId: 'r1',
+        stepId: 'a',
+        item: -1,
+        kind: 'action',
+        attempt: 2,
+        result: result({}),
+        durationMs: 12,
+        durable: true,
+      },
+      {
+        type: 'step-finished',
+        runId: 'r1',
+        stepId: 'b',
+        item: 2,
+        kind: 'action',
+        attempt: 0,
+        result: result({ status: 'skipped', reason: 'if: x was false' }),
+        durationMs: 0,
+        durable: false,
+      },
       { type: 'step-restored', runId: 'r1', stepId: 'c', item: -1, result: result({}) },
       { type: 'cache-hit', runId: 'r1', stepId: 'd', item: -1, key: 'k' },
       { type: 'log', runId: 'r1', level: 'warning', message: 'careful' },
-      { type: 'run-finished', runId: 'r1', status: 'failed', durationMs: 65_000, error: { class: 'exit:1', message: "step 'a': boom" }, outputs: undefined, at: '' },
+      {
+        type: 'run-finished',
+        runId: 'r1',
+        status: 'failed',
+        durationMs: 65_000,
+        error: { class: 'exit:1', message: "step 'a': boom" },
+        outputs: undefined,
+        at: '',
+      },
     ];
     events.forEach(report);
     expect(lines).toEqual([

@@ -7,17 +7,60 @@ import { recordEvents } from '../../src/state/record-events.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { tempDir } from '../helpers/engine.js';
 
-const run: RunRecord = { id: 'r1', workflowName: 'w', workflowPath: 'w.yaml', definition: 'steps: []', definitionHash: 'h', inputs: {}, status: 'running', startedAt: '2026-01-01T00:00:00Z', endedAt: undefined, outputs: undefined, error: undefined, parentRunId: undefined };
-const done: StepResult = { status: 'succeeded', output: 1, outputs: {}, error: undefined, reason: undefined, attempts: 1, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:01Z' };
-const started = (stepId: string, durable: boolean): FlowEvent => ({ type: 'step-started', runId: 'r1', stepId, item: -1, attempt: 1, kind: 'action', at: '2026-01-01T00:00:00Z', durable });
-const finished = (stepId: string, durable: boolean): FlowEvent => ({ type: 'step-finished', runId: 'r1', stepId, item: -1, kind: 'action', attempt: 1, result: done, durationMs: 1, durable });
+const run: RunRecord = {
+  id: 'r1',
+  workflowName: 'w',
+  workflowPath: 'w.yaml',
+  definition: 'steps: []',
+  definitionHash: 'h',
+  inputs: {},
+  status: 'running',
+  startedAt: '2026-01-01T00:00:00Z',
+  endedAt: undefined,
+  outputs: undefined,
+  error: undefined,
+  parentRunId: undefined,
+};
+const done: StepResult = {
+  status: 'succeeded',
+  output: 1,
+  outputs: {},
+  error: undefined,
+  reason: undefined,
+  attempts: 1,
+  startedAt: '2026-01-01T00:00:00Z',
+  endedAt: '2026-01-01T00:00:01Z',
+};
+const started = (stepId: string, durable: boolean): FlowEvent => ({
+  type: 'step-started',
+  runId: 'r1',
+  stepId,
+  item: -1,
+  attempt: 1,
+  kind: 'action',
+  at: '2026-01-01T00:00:00Z',
+  durable,
+});
+const finished = (stepId: string, durable: boolean): FlowEvent => ({
+  type: 'step-finished',
+  runId: 'r1',
+  stepId,
+  item: -1,
+  kind: 'action',
+  attempt: 1,
+  result: done,
+  durationMs: 1,
+  durable,
+});
 
 // What another process sees in the file: only what has been committed.
 function committed(path: string): { attempts: string[]; steps: string[]; run: string | undefined } {
   const db = new Database(path, { readonly: true });
   try {
     return {
-      attempts: (db.prepare('SELECT step_id, status FROM attempts ORDER BY step_id').all() as { step_id: string; status: string }[]).map((r) => `${r.step_id}:${r.status}`),
+      attempts: (db.prepare('SELECT step_id, status FROM attempts ORDER BY step_id').all() as { step_id: string; status: string }[]).map(
+        (r) => `${r.step_id}:${r.status}`,
+      ),
       steps: (db.prepare('SELECT step_id FROM steps ORDER BY step_id').all() as { step_id: string }[]).map((r) => r.step_id),
       run: (db.prepare('SELECT status FROM runs').get() as { status: string } | undefined)?.status,
     };
@@ -59,7 +102,15 @@ describe('recordEvents', () => {
     record(started('t4', false));
     record(finished('t4', false));
     expect(committed(path).steps).toEqual(['shell', 't1', 't2', 't3']);
-    record({ type: 'run-finished', runId: 'r1', status: 'succeeded', durationMs: 5, error: undefined, outputs: {}, at: '2026-01-01T00:00:05Z' });
+    record({
+      type: 'run-finished',
+      runId: 'r1',
+      status: 'succeeded',
+      durationMs: 5,
+      error: undefined,
+      outputs: {},
+      at: '2026-01-01T00:00:05Z',
+    });
     expect(committed(path)).toMatchObject({ steps: ['shell', 't1', 't2', 't3', 't4'], run: 'succeeded' });
     store.close();
   });

@@ -36,7 +36,8 @@ describe('the SQLite state file', () => {
   });
 
   it('records the run, its definition, masked inputs, each step and each attempt', async () => {
-    const yaml = 'inputs:\n  token: { type: string, secret: true }\n  n: { type: integer }\nsteps:\n  - { id: a, type: shell, config: { run: "true" } }\n  - id: each\n    for_each: [1, 2]\n    type: transform\n    config: { value: "${{ item }}" }\n';
+    const yaml =
+      'inputs:\n  token: { type: string, secret: true }\n  n: { type: integer }\nsteps:\n  - { id: a, type: shell, config: { run: "true" } }\n  - id: each\n    for_each: [1, 2]\n    type: transform\n    config: { value: "${{ item }}" }\n';
     const run = await runYaml(yaml, { inputs: { token: 'hunter2-secret', n: 3 } });
     const store = openSqliteStore(run.statePath);
     try {
@@ -84,6 +85,8 @@ describe('the run loop starts from a recorded state', () => {
     expect(second.outcome.status).toBe('succeeded');
     expect(readFileSync(join(dir, 'ran'), 'utf8').trim().split('\n')).toEqual(['a', 'item1', 'item2', 'item2', 'item3']);
     expect(second.outcome.results.get('c')?.output).toBe('A\n');
-    expect(second.events.filter((e) => e.type === 'step-restored').map((e) => (e.type === 'step-restored' ? `${e.stepId}#${e.item}` : ''))).toEqual(['a#-1', 'each#0']);
+    expect(
+      second.events.filter((e) => e.type === 'step-restored').map((e) => (e.type === 'step-restored' ? `${e.stepId}#${e.item}` : '')),
+    ).toEqual(['a#-1', 'each#0']);
   });
 });

@@ -43,10 +43,20 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
     const runId = newRunId();
     const listeners = [recordEvents(store), plainReporter((line) => io.stderr(line))];
     const base = { store, listeners, cwd: io.cwd, maxConcurrency };
-    const outcome = await runWorkflow({ ...base, workflow, definition: text, inputs, executors, runId, signal, runChild: childRunner(base, () => runId) });
+    const outcome = await runWorkflow({
+      ...base,
+      workflow,
+      definition: text,
+      inputs,
+      executors,
+      runId,
+      signal,
+      runChild: childRunner(base, () => runId),
+    });
     if (outcome.outputs && Object.keys(outcome.outputs).length > 0) io.stdout(JSON.stringify(outcome.outputs, null, 2));
     if (outcome.status === 'succeeded') return EXIT.ok;
-    if (outcome.status === 'interrupted') return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
+    if (outcome.status === 'interrupted')
+      return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
     return EXIT.failed;
   } finally {
     store.close();
@@ -87,6 +97,7 @@ async function readInputsFile(path: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new InputError(`the inputs file '${path}' does not parse: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InputError(`the inputs file '${path}' must hold a mapping of input names to values`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new InputError(`the inputs file '${path}' must hold a mapping of input names to values`);
   return data as Record<string, unknown>;
 }

@@ -2,7 +2,15 @@ import { nodeHost } from '../../language/node-host.js';
 import { validateFile, type ValidationResult } from '../../language/validate.js';
 import type { Diagnostic } from '../../model/diagnostic.js';
 import { EXIT, UsageError } from '../../model/errors.js';
-import { formatDiagnosticGithub, formatDiagnosticsJson, formatDiagnosticText, plainStyle, summarize, type DiagnosticFormat, type TextStyle } from '../../report/diagnostics.js';
+import {
+  formatDiagnosticGithub,
+  formatDiagnosticsJson,
+  formatDiagnosticText,
+  plainStyle,
+  summarize,
+  type DiagnosticFormat,
+  type TextStyle,
+} from '../../report/diagnostics.js';
 import { expandFileArguments } from '../files.js';
 import type { CommandIO } from '../io.js';
 

@@ -9,9 +9,7 @@ export interface ScopeReference {
   end: number;
 }
 
-export type CompiledExpression =
-  | { ok: true; references: ScopeReference[] }
-  | { ok: false; message: string; offset: number };
+export type CompiledExpression = { ok: true; references: ScopeReference[] } | { ok: false; message: string; offset: number };
 
 interface AstNode {
   type: string;

@@ -3,7 +3,12 @@
 
 export type TemplatePart =
   | { kind: 'text'; text: string }
-  | { kind: 'expression'; source: string; /** offset of `source` in the whole string */ start: number; /** offset of the `${{` */ open: number };
+  | {
+      kind: 'expression';
+      source: string /** offset of `source` in the whole string */;
+      start: number /** offset of the `${{` */;
+      open: number;
+    };
 
 export interface ParsedTemplate {
   parts: TemplatePart[];

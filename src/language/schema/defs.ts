@@ -19,7 +19,12 @@ export const sharedDefs: Record<string, JsonSchema> = {
     initial_delay: ref('duration'),
     max_delay: ref('duration'),
     jitter: { enum: ['full', 'none', true, false], description: 'full (or true): a random delay up to the computed one.' },
-    on: { type: 'array', minItems: 1, items: { type: 'string', pattern: ERROR_CLASS_PATTERN }, description: 'Error classes to retry: exit:N, timeout, http:429, http:5xx, network, any.' },
+    on: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: ERROR_CLASS_PATTERN },
+      description: 'Error classes to retry: exit:N, timeout, http:429, http:5xx, network, any.',
+    },
   }),
   cache: {
     anyOf: [
@@ -28,10 +33,7 @@ export const sharedDefs: Record<string, JsonSchema> = {
     ],
   },
   on_error: {
-    anyOf: [
-      { enum: ['fail', 'continue'] },
-      strictObject({ fallback: ref('step_id') }, { required: ['fallback'] }),
-    ],
+    anyOf: [{ enum: ['fail', 'continue'] }, strictObject({ fallback: ref('step_id') }, { required: ['fallback'] })],
   },
   input: strictObject({
     type: { enum: ['string', 'number', 'integer', 'boolean', 'object', 'array'] },
@@ -41,17 +43,15 @@ export const sharedDefs: Record<string, JsonSchema> = {
     description: { type: 'string' },
     secret: { type: 'boolean', description: 'Mask the value in every output, log and the state file.' },
   }),
-  model: strictObject(
-    {
-      provider: { type: 'string' },
-      base_url: { type: 'string' },
-      api_key_env: { type: 'string' },
-      capabilities: { type: 'array', items: ref('model_capability') },
-      context_window: { type: 'integer', minimum: 1 },
-      cost_per_1k_input: { type: 'number', minimum: 0 },
-      cost_per_1k_output: { type: 'number', minimum: 0 },
-    },
-  ),
+  model: strictObject({
+    provider: { type: 'string' },
+    base_url: { type: 'string' },
+    api_key_env: { type: 'string' },
+    capabilities: { type: 'array', items: ref('model_capability') },
+    context_window: { type: 'integer', minimum: 1 },
+    cost_per_1k_input: { type: 'number', minimum: 0 },
+    cost_per_1k_output: { type: 'number', minimum: 0 },
+  }),
   for_each: orExpression({ type: 'array' }),
   if: { type: ['string', 'boolean'], description: 'An expression, with or without ${{ }}; false skips the step.' },
 };
@@ -75,5 +75,9 @@ export const actionStepFields: Record<string, JsonSchema> = {
   cache: ref('cache'),
   for_each: ref('for_each'),
   max_concurrency: { type: 'integer', minimum: 1 },
-  outputs: { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Named values computed from the step result (`output`).' },
+  outputs: {
+    type: 'object',
+    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    description: 'Named values computed from the step result (`output`).',
+  },
 };

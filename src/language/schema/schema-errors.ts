@@ -43,9 +43,7 @@ function reduceBranches(error: ErrorObject, branchErrors: SchemaError[]): Schema
   // Errors from inside a $ref carry the ref's own schema path; one below this value came from a branch that accepted its type.
   const typeFits = groups.findIndex((errs, i) => branchFits(branches[i] ?? {}, errs, at, error.data));
   if (typeFits >= 0) groups[typeFits]!.push(...unplaced.filter((e) => e.instancePath !== at));
-  const fits = groups
-    .map((errs, i) => ({ errs, i, fits: branchFits(branches[i] ?? {}, errs, at, error.data) }))
-    .filter((g) => g.fits);
+  const fits = groups.map((errs, i) => ({ errs, i, fits: branchFits(branches[i] ?? {}, errs, at, error.data) })).filter((g) => g.fits);
   if (fits.length > 0) {
     fits.sort((a, b) => depth(b.errs) - depth(a.errs) || a.errs.length - b.errs.length);
     return fits[0]!.errs;
@@ -55,7 +53,7 @@ function reduceBranches(error: ErrorObject, branchErrors: SchemaError[]): Schema
 }
 
 function branchOf(error: ErrorObject, branches: Record<string, unknown>[], e: ErrorObject): number {
-  const prefix = error.schemaPath + '/';
+  const prefix = `${error.schemaPath}/`;
   if (e.schemaPath.startsWith(prefix)) return Number(e.schemaPath.slice(prefix.length).split('/')[0]);
   const byRef = branches.findIndex((b) => typeof b['$ref'] === 'string' && e.schemaPath.startsWith(b['$ref'] as string));
   return byRef;
@@ -82,7 +80,7 @@ function describeBranch(branch: Record<string, unknown>, errs: SchemaError[], at
 }
 
 function isUnder(path: string, parent: string): boolean {
-  return path === parent || path.startsWith(parent + '/');
+  return path === parent || path.startsWith(`${parent}/`);
 }
 
 function depth(errs: SchemaError[]): number {

@@ -11,30 +11,45 @@ import { isRecord } from '../plain-data.js';
 const MAX_INCLUDE_DEPTH = 32;
 
 // Loads each custom executor module named under `executors:` and checks its steps' config against it.
-export async function checkCustomExecutors(file: string, data: unknown, nodes: readonly StepNode[], host: ValidationHost, sink: DiagnosticSink): Promise<void> {
+export async function checkCustomExecutors(
+  file: string,
+  data: unknown,
+  nodes: readonly StepNode[],
+  host: ValidationHost,
+  sink: DiagnosticSink,
+): Promise<void> {
   const executors = isRecord(data) && isRecord(data['executors']) ? data['executors'] : {};
   for (const [name, modulePath] of Object.entries(executors)) {
     if (typeof modulePath !== 'string') continue;
     const at = ['executors', name];
     if (findBuiltinExecutor(name)) {
-      sink.report(at, 'invalid-value', `'${name}' is a built-in step type and cannot be redefined`, { onKey: true, hint: `pick another name; built-in: ${BUILTIN_TYPE_NAMES.join(', ')}` });
+      sink.report(at, 'invalid-value', `'${name}' is a built-in step type and cannot be redefined`, {
+        onKey: true,
+        hint: `pick another name; built-in: ${BUILTIN_TYPE_NAMES.join(', ')}`,
+      });
       continue;
     }
     const path = resolve(dirname(file), modulePath);
     if (!(await host.isFile(path))) {
-      sink.report(at, 'executor-not-found', `executor module '${modulePath}' does not exist`, { hint: `looked for ${path}; paths are relative to the workflow file` });
+      sink.report(at, 'executor-not-found', `executor module '${modulePath}' does not exist`, {
+        hint: `looked for ${path}; paths are relative to the workflow file`,
+      });
       continue;
     }
     let mod: Record<string, unknown>;
     try {
       mod = await host.importModule(path);
     } catch (err) {
-      sink.report(at, 'executor-invalid', `executor module '${modulePath}' cannot be loaded: ${firstLine(err)}`, { hint: 'it must be an ES module (.js/.mjs) that node can import' });
+      sink.report(at, 'executor-invalid', `executor module '${modulePath}' cannot be loaded: ${firstLine(err)}`, {
+        hint: 'it must be an ES module (.js/.mjs) that node can import',
+      });
       continue;
     }
     const exported = isRecord(mod['default']) && typeof mod['execute'] !== 'function' ? mod['default'] : mod;
     if (typeof exported['execute'] !== 'function') {
-      sink.report(at, 'executor-invalid', `executor module '${modulePath}' does not export an execute function`, { hint: 'export async function execute(config, context) { ... }' });
+      sink.report(at, 'executor-invalid', `executor module '${modulePath}' does not export an execute function`, {
+        hint: 'export async function execute(config, context) { ... }',
+      });
       continue;
     }
     const steps = nodes.filter((n) => n.kind === 'action' && n.raw['type'] === name);
@@ -42,7 +57,13 @@ export async function checkCustomExecutors(file: string, data: unknown, nodes: r
   }
 }
 
-async function checkCustomConfigs(mod: Record<string, unknown>, steps: StepNode[], data: unknown, host: ValidationHost, sink: DiagnosticSink): Promise<void> {
+async function checkCustomConfigs(
+  mod: Record<string, unknown>,
+  steps: StepNode[],
+  data: unknown,
+  host: ValidationHost,
+  sink: DiagnosticSink,
+): Promise<void> {
   const schema = mod['configSchema'];
   const validateSchema = isRecord(schema) ? await host.compileSchema(schema) : undefined;
   for (const step of steps) {
@@ -52,7 +73,8 @@ async function checkCustomConfigs(mod: Record<string, unknown>, steps: StepNode[
     if (typeof mod['validate'] === 'function') {
       try {
         const problems = await (mod['validate'] as (c: unknown) => unknown)(config);
-        if (Array.isArray(problems)) for (const p of problems) sink.report(configPath, 'invalid-value', `step '${step.id}' config: ${String(p)}`, { onKey: true });
+        if (Array.isArray(problems))
+          for (const p of problems) sink.report(configPath, 'invalid-value', `step '${step.id}' config: ${String(p)}`, { onKey: true });
       } catch (err) {
         sink.report(configPath, 'invalid-value', `step '${step.id}' config: ${firstLine(err)}`, { onKey: true });
       }
@@ -61,17 +83,27 @@ async function checkCustomConfigs(mod: Record<string, unknown>, steps: StepNode[
 }
 
 // Each `workflow` step's file must exist, and following them must never lead back to a file on the way.
-export async function checkSubWorkflows(file: string, nodes: readonly StepNode[], host: ValidationHost, sink: DiagnosticSink): Promise<void> {
+export async function checkSubWorkflows(
+  file: string,
+  nodes: readonly StepNode[],
+  host: ValidationHost,
+  sink: DiagnosticSink,
+): Promise<void> {
   const root = resolve(file);
   for (const step of workflowSteps(nodes)) {
     const at = [...step.node.path, 'config', 'path'];
     const child = resolve(dirname(root), step.path);
     if (!(await host.isFile(child))) {
-      sink.report(at, 'workflow-not-found', `workflow file '${step.path}' does not exist`, { hint: `looked for ${child}; paths are relative to this file` });
+      sink.report(at, 'workflow-not-found', `workflow file '${step.path}' does not exist`, {
+        hint: `looked for ${child}; paths are relative to this file`,
+      });
       continue;
     }
     const cycle = await findCycle(child, [root], host);
-    if (cycle) sink.report(at, 'workflow-cycle', `workflow '${step.path}' includes itself: ${cycle.join(' -> ')}`, { hint: 'a workflow cannot run itself, directly or through others' });
+    if (cycle)
+      sink.report(at, 'workflow-cycle', `workflow '${step.path}' includes itself: ${cycle.join(' -> ')}`, {
+        hint: 'a workflow cannot run itself, directly or through others',
+      });
   }
 }
 

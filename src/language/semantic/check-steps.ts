@@ -16,7 +16,9 @@ export function checkUniqueIds(nodes: readonly StepNode[], sink: DiagnosticSink)
       continue;
     }
     const line = sink.lineOf([...earlier.path, 'id']);
-    sink.report([...node.path, 'id'], 'duplicate-id', `step id '${node.id}' is already used on line ${line}`, { hint: 'step ids are unique across the whole file, handlers and groups included' });
+    sink.report([...node.path, 'id'], 'duplicate-id', `step id '${node.id}' is already used on line ${line}`, {
+      hint: 'step ids are unique across the whole file, handlers and groups included',
+    });
   }
 }
 
@@ -58,8 +60,10 @@ export function checkStepExpressions(nodes: readonly StepNode[], check: Expressi
     const base: ExpressionContext = { relation: standing, forEach: false, ownOutput: false, ...(node.id ? { self: node.id } : {}) };
     const forEach = node.kind === 'action' && node.raw['for_each'] !== undefined;
     if (node.raw['if'] !== undefined) checkValue(check, node.raw['if'], [...node.path, 'if'], base, true);
-    for (const key of ['name', 'for_each'] as const) if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], base);
-    for (const key of ['env', 'config'] as const) if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], { ...base, forEach });
+    for (const key of ['name', 'for_each'] as const)
+      if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], base);
+    for (const key of ['env', 'config'] as const)
+      if (node.raw[key] !== undefined) checkValue(check, node.raw[key], [...node.path, key], { ...base, forEach });
     if (node.raw['outputs'] !== undefined) {
       const own = (x: StepNode): Relation => (x === node ? 'before' : standing(x));
       checkValue(check, node.raw['outputs'], [...node.path, 'outputs'], { ...base, relation: own, ownOutput: true });

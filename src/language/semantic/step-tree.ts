@@ -27,7 +27,8 @@ const HANDLERS: ReadonlySet<Section> = new Set(['on_success', 'on_failure', 'fin
 export function buildStepTree(data: unknown): StepTree {
   const nodes: StepNode[] = [];
   const doc = isRecord(data) ? data : {};
-  for (const section of ['steps', 'on_success', 'on_failure', 'finally', 'fallbacks'] as const) walkList(doc[section], [section], section, nodes);
+  for (const section of ['steps', 'on_success', 'on_failure', 'finally', 'fallbacks'] as const)
+    walkList(doc[section], [section], section, nodes);
   const byId = new Map<string, StepNode>();
   for (const n of nodes) if (n.id !== undefined && !byId.has(n.id)) byId.set(n.id, n);
   return { nodes, byId };

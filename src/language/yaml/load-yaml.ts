@@ -23,7 +23,12 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
   const empty = new SourceText(file, '');
   if (size > MAX_FILE_BYTES) {
     const mb = (size / 1024 / 1024).toFixed(1);
-    return refused(empty, 'file-too-large', `file is ${mb} MB; workflow files are limited to 5 MB`, 'split the workflow into sub-workflows (type: workflow)');
+    return refused(
+      empty,
+      'file-too-large',
+      `file is ${mb} MB; workflow files are limited to 5 MB`,
+      'split the workflow into sub-workflows (type: workflow)',
+    );
   }
   const text = typeof bytes === 'string' ? bytes : decodeText(bytes);
   if (text === undefined) {
@@ -48,13 +53,31 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
       const bomb = findAliasBomb(doc);
       const range = bomb?.range ?? [0, 1];
-      diagnostics.push(at(source, range[0], range[1], 'alias-limit', 'aliases expand to too many nodes (an alias bomb?)', 'reuse anchors less, or write the values out'));
+      diagnostics.push(
+        at(
+          source,
+          range[0],
+          range[1],
+          'alias-limit',
+          'aliases expand to too many nodes (an alias bomb?)',
+          'reuse anchors less, or write the values out',
+        ),
+      );
       return { source, doc, data: undefined, diagnostics };
     }
     // The yaml library builds data lazily and finds some faults (a bad merge source) only then.
     const range = /merge/i.test(String(err)) ? findBadMerge(doc)?.range : undefined;
     const message = err instanceof Error ? err.message : String(err);
-    diagnostics.push(at(source, range?.[0] ?? 0, range?.[1] ?? 1, 'yaml-syntax', message.charAt(0).toLowerCase() + message.slice(1), 'a merge key (<<) takes a mapping or an alias of one'));
+    diagnostics.push(
+      at(
+        source,
+        range?.[0] ?? 0,
+        range?.[1] ?? 1,
+        'yaml-syntax',
+        message.charAt(0).toLowerCase() + message.slice(1),
+        'a merge key (<<) takes a mapping or an alias of one',
+      ),
+    );
     return { source, doc, data: undefined, diagnostics };
   }
 }
@@ -86,7 +109,14 @@ function decodeText(bytes: Uint8Array): string | undefined {
 function yamlErrorDiagnostic(source: SourceText, yamlCode: string, message: string, pos: [number, number]): Diagnostic {
   if (yamlCode === 'DUPLICATE_KEY') {
     const key = /^("[^"]*"|'[^']*'|[^:\s]+)/.exec(source.text.slice(pos[0]))?.[1] ?? '';
-    return at(source, pos[0], pos[0] + key.length, 'duplicate-key', `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : `'${key}'`} in this mapping`, 'remove one of the two, or rename it');
+    return at(
+      source,
+      pos[0],
+      pos[0] + key.length,
+      'duplicate-key',
+      `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : `'${key}'`} in this mapping`,
+      'remove one of the two, or rename it',
+    );
   }
   // The yaml library appends "at line N, column M:" and a snippet; we print our own.
   const firstLine = (message.split(/ at line \d+, column \d+/)[0] ?? message).trim();
@@ -97,9 +127,23 @@ function yamlErrorDiagnostic(source: SourceText, yamlCode: string, message: stri
   start = Math.min(start, source.text.trimEnd().length);
   const unquotedExpression = source.line(source.position(start).line).includes('${{') && /flow|collection|map|seq/i.test(firstLine);
   if (unquotedExpression) {
-    return at(source, start, start + 1, 'yaml-syntax', 'an unquoted ${{ }} inside { } or [ ] breaks the YAML here', "quote the value: run: 'echo ${{ run.id }}'");
+    return at(
+      source,
+      start,
+      start + 1,
+      'yaml-syntax',
+      'an unquoted ${{ }} inside { } or [ ] breaks the YAML here',
+      "quote the value: run: 'echo ${{ run.id }}'",
+    );
   }
-  return at(source, start, Math.max(start + 1, pos[1]), 'yaml-syntax', firstLine.charAt(0).toLowerCase() + firstLine.slice(1), 'fix the YAML syntax here; strings with `: ` or `#` need quotes');
+  return at(
+    source,
+    start,
+    Math.max(start + 1, pos[1]),
+    'yaml-syntax',
+    firstLine.charAt(0).toLowerCase() + firstLine.slice(1),
+    'fix the YAML syntax here; strings with `: ` or `#` need quotes',
+  );
 }
 
 // The first alias whose expansion alone is past reason: where an alias bomb is written.
@@ -112,7 +156,8 @@ function findAliasBomb(doc: Document.Parsed): Node | undefined {
     if (known !== undefined) return known;
     let total = 1;
     if (isAlias(n)) total = size(n.resolve(doc), depth + 1);
-    else if (isCollection(n)) for (const item of n.items) total += isPair(item) ? size(item.key, depth + 1) + size(item.value, depth + 1) : size(item, depth + 1);
+    else if (isCollection(n))
+      for (const item of n.items) total += isPair(item) ? size(item.key, depth + 1) + size(item.value, depth + 1) : size(item, depth + 1);
     total = Math.min(total, Number.MAX_SAFE_INTEGER);
     sizes.set(n, total);
     return total;
@@ -151,12 +196,34 @@ function findTooDeep(node: Node | null | undefined, depth: number): Node | undef
 }
 
 function refused(source: SourceText, code: DiagnosticCode, message: string, hint: string): LoadedYaml {
-  return { source, doc: undefined, data: undefined, diagnostics: [{ file: source.file, line: 1, column: 1, length: 1, severity: 'error', code, message, path: '', hint }] };
+  return {
+    source,
+    doc: undefined,
+    data: undefined,
+    diagnostics: [{ file: source.file, line: 1, column: 1, length: 1, severity: 'error', code, message, path: '', hint }],
+  };
 }
 
-export function at(source: SourceText, start: number, end: number, code: DiagnosticCode, message: string, hint?: string, path = ''): Diagnostic {
+export function at(
+  source: SourceText,
+  start: number,
+  end: number,
+  code: DiagnosticCode,
+  message: string,
+  hint?: string,
+  path = '',
+): Diagnostic {
   const span = source.span(start, end);
-  const d: Diagnostic = { file: source.file, line: span.line, column: span.column, length: span.length, severity: 'error', code, message, path };
+  const d: Diagnostic = {
+    file: source.file,
+    line: span.line,
+    column: span.column,
+    length: span.length,
+    severity: 'error',
+    code,
+    message,
+    path,
+  };
   if (hint) d.hint = hint;
   return d;
 }

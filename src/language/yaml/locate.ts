@@ -44,7 +44,8 @@ function child(doc: Document, node: Node | undefined, segment: PathSegment): Chi
   const pairs = node.items as Pair<Node, Node>[];
   // Keys written later override merged ones, so search direct keys first.
   for (const pair of pairs) {
-    if (isScalar(pair.key) && typeof pair.key.value !== 'symbol' && String(pair.key.value) === String(segment)) return { key: pair.key, value: pair.value ?? undefined };
+    if (isScalar(pair.key) && typeof pair.key.value !== 'symbol' && String(pair.key.value) === String(segment))
+      return { key: pair.key, value: pair.value ?? undefined };
   }
   for (const pair of pairs) {
     if (isMergeKey(pair.key)) {
@@ -70,7 +71,7 @@ function resolve(doc: Document, node: Node | null | undefined): Node | undefined
 }
 
 export function pointer(path: readonly PathSegment[]): string {
-  return path.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  return path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
 export function parsePointer(p: string): PathSegment[] {

@@ -5,10 +5,23 @@ describe('parseTemplate', () => {
   it.each([
     ['plain text', [{ kind: 'text', text: 'plain text' }]],
     ['${{ a }}', [{ kind: 'expression', source: ' a ', start: 3, open: 0 }]],
-    ['x ${{ a }} y', [{ kind: 'text', text: 'x ' }, { kind: 'expression', source: ' a ', start: 5, open: 2 }, { kind: 'text', text: ' y' }]],
+    [
+      'x ${{ a }} y',
+      [
+        { kind: 'text', text: 'x ' },
+        { kind: 'expression', source: ' a ', start: 5, open: 2 },
+        { kind: 'text', text: ' y' },
+      ],
+    ],
     ['${{ {"a": {"b": 1}} }}', [{ kind: 'expression', source: ' {"a": {"b": 1}} ', start: 3, open: 0 }]],
     ['${{ "}}" }}', [{ kind: 'expression', source: ' "}}" ', start: 3, open: 0 }]],
-    ['${{a}}${{b}}', [{ kind: 'expression', source: 'a', start: 3, open: 0 }, { kind: 'expression', source: 'b', start: 9, open: 6 }]],
+    [
+      '${{a}}${{b}}',
+      [
+        { kind: 'expression', source: 'a', start: 3, open: 0 },
+        { kind: 'expression', source: 'b', start: 9, open: 6 },
+      ],
+    ],
   ])('%s', (text, parts) => {
     expect(parseTemplate(text)).toEqual({ parts });
   });

@@ -6,17 +6,67 @@ const step = (body: string) => `steps:\n  - id: a\n${body}`;
 // One message per problem, however many schema branches failed underneath it.
 describe('schema diagnostics', () => {
   it.each([
-    ['an integer field given a word', step('    type: ai\n    config: { max_tokens: lots }\n'), 'wrong-type', "step 'a' config.max_tokens must be an integer or a ${{ }} expression, not the string 'lots'"],
-    ['nested anyOf', step('    type: http\n    config: { url: u, expect_status: abc }\n'), 'wrong-type', "step 'a' config.expect_status must be an integer, a list or a ${{ }} expression, not the string 'abc'"],
-    ['a branch that fits is the one reported', step('    type: http\n    config: { url: u, expect_status: [99] }\n'), 'invalid-value', "step 'a' config.expect_status.0 must be >= 100"],
-    ['enum inside anyOf', step('    type: shell\n    on_error: retry\n    config: { run: x }\n'), 'invalid-value', "step 'a' on_error is 'retry'; it must be one of: fail, continue"],
-    ['one of two keys required', step('    type: shell\n    config: { cwd: /tmp }\n'), 'missing-key', "step 'a' config needs 'run' or 'command'"],
-    ['two exclusive keys', step('    type: shell\n    config: { run: x, command: [x] }\n'), 'invalid-value', "step 'a' config may set only one of 'run', 'command'"],
-    ['not both', step('    type: http\n    config: { url: u, json: {}, body: x }\n'), 'invalid-value', "step 'a' config cannot set both 'json' and 'body'"],
-    ['conditional required', step('    type: storage\n    config: { storage_type: s3 }\n'), 'missing-key', "step 'a' config is missing required key 'bucket'"],
-    ['a duration', step('    type: shell\n    timeout: 5 minutes\n    config: { run: x }\n'), 'invalid-duration', "step 'a' timeout: '5 minutes' is not a duration"],
+    [
+      'an integer field given a word',
+      step('    type: ai\n    config: { max_tokens: lots }\n'),
+      'wrong-type',
+      "step 'a' config.max_tokens must be an integer or a ${{ }} expression, not the string 'lots'",
+    ],
+    [
+      'nested anyOf',
+      step('    type: http\n    config: { url: u, expect_status: abc }\n'),
+      'wrong-type',
+      "step 'a' config.expect_status must be an integer, a list or a ${{ }} expression, not the string 'abc'",
+    ],
+    [
+      'a branch that fits is the one reported',
+      step('    type: http\n    config: { url: u, expect_status: [99] }\n'),
+      'invalid-value',
+      "step 'a' config.expect_status.0 must be >= 100",
+    ],
+    [
+      'enum inside anyOf',
+      step('    type: shell\n    on_error: retry\n    config: { run: x }\n'),
+      'invalid-value',
+      "step 'a' on_error is 'retry'; it must be one of: fail, continue",
+    ],
+    [
+      'one of two keys required',
+      step('    type: shell\n    config: { cwd: /tmp }\n'),
+      'missing-key',
+      "step 'a' config needs 'run' or 'command'",
+    ],
+    [
+      'two exclusive keys',
+      step('    type: shell\n    config: { run: x, command: [x] }\n'),
+      'invalid-value',
+      "step 'a' config may set only one of 'run', 'command'",
+    ],
+    [
+      'not both',
+      step('    type: http\n    config: { url: u, json: {}, body: x }\n'),
+      'invalid-value',
+      "step 'a' config cannot set both 'json' and 'body'",
+    ],
+    [
+      'conditional required',
+      step('    type: storage\n    config: { storage_type: s3 }\n'),
+      'missing-key',
+      "step 'a' config is missing required key 'bucket'",
+    ],
+    [
+      'a duration',
+      step('    type: shell\n    timeout: 5 minutes\n    config: { run: x }\n'),
+      'invalid-duration',
+      "step 'a' timeout: '5 minutes' is not a duration",
+    ],
     ['a step id', 'steps:\n  - id: Build-It\n    type: shell\n    config: { run: x }\n', 'invalid-id', "step id 'Build-It' is not valid"],
-    ['a version written as a number', 'version: 1.0\nsteps:\n  - id: a\n    type: shell\n    config: { run: x }\n', 'wrong-type', 'version must be a string, not a number'],
+    [
+      'a version written as a number',
+      'version: 1.0\nsteps:\n  - id: a\n    type: shell\n    config: { run: x }\n',
+      'wrong-type',
+      'version must be a string, not a number',
+    ],
     ['a missing type', 'steps:\n  - id: a\n    config: { run: x }\n', 'missing-key', "step 'a' is missing required key 'type'"],
     ['an empty file', '', 'wrong-type', 'the workflow must be a mapping, not null'],
   ])('%s', async (_name, text, code, message) => {
@@ -38,7 +88,9 @@ describe('schema diagnostics', () => {
   });
 
   it('reports a group with action fields as unknown keys of the group', async () => {
-    const diagnostics = await validateText('steps:\n  - id: g\n    type: shell\n    parallel:\n      steps:\n        - { id: a, type: shell, config: { run: x } }\n');
+    const diagnostics = await validateText(
+      'steps:\n  - id: g\n    type: shell\n    parallel:\n      steps:\n        - { id: a, type: shell, config: { run: x } }\n',
+    );
     expect(diagnostics.map((d) => `${d.code}@${d.line}:${d.message}`)).toEqual(["unknown-key@3:unknown key 'type' in step 'g'"]);
   });
 
@@ -57,6 +109,13 @@ describe('schema diagnostics', () => {
       '    config: { run: "${{ inputs.m }}" }', // 11
     ].join('\n');
     const diagnostics = await validateText(text);
-    expect(diagnostics.map((d) => `${d.code}@${d.line}`)).toEqual(['unused-input@3', 'invalid-value@3', 'unknown-step-type@6', 'duplicate-id@8', 'invalid-value@10', 'unknown-input@11']);
+    expect(diagnostics.map((d) => `${d.code}@${d.line}`)).toEqual([
+      'unused-input@3',
+      'invalid-value@3',
+      'unknown-step-type@6',
+      'duplicate-id@8',
+      'invalid-value@10',
+      'unknown-input@11',
+    ]);
   });
 });

@@ -16,15 +16,24 @@ const check = async (name: string) => (await validateFile(join(dir, name), nodeH
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'flow-modules-'));
-  write('steps/greet.js', `export const configSchema = { type: 'object', properties: { who: { type: 'string' } }, required: ['who'], additionalProperties: false };\nexport async function execute(config) { return 'hi ' + config.who; }\n`);
-  write('steps/check.mjs', `export function validate(config) { return config.size > 10 ? ['size must be at most 10'] : []; }\nexport async function execute() { return 1; }\n`);
+  write(
+    'steps/greet.js',
+    `export const configSchema = { type: 'object', properties: { who: { type: 'string' } }, required: ['who'], additionalProperties: false };\nexport async function execute(config) { return 'hi ' + config.who; }\n`,
+  );
+  write(
+    'steps/check.mjs',
+    `export function validate(config) { return config.size > 10 ? ['size must be at most 10'] : []; }\nexport async function execute() { return 1; }\n`,
+  );
   write('steps/no-execute.js', `export const configSchema = {};\n`);
   write('steps/throws.js', `throw new Error('boom at load');\n`);
 });
 
 describe('custom executors', () => {
   it('loads the module and checks each step config against its configSchema', async () => {
-    write('custom.yaml', 'executors:\n  greet: ./steps/greet.js\nsteps:\n  - id: a\n    type: greet\n    config: { who: ada }\n  - id: b\n    type: greet\n    config: { whom: ada }\n');
+    write(
+      'custom.yaml',
+      'executors:\n  greet: ./steps/greet.js\nsteps:\n  - id: a\n    type: greet\n    config: { who: ada }\n  - id: b\n    type: greet\n    config: { whom: ada }\n',
+    );
     expect(await check('custom.yaml')).toEqual(['missing-key@9', 'unknown-key@9']);
   });
 
@@ -34,7 +43,10 @@ describe('custom executors', () => {
   });
 
   it('reports a module that is missing, has no execute, or fails to load', async () => {
-    write('bad.yaml', 'executors:\n  gone: ./steps/gone.js\n  noexec: ./steps/no-execute.js\n  throws: ./steps/throws.js\n  shell: ./steps/greet.js\nsteps:\n  - { id: a, type: gone }\n');
+    write(
+      'bad.yaml',
+      'executors:\n  gone: ./steps/gone.js\n  noexec: ./steps/no-execute.js\n  throws: ./steps/throws.js\n  shell: ./steps/greet.js\nsteps:\n  - { id: a, type: gone }\n',
+    );
     expect(await check('bad.yaml')).toEqual(['executor-not-found@2', 'executor-invalid@3', 'executor-invalid@4', 'invalid-value@5']);
   });
 });
@@ -42,7 +54,10 @@ describe('custom executors', () => {
 describe('sub-workflows', () => {
   it('accepts an existing file and reports a missing one', async () => {
     write('child.yaml', 'steps:\n  - { id: c, type: transform, config: { value: 1 } }\n');
-    write('parent.yaml', 'steps:\n  - { id: a, type: workflow, config: { path: child.yaml } }\n  - { id: b, type: workflow, config: { path: nowhere.yaml } }\n');
+    write(
+      'parent.yaml',
+      'steps:\n  - { id: a, type: workflow, config: { path: child.yaml } }\n  - { id: b, type: workflow, config: { path: nowhere.yaml } }\n',
+    );
     expect(await check('parent.yaml')).toEqual(['workflow-not-found@3']);
   });
 

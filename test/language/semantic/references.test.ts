@@ -49,7 +49,10 @@ describe('step references', () => {
   });
 
   it('checks named outputs exist', async () => {
-    const text = wf(`  - id: a\n    type: shell\n    config: { run: "true" }\n    outputs: { code: "\${{ output.exit_code }}" }\n` + t('b', '${{ steps.a.outputs.cod }}'));
+    const text = wf(
+      `  - id: a\n    type: shell\n    config: { run: "true" }\n    outputs: { code: "\${{ output.exit_code }}" }\n` +
+        t('b', '${{ steps.a.outputs.cod }}'),
+    );
     const diagnostics = await validateText(text);
     expect(codesAt(diagnostics)).toEqual(['unused-output@5', 'unknown-output@8']);
     expect(diagnostics[1]!.hint).toBe("did you mean 'code'?");
@@ -63,7 +66,10 @@ describe('step references', () => {
   });
 
   it('checks inputs, secrets, run fields and unknown roots', async () => {
-    const text = wf(t('a', '${{ inputs.nme }} ${{ secrets.TOKEN }} ${{ run.idd }} ${{ stepz.a }}'), 'inputs:\n  name: { type: string }\nsecrets: [TOKN]\n');
+    const text = wf(
+      t('a', '${{ inputs.nme }} ${{ secrets.TOKEN }} ${{ run.idd }} ${{ stepz.a }}'),
+      'inputs:\n  name: { type: string }\nsecrets: [TOKN]\n',
+    );
     const diagnostics = await validateText(text);
     expect(diagnostics.map((d) => [d.code, d.hint])).toEqual([
       ['unused-input', 'read it as ${{ inputs.name }}, or remove it'],
@@ -75,13 +81,15 @@ describe('step references', () => {
   });
 
   it('treats a bare if: as an expression', async () => {
-    const text = wf(t('a', '1') + `  - id: b\n    if: steps.a.output = 1 and steps.q.status\n    type: transform\n    config: { value: 1 }\n`);
+    const text = wf(
+      `${t('a', '1')}  - id: b\n    if: steps.a.output = 1 and steps.q.status\n    type: transform\n    config: { value: 1 }\n`,
+    );
     expect(codesAt(await validateText(text))).toEqual(['unknown-step@6']);
   });
 
   it('lets a fallback read what finished before the step that names it, and that step', async () => {
     const text =
-      wf(t('a', '1') + `  - id: b\n    type: shell\n    on_error: { fallback: b_fallback }\n    config: { run: "false" }\n` + t('c', '2')) +
+      wf(`${t('a', '1')}  - id: b\n    type: shell\n    on_error: { fallback: b_fallback }\n    config: { run: "false" }\n${t('c', '2')}`) +
       `fallbacks:\n${t('b_fallback', '${{ steps.a.output }} ${{ steps.b.error }} ${{ steps.c.output }}')}`;
     expect(codesAt(await validateText(text))).toEqual(['step-not-finished@15']);
   });
@@ -94,7 +102,10 @@ describe('step references', () => {
 
 describe('warnings', () => {
   it('warns about an input never read and a named output never read', async () => {
-    const text = wf(`  - id: a\n    type: shell\n    config: { run: "true" }\n    outputs: { code: "\${{ output.exit_code }}" }\n`, 'inputs:\n  name: { type: string }\n');
+    const text = wf(
+      `  - id: a\n    type: shell\n    config: { run: "true" }\n    outputs: { code: "\${{ output.exit_code }}" }\n`,
+      'inputs:\n  name: { type: string }\n',
+    );
     const diagnostics = await validateText(text);
     expect(diagnostics.map((d) => `${d.severity}:${d.code}@${d.line}`)).toEqual(['warning:unused-input@2', 'warning:unused-output@7']);
   });

@@ -8,7 +8,11 @@ describe('loadYaml', () => {
   it('reads anchors, aliases and merge keys into plain data', () => {
     const { data, diagnostics } = loadYaml('w.yaml', 'base: &b { timeout: 5m, env: { A: "1" } }\nstep:\n  <<: *b\n  id: x\nagain: *b\n');
     expect(diagnostics).toEqual([]);
-    expect(data).toEqual({ base: { timeout: '5m', env: { A: '1' } }, step: { timeout: '5m', env: { A: '1' }, id: 'x' }, again: { timeout: '5m', env: { A: '1' } } });
+    expect(data).toEqual({
+      base: { timeout: '5m', env: { A: '1' } },
+      step: { timeout: '5m', env: { A: '1' }, id: 'x' },
+      again: { timeout: '5m', env: { A: '1' } },
+    });
   });
 
   it('reports a duplicate key at the second one', () => {
@@ -22,7 +26,7 @@ describe('loadYaml', () => {
   });
 
   it('refuses a file over the size limit without parsing it', () => {
-    const big = 'a: "' + 'x'.repeat(MAX_FILE_BYTES) + '"\n';
+    const big = `a: "${'x'.repeat(MAX_FILE_BYTES)}"\n`;
     const result = loadYaml('w.yaml', big);
     expect(result.diagnostics.map((d) => d.code)).toEqual(['file-too-large']);
     expect(result.data).toBeUndefined();
@@ -34,18 +38,21 @@ describe('loadYaml', () => {
   });
 
   it('refuses nesting past the depth limit', () => {
-    const deep = 'a: ' + '['.repeat(80) + ']'.repeat(80) + '\n';
+    const deep = `a: ${'['.repeat(80)}${']'.repeat(80)}\n`;
     expect(codes(deep).map((c) => c.split('@')[0])).toEqual(['too-deep']);
   });
 
   it('accepts nesting up to the limit', () => {
-    expect(codes('a: ' + '['.repeat(60) + ']'.repeat(60) + '\n')).toEqual([]);
+    expect(codes(`a: ${'['.repeat(60)}${']'.repeat(60)}\n`)).toEqual([]);
   });
 
   it('refuses an alias bomb instead of expanding it', () => {
     let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
     const names = 'abcdefghij';
-    for (let i = 1; i < names.length; i++) text += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]\n`;
+    for (let i = 1; i < names.length; i++)
+      text += `${names[i]}: &${names[i]} [${Array(9)
+        .fill(`*${names[i - 1]}`)
+        .join(',')}]\n`;
     const started = Date.now();
     // Reported at the first alias that alone expands past reason: `*d` at line 5 col 8 (7,381 nodes).
     expect(codes(text)).toEqual(['alias-limit@5:8']);
