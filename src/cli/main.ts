@@ -36,9 +36,34 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     .option('--state <path>', 'the state file (default .flow/state.db, or $FLOW_STATE)')
     .option('--max-concurrency <n>', 'at most this many steps at once')
     .option('--dry-run', 'print what would run, and do nothing')
+    .option('--no-cache', 'neither read nor write the step cache')
+    .addOption(durabilityOption())
     .action(async (file: string, options: import('./commands/run.js').RunCommandOptions) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(await runCommand(file, options, io, signal));
+    });
+
+  program
+    .command('resume')
+    .description('continue a failed or interrupted run under its id; what succeeded is not run again')
+    .argument('<run-id>', 'the run (flow runs lists them)')
+    .option('--from <step>', 're-run this step and every step after it, even those that succeeded')
+    .option('--allow-changed', 'run the workflow file as it is now; changed steps and all after them run again')
+    .option('--plan', 'print what would be restored and what would run, and run nothing')
+    .option(
+      '--input <name=value>',
+      'a secret input again (secrets are stored masked; repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option('--inputs <file>', 'secret inputs from a JSON or YAML file')
+    .option('--state <path>', 'the state file (default .flow/state.db, or $FLOW_STATE)')
+    .option('--max-concurrency <n>', 'at most this many steps at once')
+    .option('--no-cache', 'neither read nor write the step cache')
+    .addOption(durabilityOption())
+    .action(async (runId: string, options: import('./commands/resume.js').ResumeCommandOptions) => {
+      const { resumeCommand } = await import('./commands/resume.js');
+      setExit(await resumeCommand(runId, options, io, signal));
     });
 
   program
@@ -59,6 +84,12 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     });
 
   return program;
+}
+
+function durabilityOption(): Option {
+  return new Option('--durability <mode>', 'normal: a killed process loses nothing; full: also an fsync on every commit')
+    .choices(['normal', 'full'])
+    .default('normal');
 }
 
 // The one place where errors become messages and exit codes.

@@ -6,6 +6,7 @@ import { evaluate, renderValues, resolveValue } from './expressions.js';
 import { shouldRetry, retryDelay } from './retry.js';
 import { setLimit } from './timers.js';
 import type { RunContext, Scope } from './run-context.js';
+import { failpoint } from '../state/failpoints.js';
 import { StepFailure, toStepError } from './step-failure.js';
 import { abortedStatus, finish, result, tolerates, type StepOutcome } from './step-runner.js';
 
@@ -38,7 +39,10 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
   }
   let lastOutput: unknown = null;
   const durable = executor.pure !== true;
-  for (let attempt = 1; ; attempt++) {
+  // A resumed run numbers its attempts after those already recorded, and gives the step a fresh retry budget.
+  const before = ctx.priorAttempts.get(`${step.id}#${item}`) ?? 0;
+  for (let attempt = before + 1; ; attempt++) {
+    const tries = attempt - before;
     const attemptStart = ctx.at();
     ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart, durable });
     // Only a step with a timeout gets a signal of its own: a combined signal per attempt is not free.
@@ -48,6 +52,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     const attemptSignal = timeout ? AbortSignal.any([signal, timeout.signal]) : signal;
     try {
       const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt);
+      failpoint('after-step-exit');
       const outputs = await namedOutputs(step, scope, output);
       const r = result('succeeded', startedAt, ctx.at(), {
         output,
@@ -65,8 +70,8 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
             : toStepError(err);
       if (err instanceof StepFailure && err.output !== undefined) lastOutput = err.output;
       const stopped = abortedStatus(signal);
-      if (!stopped && shouldRetry(step.retry, error, attempt)) {
-        const delayMs = retryDelay(step.retry!, attempt, ctx.clock.random, err instanceof StepFailure ? err.retryAfterMs : undefined);
+      if (!stopped && shouldRetry(step.retry, error, tries)) {
+        const delayMs = retryDelay(step.retry!, tries, ctx.clock.random, err instanceof StepFailure ? err.retryAfterMs : undefined);
         ctx.emit({ type: 'step-retrying', runId: ctx.runId, stepId: step.id, item, attempt, delayMs, error, at: ctx.at(), durable });
         try {
           await ctx.clock.sleep(delayMs, signal);
@@ -78,7 +83,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       const status = abortedStatus(signal) ?? 'failed';
       const stopError = signal.aborted ? toStepError(signal.reason) : error;
       // Stopped while waiting to retry: the failed attempt's record (its error, its delay) stays as it was written.
-      const stoppedInBackoff = stopped === undefined && signal.aborted && shouldRetry(step.retry, error, attempt);
+      const stoppedInBackoff = stopped === undefined && signal.aborted && shouldRetry(step.retry, error, tries);
       return finish(
         ctx,
         step.id,
@@ -109,7 +114,8 @@ async function executeOnce(
     ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope))
     : ((await resolve(step.config)) as Record<string, unknown>);
   const stepEnv = await stepEnvironment(ctx, step, resolve);
-  const cacheKey = step.cache && ctx.store ? cacheKeyOf(step, config, item, { ...ctx.workflowEnv, ...stepEnv }) : undefined;
+  const cacheKey =
+    step.cache && ctx.store && ctx.cacheEnabled ? cacheKeyOf(step, config, item, { ...ctx.workflowEnv, ...stepEnv }) : undefined;
   if (cacheKey) {
     const hit = ctx.store!.cacheGet(cacheKey, ctx.at());
     if (hit !== undefined) {
@@ -118,7 +124,9 @@ async function executeOnce(
     }
   }
   const key = idempotencyKey(ctx.runId, step.id, item);
-  const lines = lineBuffer((stream, text) => ctx.emit({ type: 'step-output', runId: ctx.runId, stepId: step.id, item, stream, text }));
+  const lines = lineBuffer((stream, text) =>
+    ctx.emit({ type: 'step-output', runId: ctx.runId, stepId: step.id, item, attempt, stream, text }),
+  );
   let env: Record<string, string> | undefined;
   const context: StepContext = {
     runId: ctx.runId,

@@ -60,6 +60,7 @@ export function childRunner(
       parentRunId: runId(),
       runId: childId,
       recorded: undefined,
+      resume: undefined,
       runChild: childRunner(parent, () => childId, executorsFor, depth + 1),
     });
     if (child.status !== 'succeeded')

@@ -100,6 +100,10 @@ export class RunContext {
     readonly runChild: ChildRunner,
     scope: Omit<Scope, 'steps' | 'previous'>,
     maxConcurrency: number,
+    /** The highest attempt number recorded per `${stepId}#${item}`: a resumed run numbers its attempts after them. */
+    readonly priorAttempts: ReadonlyMap<string, number> = new Map(),
+    /** False with --no-cache: the step cache is neither read nor written. */
+    readonly cacheEnabled = true,
   ) {
     this.scope = { ...scope, steps: {}, previous: null };
     this.actionLimiter = new Limiter(maxConcurrency);

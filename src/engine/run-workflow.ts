@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Executor } from '../executors/executor.js';
 import type { EventListener } from '../model/events.js';
-import type { RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
+import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
 import type { Workflow } from '../model/workflow.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
 import { renderText, resolveValue } from './expressions.js';
@@ -24,6 +24,12 @@ export interface RunOptions {
   runId?: string;
   /** Results recorded by an earlier attempt of this run: the starting state (empty for a new run). */
   recorded?: readonly StoredStepResult[];
+  /** Set when this continues a recorded run (its record exists; it is not created again). */
+  resume?: ResumeOf;
+  /** The process that drives the run, recorded with it (and with its child runs). */
+  owner?: RunOwner;
+  /** Bypass the step cache: neither read nor write it. */
+  noCache?: boolean;
   /** Aborted with a StepFailure('interrupted') on SIGINT/SIGTERM. */
   signal?: AbortSignal;
   /** Values to mask besides this workflow's own secrets: a child run masks its parent's. */
@@ -34,6 +40,15 @@ export interface RunOptions {
   parentRunId?: string;
   clock?: Clock;
   runChild?: ChildRunner;
+}
+
+export interface ResumeOf {
+  /** The run's attempt number now: 2 for the first resume. */
+  attempt: number;
+  /** When the run first started (run.started_at keeps it). */
+  startedAt: string;
+  /** The highest recorded attempt per `${stepId}#${item}`. */
+  priorAttempts: ReadonlyMap<string, number>;
 }
 
 export interface RunOutcome {
@@ -59,7 +74,13 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   const masker = new SecretMasker([...Object.values(secrets), ...secretInputs, ...(options.maskValues ?? [])]);
   const startedAt = clock.now();
   const recorded = new Map((options.recorded ?? []).map((r) => [`${r.stepId}#${r.item}`, r.result]));
-  const run = { id: runId, attempt: 1, workflow: workflow.file, name: workflow.name, started_at: startedAt.toISOString() };
+  const run = {
+    id: runId,
+    attempt: options.resume?.attempt ?? 1,
+    workflow: workflow.file,
+    name: workflow.name,
+    started_at: options.resume?.startedAt ?? startedAt.toISOString(),
+  };
   const ctx = new RunContext(
     runId,
     workflow,
@@ -79,8 +100,10 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
       run,
     },
     options.maxConcurrency ?? Number.POSITIVE_INFINITY,
+    options.resume?.priorAttempts,
+    options.noCache !== true,
   );
-  const resumed = recorded.size > 0;
+  const resumed = options.resume !== undefined;
   ctx.emit({ type: 'run-started', run: runRecord(ctx, options, startedAt.toISOString()), resumed });
 
   const controller = new AbortController();
@@ -162,6 +185,9 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
     outputs: undefined,
     error: undefined,
     parentRunId: options.parentRunId,
+    attempt: options.resume?.attempt ?? 1,
+    owner: options.owner,
+    heartbeatAt: options.owner ? Date.now() : undefined,
   };
 }
 

@@ -6,6 +6,7 @@ import { evaluateCondition, resolveValue } from './expressions.js';
 import { Limiter } from './limiter.js';
 import { manyListeners, setLimit } from './timers.js';
 import type { RunContext } from './run-context.js';
+import { failpoint } from '../state/failpoints.js';
 import { StepFailure, toStepError } from './step-failure.js';
 
 /** A step's result, and whether its failure stops what follows it. */
@@ -85,6 +86,7 @@ async function runParallel(
       limiter.run(async () => {
         if (signal.aborted) return cancelled(ctx, child, signal);
         const outcome = await runStep(ctx, child, signal);
+        failpoint('in-parallel-group');
         if (outcome.fatal && group.failFast && !controller.signal.aborted) {
           controller.abort(new StepFailure('cancelled', `cancelled because '${child.id}' failed`));
         }
@@ -131,6 +133,7 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
       const index = next++;
       const outcome = await runAction(ctx, step, itemSignal, { item: list[index], index });
       outcomes[index] = outcome;
+      failpoint('between-items');
       if (outcome.result.status === 'failed' && !controller.signal.aborted)
         controller.abort(new StepFailure('cancelled', `item ${index} failed`));
     }

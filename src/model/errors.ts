@@ -1,6 +1,6 @@
 // Errors that stop a command, each of one kind with its exit code; rendered in one place (src/cli/main.ts).
 
-export const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, interrupted: 130, terminated: 143 } as const;
+export const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, busy: 75, interrupted: 130, terminated: 143 } as const;
 
 export abstract class FlowError extends Error {
   abstract readonly code: string;
@@ -55,5 +55,36 @@ export class InputError extends FlowError {
 /** The workflow did not validate; its diagnostics have been printed. */
 export class InvalidWorkflowError extends FlowError {
   readonly code = 'invalid-workflow';
+  readonly exitCode = EXIT.invalid;
+}
+
+/** A run named on the command line is not in the state file. */
+export class UnknownRunError extends FlowError {
+  readonly code = 'unknown-run';
+  readonly exitCode = EXIT.invalid;
+
+  constructor(
+    readonly runId: string,
+    statePath: string,
+  ) {
+    super(`no run '${runId}' in ${statePath}`, 'flow runs lists the recorded runs (--state PATH if they were recorded elsewhere)');
+  }
+}
+
+/** Another live process drives the run: two drivers would run its steps twice. */
+export class RunOwnedError extends FlowError {
+  readonly code = 'run-owned';
+  readonly exitCode = EXIT.busy;
+}
+
+/** This process no longer owns the run it was driving (another took it over): it stops without writing. */
+export class LeaseLostError extends FlowError {
+  readonly code = 'lease-lost';
+  readonly exitCode = EXIT.busy;
+}
+
+/** A resume that cannot go ahead as asked: the workflow changed, a secret is missing, a step is unknown. */
+export class ResumeError extends FlowError {
+  readonly code = 'resume';
   readonly exitCode = EXIT.invalid;
 }

@@ -28,7 +28,7 @@ export type FlowEvent =
        */
       durable: boolean;
     }
-  | { type: 'step-output'; runId: string; stepId: string; item: number; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'step-output'; runId: string; stepId: string; item: number; attempt: number; stream: 'stdout' | 'stderr'; text: string }
   | {
       type: 'step-retrying';
       runId: string;

@@ -42,6 +42,21 @@ export interface RunRecord {
   outputs: Record<string, unknown> | undefined;
   error: StepError | undefined;
   parentRunId: string | undefined;
+  /** 1 for the first run, one more for each resume. */
+  attempt: number;
+  /** The process driving the run, while it is running. */
+  owner: RunOwner | undefined;
+  /** When the owner last said it was alive (ms since the epoch). */
+  heartbeatAt: number | undefined;
+}
+
+/** Who drives a run: a process, told apart from a later one with the same pid by its start time, and a random token. */
+export interface RunOwner {
+  host: string;
+  pid: number;
+  /** The process's start time as the system gives it (on Linux, clock ticks since boot), or '' where unknown. */
+  processStart: string;
+  token: string;
 }
 
 /** One attempt of a step, as recorded before it starts and completed when it ends. */
@@ -57,4 +72,6 @@ export interface StepAttempt {
   endedAt: string | undefined;
   /** The delay before the next attempt, when one follows. */
   delayMs: number | undefined;
+  /** Which attempt of the run (1, then one more per resume) made this step attempt. */
+  runAttempt?: number;
 }

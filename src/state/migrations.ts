@@ -47,6 +47,26 @@ export const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      expires_at TEXT
    );`,
+  // 2: resume (the run's attempt), one owner per run (a lease with a heartbeat), stored output, history queries.
+  `ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE runs ADD COLUMN owner_host TEXT;
+   ALTER TABLE runs ADD COLUMN owner_start TEXT;
+   ALTER TABLE runs ADD COLUMN owner_token TEXT;
+   ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+   ALTER TABLE attempts ADD COLUMN run_attempt INTEGER NOT NULL DEFAULT 1;
+   CREATE INDEX runs_status ON runs(status, started_at);
+   CREATE INDEX runs_workflow ON runs(workflow_name, started_at);
+   CREATE INDEX runs_parent ON runs(parent_run_id);
+   CREATE TABLE logs (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     step_id TEXT NOT NULL,
+     item INTEGER NOT NULL,
+     attempt INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     stream TEXT NOT NULL,
+     text TEXT NOT NULL,
+     PRIMARY KEY (run_id, step_id, item, attempt, seq)
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

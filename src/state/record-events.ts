@@ -1,5 +1,12 @@
 import { dispatch, type EventListener } from '../model/events.js';
+import { failpoint } from './failpoints.js';
 import type { RunStore } from './run-store.js';
+
+export interface RecordOptions {
+  batchSize?: number;
+  /** The owner's token: every transaction first checks that it still owns the run (the fence), else throws. */
+  token?: string;
+}
 
 /** Records of steps without outside effects written per transaction at most. */
 export const BATCH_SIZE = 256;
@@ -9,13 +16,24 @@ export const BATCH_SIZE = 256;
 // step starts. Records of what has no effect outside the run (a transform, a group, a skip) are queued and
 // committed in one transaction with the next durable record, every BATCH_SIZE records, and at the end:
 // after a crash a resume recomputes at most those, which changes nothing outside the run.
-export function recordEvents(store: RunStore, batchSize = BATCH_SIZE): EventListener {
+// The run's own id is the first run-started seen; child runs that follow are fenced by the same lease.
+export function recordEvents(store: RunStore, options: RecordOptions = {}): EventListener {
+  const batchSize = options.batchSize ?? BATCH_SIZE;
+  let rootRunId: string | undefined;
+  const fence = () => {
+    if (options.token && rootRunId) store.assertOwner(rootRunId, options.token);
+  };
   const queue: (() => void)[] = [];
   const flush = () => {
     if (queue.length === 0) return;
     const writes = queue.splice(0);
+    const half = writes.length >> 1;
     store.transaction(() => {
-      for (const w of writes) w();
+      fence();
+      writes.forEach((w, i) => {
+        if (i === half && i > 0) failpoint('in-batch-commit');
+        w();
+      });
     });
   };
   const write = (durable: boolean, w: () => void) => {
@@ -24,17 +42,24 @@ export function recordEvents(store: RunStore, batchSize = BATCH_SIZE): EventList
       if (queue.length >= batchSize) flush();
       return;
     }
-    if (queue.length === 0) return store.transaction(w);
     queue.push(w);
     flush();
   };
+  // Output is numbered per attempt, so `flow logs` gives it back in order.
+  const lineNumbers = new Map<string, number>();
   return dispatch({
     'run-started': (e) => {
+      rootRunId ??= e.run.id;
       if (!e.resumed) write(true, () => store.createRun(e.run));
     },
-    'run-finished': (e) => write(true, () => store.finishRun(e.runId, e.status, e.at, e.outputs, e.error)),
+    'run-finished': (e) =>
+      write(true, () => {
+        if (e.runId === rootRunId) failpoint('in-run-finish');
+        store.finishRun(e.runId, e.status, e.at, e.outputs, e.error);
+      }),
     'step-started': (e) => {
       if (e.attempt === 0) return;
+      if (e.durable) failpoint('before-attempt-record');
       write(e.durable, () =>
         store.attemptStarted({
           runId: e.runId,
@@ -49,7 +74,12 @@ export function recordEvents(store: RunStore, batchSize = BATCH_SIZE): EventList
         }),
       );
     },
-    'step-output': () => {},
+    'step-output': (e) => {
+      const key = `${e.runId}/${e.stepId}#${e.item}@${e.attempt}`;
+      const seq = (lineNumbers.get(key) ?? 0) + 1;
+      lineNumbers.set(key, seq);
+      write(false, () => store.appendLog(e.runId, e.stepId, e.item, e.attempt, seq, e.stream, e.text));
+    },
     'step-retrying': (e) =>
       write(e.durable, () =>
         store.attemptFinished({
@@ -64,7 +94,8 @@ export function recordEvents(store: RunStore, batchSize = BATCH_SIZE): EventList
           delayMs: e.delayMs,
         }),
       ),
-    'step-finished': (e) =>
+    'step-finished': (e) => {
+      lineNumbers.delete(`${e.runId}/${e.stepId}#${e.item}@${e.attempt}`);
       write(e.durable, () => {
         const r = e.result;
         if (e.attempt > 0)
@@ -80,7 +111,8 @@ export function recordEvents(store: RunStore, batchSize = BATCH_SIZE): EventList
             delayMs: undefined,
           });
         store.stepFinished(e.runId, e.stepId, e.item, r);
-      }),
+      });
+    },
     'step-restored': () => {},
     'cache-hit': () => {},
     log: () => {},

@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
+import type { RunOwner, RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
 
 export interface StoredStepResult {
   stepId: string;
@@ -7,12 +7,29 @@ export interface StoredStepResult {
   result: StepResult;
 }
 
+/** What a claim on a recorded run found: it is now ours, another live process has it, or there is no such run. */
+export type Claim = { kind: 'claimed'; run: RunRecord; interrupted: number } | { kind: 'owned'; owner: RunOwner } | { kind: 'unknown' };
+
+export type OwnerAlive = (owner: RunOwner, heartbeatAt: number | undefined) => boolean;
+
 // Where runs are recorded. Every method commits before it returns, so a crash loses at most the step in flight.
 export interface RunStore {
+  /** Records a new run, owned by `run.owner`. */
   createRun(run: RunRecord): void;
+  /**
+   * Takes a recorded run over for its next attempt, in one transaction: refused while its owner is alive; else
+   * its orphaned running attempts are marked interrupted and it becomes `running` under `owner`.
+   */
+  claimRun(runId: string, owner: RunOwner, now: number, alive: OwnerAlive): Claim;
+  /** Says the owner is alive; false when the run has another owner now. */
+  heartbeat(runId: string, token: string, now: number): boolean;
+  /** Throws LeaseLostError unless `token` still owns the run: the fence every write of a driver passes. */
+  assertOwner(runId: string, token: string): void;
   attemptStarted(attempt: StepAttempt): void;
   attemptFinished(attempt: StepAttempt): void;
   stepFinished(runId: string, stepId: string, item: number, result: StepResult): void;
+  appendLog(runId: string, stepId: string, item: number, attempt: number, seq: number, stream: 'stdout' | 'stderr', text: string): void;
+  /** Ends the run and releases it: it has no owner afterwards. */
   finishRun(
     runId: string,
     status: RunStatus,

@@ -1,36 +1,60 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import type { RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
-import { StateFileError } from '../model/errors.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import type { RunStore, StoredStepResult } from './run-store.js';
+import { LeaseLostError } from '../model/errors.js';
+import type { RunOwner, StepAttempt } from '../model/run.js';
+import { describeOwner } from './lease.js';
+import type { Claim, RunStore, StoredStepResult } from './run-store.js';
+import { type Durability, openDatabase, stateFileError } from './sqlite-open.js';
+import { json, parse, type Row, toAttempt, toResult, toRun } from './sqlite-rows.js';
 
-type Row = Record<string, unknown>;
-const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
-const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : undefined);
-const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export interface SqliteStoreOptions {
+  durability?: Durability;
+}
 
-// The SQLite adapter: WAL, one short synchronous statement per state change, the file created 0600.
-export function openSqliteStore(path: string): RunStore {
-  const db = openDatabase(path);
+// The SQLite adapter: WAL, short IMMEDIATE transactions, the file created 0600.
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): RunStore {
+  const db = openDatabase(path, options.durability);
   const stmt = {
     createRun: db.prepare(
-      `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id, owner_pid)
-       VALUES (@id, @workflowName, @workflowPath, @definition, @definitionHash, @inputs, @status, @startedAt, @parentRunId, @pid)`,
+      `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,
+                         attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at)
+       VALUES (@id, @workflowName, @workflowPath, @definition, @definitionHash, @inputs, @status, @startedAt, @parentRunId,
+               @attempt, @host, @pid, @processStart, @token, @heartbeatAt)`,
     ),
+    claim: db.prepare(
+      `UPDATE runs SET status = 'running', attempt = attempt + 1, ended_at = NULL, outputs = NULL, error = NULL,
+         owner_host = @host, owner_pid = @pid, owner_start = @processStart, owner_token = @token, heartbeat_at = @now
+       WHERE id = @runId`,
+    ),
+    // A crashed driver leaves attempts, and child runs of `workflow` steps, recorded as running: they were interrupted.
+    orphans: db.prepare(
+      `WITH RECURSIVE tree(id) AS (SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
+       UPDATE attempts SET status = 'interrupted', ended_at = @endedAt,
+         error = json_object('class', 'interrupted', 'message', 'its driver stopped (a crash or a kill) while it ran')
+       WHERE status = 'running' AND run_id IN (SELECT id FROM tree)`,
+    ),
+    orphanRuns: db.prepare(
+      `WITH RECURSIVE tree(id) AS (SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
+       UPDATE runs SET status = 'interrupted', ended_at = @endedAt, owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
+       WHERE status = 'running' AND id != @runId AND id IN (SELECT id FROM tree)`,
+    ),
+    heartbeat: db.prepare(`UPDATE runs SET heartbeat_at = @now WHERE id = @runId AND owner_token = @token`),
+    owner: db.prepare(`SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = ?`),
     attemptStarted: db.prepare(
-      `INSERT OR REPLACE INTO attempts (run_id, step_id, item, attempt, status, started_at) VALUES (@runId, @stepId, @item, @attempt, @status, @startedAt)`,
+      `INSERT OR REPLACE INTO attempts (run_id, step_id, item, attempt, status, started_at, run_attempt)
+       VALUES (@runId, @stepId, @item, @attempt, @status, @startedAt, (SELECT attempt FROM runs WHERE id = @runId))`,
     ),
     attemptFinished: db.prepare(
-      `UPDATE attempts SET status = @status, error = @error, ended_at = @endedAt, delay_ms = @delayMs WHERE run_id = @runId AND step_id = @stepId AND item = @item AND attempt = @attempt`,
+      `UPDATE attempts SET status = @status, error = @error, ended_at = @endedAt, delay_ms = @delayMs
+       WHERE run_id = @runId AND step_id = @stepId AND item = @item AND attempt = @attempt`,
     ),
     stepFinished: db.prepare(
       `INSERT OR REPLACE INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at)
        VALUES (@runId, @stepId, @item, @status, @output, @outputs, @error, @reason, @attempts, @startedAt, @endedAt)`,
     ),
+    appendLog: db.prepare(`INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     finishRun: db.prepare(
-      `UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error, owner_pid = NULL WHERE id = @runId`,
+      `UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error,
+         owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
+       WHERE id = @runId`,
     ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     stepResults: db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id, item`),
@@ -39,11 +63,58 @@ export function openSqliteStore(path: string): RunStore {
     cacheGet: db.prepare(`SELECT value FROM cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`),
     cachePut: db.prepare(`INSERT OR REPLACE INTO cache (key, value, expires_at) VALUES (?, ?, ?)`),
   };
-  return {
+  const ownerParams = (o: RunOwner | undefined) => ({
+    host: o?.host ?? null,
+    pid: o?.pid ?? null,
+    processStart: o?.processStart ?? null,
+    token: o?.token ?? null,
+  });
+  // A write the disk or the file refuses becomes one error naming the file (SQLite rolled the transaction back).
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith('SQLITE_')) throw stateFileError(db.name, err);
+      throw err;
+    }
+  };
+  const store: RunStore = {
     createRun(run) {
-      stmt.createRun.run({ ...run, inputs: json(run.inputs), parentRunId: run.parentRunId ?? null, pid: process.pid });
+      stmt.createRun.run({
+        ...run,
+        inputs: json(run.inputs),
+        parentRunId: run.parentRunId ?? null,
+        heartbeatAt: run.heartbeatAt ?? null,
+        ...ownerParams(run.owner),
+      });
     },
-    attemptStarted(a) {
+    claimRun(runId, owner, now, alive): Claim {
+      return store.transaction(() => {
+        const row = stmt.getRun.get(runId) as Row | undefined;
+        if (!row) return { kind: 'unknown' };
+        const run = toRun(row);
+        if (run.status === 'running' && run.owner && alive(run.owner, run.heartbeatAt)) return { kind: 'owned', owner: run.owner };
+        const endedAt = new Date(now).toISOString();
+        const interrupted = stmt.orphans.run({ runId, endedAt }).changes;
+        stmt.orphanRuns.run({ runId, endedAt });
+        stmt.claim.run({ runId, now, ...ownerParams(owner) });
+        return { kind: 'claimed', run: toRun(stmt.getRun.get(runId) as Row), interrupted };
+      });
+    },
+    heartbeat(runId, token, now) {
+      return guard(() => stmt.heartbeat.run({ runId, token, now }).changes > 0);
+    },
+    assertOwner(runId, token) {
+      const row = stmt.owner.get(runId) as Row | undefined;
+      if (row && row['owner_token'] !== token) {
+        const now =
+          row['owner_token'] === null
+            ? 'nobody drives it now'
+            : `${describeOwner({ host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: '', token: '' })} drives it now`;
+        throw new LeaseLostError(`this process no longer owns run ${runId} (${now}); it stopped without writing more`);
+      }
+    },
+    attemptStarted(a: StepAttempt) {
       stmt.attemptStarted.run({
         runId: a.runId,
         stepId: a.stepId,
@@ -80,7 +151,10 @@ export function openSqliteStore(path: string): RunStore {
         endedAt: r.endedAt ?? null,
       });
     },
-    finishRun(runId, status: RunStatus, endedAt, outputs, error: StepError | undefined) {
+    appendLog(runId, stepId, item, attempt, seq, stream, text) {
+      stmt.appendLog.run(runId, stepId, item, attempt, seq, stream, text);
+    },
+    finishRun(runId, status, endedAt, outputs, error) {
       stmt.finishRun.run({ runId, status, endedAt, outputs: json(outputs), error: json(error) });
     },
     getRun(runId) {
@@ -94,7 +168,7 @@ export function openSqliteStore(path: string): RunStore {
         result: toResult(row),
       }));
     },
-    attempts(runId): StepAttempt[] {
+    attempts(runId) {
       return (stmt.attempts.all(runId) as Row[]).map(toAttempt);
     },
     listRuns(limit) {
@@ -108,84 +182,12 @@ export function openSqliteStore(path: string): RunStore {
       stmt.cachePut.run(key, JSON.stringify(value), expiresAt ?? null);
     },
     transaction(fn) {
-      return db.transaction(fn)();
+      // IMMEDIATE: the write lock is taken at BEGIN, so a busy file waits there (busy timeout), never mid-transaction.
+      return guard(() => db.transaction(fn).immediate());
     },
     close() {
       db.close();
     },
   };
-}
-
-function openDatabase(path: string): Database.Database {
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal and -shm the same mode.
-    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-    chmodSync(path, 0o600);
-    const db = new Database(path, { timeout: 5000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-    return db;
-  } catch (err) {
-    if (err instanceof StateFileError) throw err;
-    throw new StateFileError(path, err instanceof Error ? err.message : String(err));
-  }
-}
-
-function migrate(db: Database.Database): void {
-  const version = Number(db.pragma('user_version', { simple: true }));
-  if (version > SCHEMA_VERSION)
-    throw new StateFileError(db.name, `it was written by a newer flow (schema ${version}; this flow knows ${SCHEMA_VERSION})`);
-  for (let v = version; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-}
-
-function toRun(row: Row): RunRecord {
-  return {
-    id: String(row['id']),
-    workflowName: String(row['workflow_name']),
-    workflowPath: String(row['workflow_path']),
-    definition: String(row['definition']),
-    definitionHash: String(row['definition_hash']),
-    inputs: (parse(row['inputs']) as Record<string, unknown>) ?? {},
-    status: row['status'] as RunStatus,
-    startedAt: String(row['started_at']),
-    endedAt: optional(row['ended_at']),
-    outputs: parse(row['outputs']) as Record<string, unknown> | undefined,
-    error: parse(row['error']) as StepError | undefined,
-    parentRunId: optional(row['parent_run_id']),
-  };
-}
-
-function toResult(row: Row): StepResult {
-  return {
-    status: row['status'] as StepResult['status'],
-    output: parse(row['output']),
-    outputs: (parse(row['outputs']) as Record<string, unknown>) ?? {},
-    error: parse(row['error']) as StepError | undefined,
-    reason: optional(row['reason']),
-    attempts: Number(row['attempts']),
-    startedAt: String(row['started_at']),
-    endedAt: optional(row['ended_at']),
-  };
-}
-
-function toAttempt(row: Row): StepAttempt {
-  return {
-    runId: String(row['run_id']),
-    stepId: String(row['step_id']),
-    item: Number(row['item']),
-    attempt: Number(row['attempt']),
-    status: row['status'] as StepAttempt['status'],
-    error: parse(row['error']) as StepError | undefined,
-    startedAt: String(row['started_at']),
-    endedAt: optional(row['ended_at']),
-    delayMs: typeof row['delay_ms'] === 'number' ? row['delay_ms'] : undefined,
-  };
+  return store;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { childRunner } from '../../src/engine/child-runs.js';
 import { resolveInputs } from '../../src/engine/inputs.js';
 import { newRunId } from '../../src/engine/run-id.js';
-import { runWorkflow, type RunOutcome } from '../../src/engine/run-workflow.js';
+import { type ResumeOf, runWorkflow, type RunOutcome } from '../../src/engine/run-workflow.js';
 import { executorTable } from '../../src/executors/custom.js';
 import { nodeHost } from '../../src/language/node-host.js';
 import { validateSource } from '../../src/language/validate.js';
@@ -31,6 +31,7 @@ export async function runYaml(
     signal?: AbortSignal;
     env?: Record<string, string>;
     recorded?: StoredStepResult[];
+    resume?: ResumeOf;
     runId?: string;
     maxConcurrency?: number;
   } = {},
@@ -64,6 +65,7 @@ export async function runYaml(
       runId,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.recorded ? { recorded: options.recorded } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
       runChild: childRunner(base, () => runId),
     });
     return { outcome, events, dir, statePath };

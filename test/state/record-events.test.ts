@@ -20,6 +20,9 @@ const run: RunRecord = {
   outputs: undefined,
   error: undefined,
   parentRunId: undefined,
+  attempt: 1,
+  owner: undefined,
+  heartbeatAt: undefined,
 };
 const done: StepResult = {
   status: 'succeeded',
@@ -86,7 +89,7 @@ describe('recordEvents', () => {
   it('batches steps without outside effects until a durable record, the batch size, or the end of the run', () => {
     const path = join(tempDir(), 'state.db');
     const store = openSqliteStore(path);
-    const record = recordEvents(store, 4);
+    const record = recordEvents(store, { batchSize: 4 });
     record({ type: 'run-started', run, resumed: false });
     record(started('t1', false));
     record(finished('t1', false));

@@ -1,16 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { childRunner } from '../../engine/child-runs.js';
 import { resolveInputs } from '../../engine/inputs.js';
 import { newRunId } from '../../engine/run-id.js';
-import { runWorkflow } from '../../engine/run-workflow.js';
-import { StepFailure } from '../../engine/step-failure.js';
 import { executorTable } from '../../executors/custom.js';
-import { EXIT, InputError, UsageError } from '../../model/errors.js';
-import { plainReporter } from '../../report/plain.js';
+import { InputError, UsageError } from '../../model/errors.js';
+import type { Durability } from '../../state/sqlite-open.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
-import { recordEvents } from '../../state/record-events.js';
+import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
 
@@ -20,11 +17,14 @@ export interface RunCommandOptions {
   state?: string;
   maxConcurrency?: string;
   dryRun?: boolean;
+  cache?: boolean;
+  durability?: string;
 }
 
 // `flow run FILE`: validate, check inputs, then run with every state change committed to the state file.
 export async function runCommand(file: string, options: RunCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const maxConcurrency = parseConcurrency(options.maxConcurrency);
+  const durability = parseDurability(options.durability);
   const { workflow, text } = await loadWorkflowForRun(file, io);
   const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...parseInputFlags(options.input) };
   const inputs = resolveInputs(workflow.inputs, given);
@@ -36,28 +36,23 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   // Stopped while validating: nothing has started, so nothing is recorded.
   if (signal.aborted) {
     io.stderr('flow: interrupted before the run started; nothing was run');
-    return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
+    return signalExit(signal);
   }
-  const store = openSqliteStore(statePath(options.state, io));
+  const path = statePath(options.state, io);
+  const store = openSqliteStore(path, { durability });
   try {
-    const runId = newRunId();
-    const listeners = [recordEvents(store), plainReporter((line) => io.stderr(line))];
-    const base = { store, listeners, cwd: io.cwd, maxConcurrency };
-    const outcome = await runWorkflow({
-      ...base,
+    const run = {
+      store,
+      statePath: path,
       workflow,
-      definition: text,
+      text,
       inputs,
       executors,
-      runId,
-      signal,
-      runChild: childRunner(base, () => runId),
-    });
-    if (outcome.outputs && Object.keys(outcome.outputs).length > 0) io.stdout(JSON.stringify(outcome.outputs, null, 2));
-    if (outcome.status === 'succeeded') return EXIT.ok;
-    if (outcome.status === 'interrupted')
-      return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
-    return EXIT.failed;
+      runId: newRunId(),
+      maxConcurrency,
+      noCache: options.cache === false,
+    };
+    return await driveRun(run, io, signal);
   } finally {
     store.close();
   }
@@ -67,14 +62,19 @@ export function statePath(flag: string | undefined, io: CommandIO): string {
   return resolve(io.cwd, flag ?? process.env['FLOW_STATE'] ?? '.flow/state.db');
 }
 
-function parseConcurrency(value: string | undefined): number | undefined {
+export function parseDurability(value: string | undefined): Durability {
+  if (value === undefined || value === 'normal' || value === 'full') return value ?? 'normal';
+  throw new UsageError(`--durability must be normal or full, got '${value}'`);
+}
+
+export function parseConcurrency(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--max-concurrency must be a whole number of at least 1, got '${value}'`);
   return n;
 }
 
-function parseInputFlags(flags: string[]): Record<string, string> {
+export function parseInputFlags(flags: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const flag of flags) {
     const eq = flag.indexOf('=');
@@ -84,7 +84,7 @@ function parseInputFlags(flags: string[]): Record<string, string> {
   return out;
 }
 
-async function readInputsFile(path: string): Promise<Record<string, unknown>> {
+export async function readInputsFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { hasDrift, workflowDrift } from '../../engine/drift.js';
+import { planRun } from '../../engine/plan.js';
+import { keptResults, lastAttempts, stepOrder } from '../../engine/resume-plan.js';
+import { resolveInputs } from '../../engine/inputs.js';
+import { executorTable } from '../../executors/custom.js';
+import { nodeHost } from '../../language/node-host.js';
+import { validateSource } from '../../language/validate.js';
+import { EXIT, InvalidWorkflowError, ResumeError, RunOwnedError, UnknownRunError, UsageError } from '../../model/errors.js';
+import type { RunRecord } from '../../model/run.js';
+import type { Workflow } from '../../model/workflow.js';
+import { formatDiagnosticText, plainStyle, summarize } from '../../report/diagnostics.js';
+import { currentOwner, describeOwner, ownerAlive } from '../../state/lease.js';
+import { openSqliteStore } from '../../state/sqlite-store.js';
+import { driveRun, signalExit } from '../drive-run.js';
+import type { CommandIO } from '../io.js';
+import { describePlan } from '../resume-report.js';
+import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile, statePath } from './run.js';
+
+export interface ResumeCommandOptions {
+  from?: string;
+  allowChanged?: boolean;
+  plan?: boolean;
+  input: string[];
+  inputs?: string;
+  state?: string;
+  maxConcurrency?: string;
+  cache?: boolean;
+  durability?: string;
+}
+
+// `flow resume RUN_ID`: continue a failed or interrupted run under its id, as its next attempt.
+export async function resumeCommand(runId: string, options: ResumeCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
+  const maxConcurrency = parseConcurrency(options.maxConcurrency);
+  const durability = parseDurability(options.durability);
+  const path = statePath(options.state, io);
+  if (!existsSync(path)) throw new UnknownRunError(runId, path);
+  const store = openSqliteStore(path, { durability });
+  try {
+    const run = store.getRun(runId);
+    if (!run) throw new UnknownRunError(runId, path);
+    if (run.parentRunId)
+      throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
+    if (run.status === 'succeeded') {
+      io.stderr(`flow: run ${runId} already succeeded; nothing to do`);
+      return EXIT.ok;
+    }
+    const { workflow, text, changedFrom } = await definitionToRun(run, options.allowChanged === true, io);
+    const from = options.from ?? changedFrom;
+    if (options.from !== undefined && !stepOrder(workflow.steps).order.includes(options.from)) {
+      throw new UsageError(
+        `--from '${options.from}': the workflow has no such step`,
+        `its steps: ${stepOrder(workflow.steps).order.join(', ')}`,
+      );
+    }
+    const inputs = await resumeInputs(workflow, run, options, io);
+    const recorded = keptResults(workflow, store.stepResults(runId), from === undefined ? {} : { from });
+    if (options.plan) {
+      io.stdout(describePlan(planRun(workflow, new Map(recorded.map((r) => [`${r.stepId}#${r.item}`, r.result]))), workflow));
+      return EXIT.ok;
+    }
+    const executors = await executorTable(workflow);
+    if (signal.aborted) return signalExit(signal);
+    const claim = store.claimRun(runId, currentOwner(), Date.now(), (owner, heartbeatAt) => ownerAlive(owner, heartbeatAt, Date.now()));
+    if (claim.kind === 'unknown') throw new UnknownRunError(runId, path);
+    if (claim.kind === 'owned') {
+      throw new RunOwnedError(
+        `run ${runId} is being driven by ${describeOwner(claim.owner)}`,
+        'wait for it to finish, or stop that process; a process that died is taken over at once',
+      );
+    }
+    if (claim.interrupted > 0)
+      io.stderr(`flow: ${claim.interrupted} step attempt(s) were running when the last driver stopped; they run again`);
+    io.stderr(`flow: resuming run ${runId} (attempt ${claim.run.attempt})${from ? ` from step '${from}'` : ''}`);
+    const resume = { attempt: claim.run.attempt, startedAt: run.startedAt, priorAttempts: lastAttempts(store.attempts(runId)) };
+    return await driveRun(
+      {
+        store,
+        statePath: path,
+        workflow,
+        text,
+        inputs,
+        executors,
+        runId,
+        recorded,
+        resume,
+        maxConcurrency,
+        noCache: options.cache === false,
+      },
+      io,
+      signal,
+    );
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The run's own snapshot, unless the file on disk changed since: then refuse, naming the steps that differ, or
+ * with --allow-changed run the file as it is now from its first changed step (from its first step when a setting
+ * every step reads changed).
+ */
+async function definitionToRun(
+  run: RunRecord,
+  allowChanged: boolean,
+  io: CommandIO,
+): Promise<{ workflow: Workflow; text: string; changedFrom: string | undefined }> {
+  const current = await readFile(run.workflowPath, 'utf8').catch(() => undefined);
+  const drift =
+    current === undefined || current === run.definition ? undefined : workflowDrift(parseQuietly(run.definition), parseQuietly(current));
+  if (drift && hasDrift(drift)) {
+    const parts = [
+      ...(drift.changed.length ? [`changed or new steps: ${drift.changed.join(', ')}`] : []),
+      ...(drift.removed.length ? [`removed steps: ${drift.removed.join(', ')}`] : []),
+      ...(drift.settings.length ? [`changed settings: ${drift.settings.join(', ')}`] : []),
+    ].join('; ');
+    if (!allowChanged) {
+      throw new ResumeError(
+        `${run.workflowPath} changed since run ${run.id} started (${parts})`,
+        'resume runs what was started; --allow-changed runs the file as it is now, re-running every changed step and all after it',
+      );
+    }
+    io.stderr(`flow: running ${run.workflowPath} as it is now (${parts})`);
+  }
+  // Only comments or layout changed: the file as it is now runs the same steps.
+  const text = current !== undefined && (drift === undefined || allowChanged || !hasDrift(drift)) ? current : run.definition;
+  const checked = await validateSource(run.workflowPath, text, nodeHost, { path: run.workflowPath });
+  if (!checked.workflow) {
+    io.stderr(checked.diagnostics.map((d) => formatDiagnosticText(d, plainStyle, (_f, n) => checked.source.line(n))).join('\n\n'));
+    throw new InvalidWorkflowError(`${run.workflowPath} is not valid (${summarize(checked.diagnostics, 1)}); nothing was run`);
+  }
+  const workflow = { ...checked.workflow, file: run.workflowPath };
+  const order = stepOrder(workflow.steps).order;
+  const changedFrom = !drift ? undefined : drift.settings.length > 0 ? order[0] : order.find((id) => drift.changed.includes(id));
+  return { workflow, text, changedFrom };
+}
+
+function parseQuietly(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The run's recorded inputs. Secret inputs were stored masked, so they come again from --input or --inputs; the
+ * others are the run's own and cannot change.
+ */
+async function resumeInputs(
+  workflow: Workflow,
+  run: RunRecord,
+  options: ResumeCommandOptions,
+  io: CommandIO,
+): Promise<Record<string, unknown>> {
+  const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...parseInputFlags(options.input) };
+  const secret = new Set(workflow.inputs.filter((i) => i.secret).map((i) => i.name));
+  const fixed = Object.keys(given).filter((k) => !secret.has(k));
+  if (fixed.length > 0) {
+    throw new UsageError(
+      `--input ${fixed[0]}: a run's inputs are fixed when it starts; only secret inputs are given again`,
+      'start a new run with flow run to use other inputs',
+    );
+  }
+  const missing = [...secret].filter((name) => run.inputs[name] === '***' && given[name] === undefined);
+  if (missing.length > 0) {
+    throw new ResumeError(
+      `secret input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} must be given again: secrets are stored masked`,
+      missing.map((m) => `--input ${m}=...`).join(' '),
+    );
+  }
+  const inputs = resolveInputs(workflow.inputs, { ...pick(run.inputs, (k) => workflow.inputs.some((i) => i.name === k)), ...given });
+  const unset = workflow.secrets.filter((name) => process.env[name] === undefined);
+  if (unset.length > 0) io.stderr(`flow: warning: secret${unset.length > 1 ? 's' : ''} ${unset.join(', ')} not set in the environment`);
+  return inputs;
+}
+
+function pick(values: Record<string, unknown>, keep: (key: string) => boolean): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([k]) => keep(k)));
+}

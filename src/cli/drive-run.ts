@@ -1,0 +1,72 @@
+import { relative } from 'node:path';
+import { childRunner } from '../engine/child-runs.js';
+import { type ResumeOf, runWorkflow } from '../engine/run-workflow.js';
+import { StepFailure } from '../engine/step-failure.js';
+import type { Executor } from '../executors/executor.js';
+import { EXIT, LeaseLostError } from '../model/errors.js';
+import type { Workflow } from '../model/workflow.js';
+import { plainReporter } from '../report/plain.js';
+import { currentOwner, HEARTBEAT_MS } from '../state/lease.js';
+import { recordEvents } from '../state/record-events.js';
+import type { RunStore, StoredStepResult } from '../state/run-store.js';
+import type { CommandIO } from './io.js';
+
+export interface DriveRun {
+  store: RunStore;
+  statePath: string;
+  workflow: Workflow;
+  text: string;
+  inputs: Record<string, unknown>;
+  executors: ReadonlyMap<string, Executor>;
+  runId: string;
+  recorded?: readonly StoredStepResult[];
+  resume?: ResumeOf;
+  maxConcurrency: number | undefined;
+  noCache: boolean;
+}
+
+// Runs (or continues) a run as this process's own: recorded under its lease, kept alive by a heartbeat, fenced.
+export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal): Promise<number> {
+  const owner = currentOwner();
+  const lost = new AbortController();
+  const heartbeat = setInterval(() => {
+    if (!d.store.heartbeat(d.runId, owner.token, Date.now())) {
+      lost.abort(new StepFailure('interrupted', `this process no longer owns run ${d.runId}`));
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    const listeners = [recordEvents(d.store, { token: owner.token }), plainReporter((line) => io.stderr(line))];
+    const base = { store: d.store, listeners, cwd: io.cwd, maxConcurrency: d.maxConcurrency, owner, noCache: d.noCache };
+    const outcome = await runWorkflow({
+      ...base,
+      workflow: d.workflow,
+      definition: d.text,
+      inputs: d.inputs,
+      executors: d.executors,
+      runId: d.runId,
+      signal: AbortSignal.any([signal, lost.signal]),
+      runChild: childRunner(base, () => d.runId),
+      ...(d.recorded ? { recorded: d.recorded } : {}),
+      ...(d.resume ? { resume: d.resume } : {}),
+    });
+    if (lost.signal.aborted) throw new LeaseLostError(`this process no longer owns run ${d.runId}; it stopped`);
+    if (outcome.outputs && Object.keys(outcome.outputs).length > 0) io.stdout(JSON.stringify(outcome.outputs, null, 2));
+    if (outcome.status === 'succeeded') return EXIT.ok;
+    io.stderr(`flow: to continue it: ${resumeCommand(d.runId, d.statePath, io.cwd)}    (details: flow show ${d.runId})`);
+    if (outcome.status === 'interrupted') return signalExit(signal);
+    return EXIT.failed;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+export function signalExit(signal: AbortSignal): number {
+  return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
+}
+
+/** The exact command that continues a run, naming the state file when it is not the default one. */
+export function resumeCommand(runId: string, statePath: string, cwd: string): string {
+  const rel = relative(cwd, statePath);
+  return `flow resume ${runId}${rel === '.flow/state.db' && !process.env['FLOW_STATE'] ? '' : ` --state ${rel.includes(' ') ? JSON.stringify(rel) : rel}`}`;
+}

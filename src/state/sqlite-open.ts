@@ -1,0 +1,82 @@
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StateFileError } from '../model/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+/** `normal`: a killed process loses nothing, a power loss may lose the last commits. `full`: fsync on every commit. */
+export type Durability = 'normal' | 'full';
+
+/** How long a process waits for another's write lock before it gives up. */
+const BUSY_TIMEOUT_MS = 15_000;
+
+// Opens (creating and migrating under an exclusive lock) the state file. Several processes may do so at once.
+export function openDatabase(path: string, durability: Durability = 'normal'): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal and -shm the same mode.
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    const open = db;
+    // Switching to WAL takes an exclusive lock, and SQLite may answer BUSY without waiting while another
+    // process opens the same new file: wait and ask again.
+    whileBusy(() => open.pragma('journal_mode = WAL'));
+    open.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    open.pragma('foreign_keys = ON');
+    migrate(open);
+    return open;
+  } catch (err) {
+    db?.close();
+    throw stateFileError(path, err);
+  }
+}
+
+/** One clear error naming the file, whatever SQLite or the file system said. */
+export function stateFileError(path: string, err: unknown): StateFileError {
+  if (err instanceof StateFileError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const message = err instanceof Error ? err.message : String(err);
+  const reason =
+    code === 'SQLITE_FULL' || code === 'ENOSPC'
+      ? 'the disk is full'
+      : code === 'SQLITE_READONLY' || code === 'EROFS' || code === 'EACCES' || code === 'SQLITE_CANTOPEN'
+        ? `it cannot be written here (${message})`
+        : code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+          ? `it is not a flow state file, or it is damaged (${message})`
+          : message;
+  return new StateFileError(path, reason);
+}
+
+// Creation and migration run in one IMMEDIATE transaction, and the version is read again inside it: of several
+// processes opening a new file at once, the first migrates and the others find it done.
+function migrate(db: Database.Database): void {
+  const version = () => Number(db.pragma('user_version', { simple: true }));
+  if (version() === SCHEMA_VERSION) return;
+  whileBusy(() =>
+    db
+      .transaction(() => {
+        const from = version();
+        if (from > SCHEMA_VERSION) {
+          throw new StateFileError(db.name, `it was written by a newer flow (schema ${from}; this flow knows ${SCHEMA_VERSION})`);
+        }
+        for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate(),
+  );
+}
+
+function whileBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}

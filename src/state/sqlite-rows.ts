@@ -1,0 +1,60 @@
+import type { RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
+
+// Rows of the state file as the model's records: JSON columns parsed, NULLs as undefined.
+
+export type Row = Record<string, unknown>;
+export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+export const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : undefined);
+const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function toRun(row: Row): RunRecord {
+  const token = optional(row['owner_token']);
+  return {
+    id: String(row['id']),
+    workflowName: String(row['workflow_name']),
+    workflowPath: String(row['workflow_path']),
+    definition: String(row['definition']),
+    definitionHash: String(row['definition_hash']),
+    inputs: (parse(row['inputs']) as Record<string, unknown>) ?? {},
+    status: row['status'] as RunStatus,
+    startedAt: String(row['started_at']),
+    endedAt: optional(row['ended_at']),
+    outputs: parse(row['outputs']) as Record<string, unknown> | undefined,
+    error: parse(row['error']) as StepError | undefined,
+    parentRunId: optional(row['parent_run_id']),
+    attempt: Number(row['attempt'] ?? 1),
+    owner:
+      token === undefined
+        ? undefined
+        : { host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: String(row['owner_start'] ?? ''), token },
+    heartbeatAt: typeof row['heartbeat_at'] === 'number' ? row['heartbeat_at'] : undefined,
+  };
+}
+
+export function toResult(row: Row): StepResult {
+  return {
+    status: row['status'] as StepResult['status'],
+    output: parse(row['output']),
+    outputs: (parse(row['outputs']) as Record<string, unknown>) ?? {},
+    error: parse(row['error']) as StepError | undefined,
+    reason: optional(row['reason']),
+    attempts: Number(row['attempts']),
+    startedAt: String(row['started_at']),
+    endedAt: optional(row['ended_at']),
+  };
+}
+
+export function toAttempt(row: Row): StepAttempt {
+  return {
+    runId: String(row['run_id']),
+    stepId: String(row['step_id']),
+    item: Number(row['item']),
+    attempt: Number(row['attempt']),
+    status: row['status'] as StepAttempt['status'],
+    error: parse(row['error']) as StepError | undefined,
+    startedAt: String(row['started_at']),
+    endedAt: optional(row['ended_at']),
+    delayMs: typeof row['delay_ms'] === 'number' ? row['delay_ms'] : undefined,
+    runAttempt: Number(row['run_attempt'] ?? 1),
+  };
+}
