@@ -44,7 +44,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     if (!run) throw new UnknownRunError(runId, path);
     if (run.parentRunId)
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
-    if (run.status === 'succeeded') {
+    if (run.status === 'succeeded' && options.from === undefined) {
       io.stderr(`flow: run ${runId} already succeeded; nothing to do`);
       return EXIT.ok;
     }
