@@ -6,6 +6,7 @@ import { evaluate, renderValues, resolveValue } from './expressions.js';
 import { shouldRetry, retryDelay } from './retry.js';
 import { setLimit } from './timers.js';
 import type { RunContext, Scope } from './run-context.js';
+import { FlowError } from '../model/errors.js';
 import { failpoint } from '../state/failpoints.js';
 import { StepFailure, toStepError } from './step-failure.js';
 import { abortedStatus, finish, result, tolerates, type StepOutcome } from './step-runner.js';
@@ -62,6 +63,8 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       });
       return finish(ctx, step.id, item, 'action', attempt, r, tolerated, durable);
     } catch (err) {
+      // The record failed (a full disk, a lost lease), not the step: that stops the run.
+      if (err instanceof FlowError) throw err;
       const error: StepError =
         timeout?.signal.aborted && !signal.aborted
           ? toStepError(timeout.signal.reason)

@@ -5,6 +5,7 @@ import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../m
 import type { Workflow } from '../model/workflow.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
 import { renderText, resolveValue } from './expressions.js';
+import { FlowError } from '../model/errors.js';
 import { SecretMasker } from './masking.js';
 import { RunContext, realClock, type ChildRunner, type Clock } from './run-context.js';
 import { newRunId } from './run-id.js';
@@ -146,6 +147,9 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   } catch (err) {
     // A fault in the engine or its store: stop every step still running (their process groups go) before reporting it.
     controller.abort(new StepFailure('error', `the run stopped on an internal error: ${err instanceof Error ? err.message : String(err)}`));
+    // The record cannot be trusted to take more (a full disk, a lost lease): nothing more is written, and the run
+    // stays as last committed, to be resumed.
+    if (err instanceof FlowError) throw err;
     ok = false;
     error = toStepError(err);
   } finally {
