@@ -30,9 +30,14 @@ export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal):
   const owner = currentOwner();
   const lost = new AbortController();
   const heartbeat = setInterval(() => {
-    if (!d.store.heartbeat(d.runId, owner.token, Date.now())) {
-      lost.abort(new StepFailure('interrupted', `this process no longer owns run ${d.runId}`));
+    let held: boolean;
+    try {
+      held = d.store.heartbeat(d.runId, owner.token, Date.now());
+    } catch {
+      // A busy or full file: the next write of the run meets the same fault and reports it.
+      return;
     }
+    if (!held) lost.abort(new StepFailure('interrupted', `this process no longer owns run ${d.runId}`));
   }, HEARTBEAT_MS);
   heartbeat.unref();
   try {
