@@ -14,7 +14,9 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: (s) => io.stderr(s.trimEnd()) })
-    .showHelpAfterError('(run flow --help for usage)');
+    .showHelpAfterError('(run flow --help for usage)')
+    // Options belong to the command they follow: `flow runs prune --state X` gives X to prune, not to runs.
+    .enablePositionalOptions();
 
   program
     .command('validate')
@@ -66,6 +68,64 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
       setExit(await resumeCommand(runId, options, io, signal));
     });
 
+  const runs = program
+    .command('runs')
+    .description('list recorded runs, newest first (as text the newest 20; --json lists all)')
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'succeeded', 'failed', 'interrupted']))
+    .option('--workflow <name>', 'only runs of this workflow (its name)')
+    .option('--limit <n>', 'at most this many runs')
+    .option('--json', 'print a JSON array')
+    .option('--state <path>', STATE_HELP)
+    .action(async (options: import('./commands/runs.js').RunsOptions) => {
+      const { runsCommand } = await import('./commands/runs.js');
+      setExit(await runsCommand(options, io));
+    });
+  runs
+    .command('prune')
+    .description('delete finished runs that ended before a time ago, with their steps, output and child runs; then shrink the file')
+    .requiredOption('--older-than <duration>', 'runs that ended longer ago than this go (30d, 12h)')
+    .option('--keep <n>', 'keep the newest n runs whatever their age (default 0)')
+    .option('--state <path>', STATE_HELP)
+    .action(async (options: import('./commands/runs.js').PruneOptions) => {
+      const { pruneCommand } = await import('./commands/runs.js');
+      // `flow runs --state X prune`: the state file may be named before the subcommand too.
+      setExit(await pruneCommand({ ...options, state: options.state ?? runs.opts<{ state?: string }>().state }, io));
+    });
+
+  program
+    .command('show')
+    .description("show a run: its status, each step's status, attempts, duration and result, and its child runs")
+    .argument('<run-id>', 'the run (flow runs lists them)')
+    .option('--json', 'print a JSON object')
+    .option('--state <path>', STATE_HELP)
+    .action(async (runId: string, options: import('./commands/show.js').ShowOptions) => {
+      const { showCommand } = await import('./commands/show.js');
+      setExit(await showCommand(runId, options, io));
+    });
+
+  program
+    .command('logs')
+    .description("print the output a run's steps wrote, as recorded (secrets masked)")
+    .argument('<run-id>', 'the run (flow runs lists them)')
+    .argument('[step]', 'only this step (step[N]: one for_each item)')
+    .option('--attempt <n>', 'only this attempt of the step (default: every attempt)')
+    .option('--state <path>', STATE_HELP)
+    .action(async (runId: string, step: string | undefined, options: import('./commands/logs.js').LogsOptions) => {
+      const { logsCommand } = await import('./commands/logs.js');
+      setExit(await logsCommand(runId, step, options, io));
+    });
+
+  program
+    .command('cache')
+    .description('manage the step cache')
+    .command('clear')
+    .description('remove every cached step result')
+    .option('--state <path>', STATE_HELP)
+    .action(async (options: import('./commands/cache.js').CacheOptions) => {
+      const { cacheClearCommand } = await import('./commands/cache.js');
+      setExit(await cacheClearCommand(options, io));
+    });
+
   program
     .command('graph')
     .description('print the plan of a workflow as a Mermaid flowchart')
@@ -85,6 +145,8 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
 
   return program;
 }
+
+const STATE_HELP = 'the state file (default .flow/state.db, or $FLOW_STATE)';
 
 function durabilityOption(): Option {
   return new Option('--durability <mode>', 'normal: a killed process loses nothing; full: also an fsync on every commit')

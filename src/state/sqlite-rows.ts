@@ -1,4 +1,6 @@
 import type { RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
+import type { RunSummary } from './run-history.js';
+import type { OwnerAlive } from './run-store.js';
 
 // Rows of the state file as the model's records: JSON columns parsed, NULLs as undefined.
 
@@ -57,4 +59,33 @@ export function toAttempt(row: Row): StepAttempt {
     delayMs: typeof row['delay_ms'] === 'number' ? row['delay_ms'] : undefined,
     runAttempt: Number(row['run_attempt'] ?? 1),
   };
+}
+
+/** The columns a run list reads: no definition, inputs or outputs. */
+export const SUMMARY_COLUMNS =
+  'id, workflow_name, workflow_path, status, started_at, ended_at, attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at';
+
+export function toRunSummary(row: Row, alive: OwnerAlive): RunSummary {
+  return {
+    id: String(row['id']),
+    workflowName: String(row['workflow_name']),
+    workflowPath: String(row['workflow_path']),
+    status: seenStatus(row, alive),
+    startedAt: String(row['started_at']),
+    endedAt: optional(row['ended_at']),
+    attempt: Number(row['attempt'] ?? 1),
+  };
+}
+
+/** A run recorded as running whose driver is gone is interrupted: that is what `flow resume` would find. */
+export function seenStatus(row: Row, alive: OwnerAlive): RunStatus {
+  const status = row['status'] as RunStatus;
+  if (status !== 'running') return status;
+  const token = optional(row['owner_token']);
+  const heartbeatAt = typeof row['heartbeat_at'] === 'number' ? row['heartbeat_at'] : undefined;
+  const owner =
+    token === undefined
+      ? undefined
+      : { host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: String(row['owner_start'] ?? ''), token };
+  return owner && alive(owner, heartbeatAt) ? 'running' : 'interrupted';
 }

@@ -10,6 +10,10 @@ import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
+import { statePath } from '../state-path.js';
+
+// `flow resume` takes it from here too.
+export { statePath };
 
 export interface RunCommandOptions {
   input: string[];
@@ -56,10 +60,6 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   } finally {
     store.close();
   }
-}
-
-export function statePath(flag: string | undefined, io: CommandIO): string {
-  return resolve(io.cwd, flag ?? process.env['FLOW_STATE'] ?? '.flow/state.db');
 }
 
 export function parseDurability(value: string | undefined): Durability {

@@ -1,0 +1,234 @@
+import type { Section } from '../language/semantic/step-tree.js';
+import type { RunRecord, StepError, StepResult, StepStatus } from '../model/run.js';
+import type { RunSummary } from '../state/run-history.js';
+import { duration } from './plain.js';
+import { type RunDetail, stepViews } from './step-views.js';
+
+// `flow runs` and `flow show` as text and JSON: records in, text or plain data out. JSON keys are snake_case and
+// documented in the README; keep the two in step.
+
+export interface RunJson {
+  id: string;
+  status: string;
+  workflow: string;
+  path: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  attempt: number;
+}
+
+export interface StepJson {
+  id: string;
+  group: string | null;
+  section: Section;
+  status: StepStatus;
+  cached: boolean;
+  attempts: number;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  error: StepError | null;
+  reason: string | null;
+  output: unknown;
+  items?: ItemCounts;
+  failed_items?: ItemJson[];
+}
+
+export type ItemCounts = { total: number } & Record<StepStatus, number>;
+
+export interface ItemJson {
+  index: number;
+  status: StepStatus;
+  attempts: number;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  error: StepError | null;
+}
+
+export interface RunDetailJson extends RunJson {
+  parent_run_id: string | null;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+  error: StepError | null;
+  steps: StepJson[];
+  child_runs: RunJson[];
+}
+
+const STATUSES: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled', 'interrupted', 'running'];
+
+export function runJson(run: RunSummary | RunRecord): RunJson {
+  return {
+    id: run.id,
+    status: run.status,
+    workflow: run.workflowName,
+    path: run.workflowPath,
+    started_at: run.startedAt,
+    ended_at: run.endedAt ?? null,
+    duration_ms: durationMs(run.startedAt, run.endedAt),
+    attempt: run.attempt,
+  };
+}
+
+// `flow runs`: one aligned row per run, newest first.
+export function runsTable(runs: readonly RunSummary[], now: number): string {
+  const rows = runs.map((r) => [
+    r.id,
+    r.status,
+    r.workflowName,
+    stamp(r.startedAt),
+    r.endedAt
+      ? duration(durationMs(r.startedAt, r.endedAt)!)
+      : r.status === 'running'
+        ? `${duration(now - Date.parse(r.startedAt))}…`
+        : '-',
+    String(r.attempt),
+  ]);
+  return table([['ID', 'STATUS', 'WORKFLOW', 'STARTED', 'DURATION', 'ATTEMPT'], ...rows]);
+}
+
+// `flow show RUN_ID`: the run, then its steps in workflow order (groups indented), then its child runs.
+export function showText(detail: RunDetail): string {
+  const { run } = detail;
+  const head = [
+    ['workflow', `${run.workflowName} (${run.workflowPath})`],
+    ['attempt', String(run.attempt)],
+    ['started', stamp(run.startedAt)],
+    ['ended', run.endedAt ? `${stamp(run.endedAt)} (${duration(durationMs(run.startedAt, run.endedAt)!)})` : '-'],
+    ...(run.parentRunId ? [['parent', run.parentRunId]] : []),
+    ...(run.error ? [['error', errorText(run.error)]] : []),
+    ...(run.outputs && Object.keys(run.outputs).length > 0 ? [['outputs', oneLine(run.outputs)]] : []),
+  ];
+  const steps = stepViews(detail);
+  const rows: string[][] = [];
+  for (const s of steps) {
+    const pad = '  '.repeat(s.depth);
+    const name = `${pad}${s.id}${s.section === 'steps' ? '' : ` (${s.section})`}`;
+    const counts = s.items ? itemCounts(s.items) : undefined;
+    rows.push([name, statusText(s.result), s.items ? '-' : attemptsText(s.result), stepDuration(s.result), detailText(s.result, counts)]);
+    for (const item of s.items?.filter((i) => i.result.status === 'failed') ?? []) {
+      rows.push([
+        `${pad}  ${s.id}[${item.index}]`,
+        item.result.status,
+        attemptsText(item.result),
+        stepDuration(item.result),
+        detailText(item.result),
+      ]);
+    }
+  }
+  const parts = [
+    `run ${run.id}: ${run.status}\n${indent(table(head))}`,
+    steps.length > 0 ? table([['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'RESULT'], ...rows]) : 'no steps recorded',
+  ];
+  if (detail.children.length > 0) {
+    parts.push(`child runs:\n${indent(table(detail.children.map((c) => [c.id, c.status, c.workflowName])))}`);
+  }
+  return parts.join('\n\n');
+}
+
+export function showJson(detail: RunDetail): RunDetailJson {
+  const { run } = detail;
+  return {
+    ...runJson(run),
+    parent_run_id: run.parentRunId ?? null,
+    inputs: run.inputs,
+    outputs: run.outputs ?? null,
+    error: run.error ?? null,
+    steps: stepViews(detail).map((s) => ({
+      id: s.id,
+      group: s.group ?? null,
+      section: s.section,
+      status: s.result.status,
+      cached: s.result.reason === 'cache hit',
+      ...resultJson(s.result),
+      reason: s.result.reason ?? null,
+      output: s.result.output,
+      ...(s.items
+        ? {
+            items: itemCounts(s.items),
+            failed_items: s.items
+              .filter((i) => i.result.status === 'failed')
+              .map((i) => ({ index: i.index, status: i.result.status, ...resultJson(i.result) })),
+          }
+        : {}),
+    })),
+    child_runs: detail.children.map(runJson),
+  };
+}
+
+/** A value on one line of at most `max` characters. */
+export function oneLine(value: unknown, max = 80): string {
+  const text = (typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null')).replace(/\s*\n\s*/g, ' ').trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Rows as columns padded to their widest cell; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const indent = (text: string) => text.replace(/^/gm, '  ');
+
+/** An ISO time to the second: `2026-01-31T09:15:02Z`. */
+export function stamp(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
+}
+
+function durationMs(startedAt: string, endedAt: string | undefined): number | null {
+  return endedAt === undefined ? null : Math.max(0, Date.parse(endedAt) - Date.parse(startedAt));
+}
+
+function resultJson(r: StepResult) {
+  return {
+    attempts: r.attempts,
+    started_at: r.startedAt,
+    ended_at: r.endedAt ?? null,
+    duration_ms: durationMs(r.startedAt, r.endedAt),
+    error: r.error ?? null,
+  };
+}
+
+function itemCounts(items: readonly { result: StepResult }[]): ItemCounts {
+  const counts = { total: items.length, ...Object.fromEntries(STATUSES.map((s) => [s, 0])) } as ItemCounts;
+  for (const i of items) counts[i.result.status]++;
+  return counts;
+}
+
+function statusText(r: StepResult): string {
+  return r.reason === 'cache hit' ? `${r.status} (cached)` : r.status;
+}
+
+function attemptsText(r: StepResult): string {
+  return r.attempts > 0 ? String(r.attempts) : '-';
+}
+
+function stepDuration(r: StepResult): string {
+  const ms = durationMs(r.startedAt, r.endedAt);
+  return ms === null || r.status === 'skipped' ? '-' : duration(ms);
+}
+
+function detailText(r: StepResult, counts?: ItemCounts): string {
+  if (counts) {
+    const parts = STATUSES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+    return `${counts.total} item${counts.total === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  }
+  if (r.error) return errorText(r.error);
+  if (r.status === 'skipped' || r.status === 'running' || r.status === 'interrupted') return r.reason ?? '';
+  return oneLine(r.output);
+}
+
+function errorText(error: StepError): string {
+  return oneLine(`${error.class}: ${error.message}`, 200);
+}

@@ -1,0 +1,70 @@
+import type { RunRecord, RunStatus } from '../model/run.js';
+import type { StoredStepResult } from './run-store.js';
+
+/** Which runs `flow runs` lists: newest first, at most `limit` (all when undefined). */
+export interface RunFilter {
+  /** The status as seen now: a `running` run whose driver is gone counts as `interrupted`. */
+  status?: RunStatus;
+  workflow?: string;
+  limit?: number;
+}
+
+/** A run as listed: only the columns a list needs, never the definition. */
+export interface RunSummary {
+  id: string;
+  workflowName: string;
+  workflowPath: string;
+  /** As seen now: a `running` run whose owner is no longer alive is `interrupted`. */
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string | undefined;
+  attempt: number;
+}
+
+/** One chunk of a step's stored output: whole lines as they were emitted, masked. */
+export interface LogChunk {
+  stepId: string;
+  item: number;
+  attempt: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface LogQuery {
+  /** A step id; `id[N]` names one for_each item; a `workflow` step also selects its child runs' steps (`id/...`). */
+  step?: string;
+  attempt?: number;
+}
+
+export interface PruneRequest {
+  /** Runs that ended before this time (ms since the epoch) go. */
+  endedBefore: number;
+  /** The newest this many runs stay, whatever their age. */
+  keep: number;
+}
+
+export interface PruneOutcome {
+  runs: number;
+  /** Bytes the state file shrank by; undefined when another process kept it busy and nothing could be reclaimed yet. */
+  bytesReclaimed: number | undefined;
+}
+
+// The questions `flow runs`, `show`, `logs` and `cache` ask of the state file. Top-level runs only are listed and
+// pruned: a `workflow` step's child runs belong to their parent run.
+export interface RunHistory {
+  listRuns(filter: RunFilter): RunSummary[];
+  /** The run with its status as seen now (see RunSummary.status). */
+  getRun(runId: string): RunRecord | undefined;
+  /** Each step's recorded result, and a `running` (or, for a stopped run, `interrupted`) entry for each attempt in flight. */
+  steps(runId: string): StoredStepResult[];
+  childRuns(runId: string): RunSummary[];
+  /** Whether the run (or one of its child runs) recorded the step `LogQuery.step` names. */
+  hasStep(runId: string, step: string): boolean;
+  /** Stored output of the run and its child runs, each attempt's chunks together, attempts in the order they started. */
+  logs(runId: string, query: LogQuery): LogChunk[];
+  /** Deletes old finished runs with their steps, attempts, output and child runs, in one transaction; then compacts the file. */
+  prune(request: PruneRequest): PruneOutcome;
+  /** Empties the step cache; returns how many entries it held. */
+  clearCache(): number;
+  close(): void;
+}

@@ -1,0 +1,214 @@
+import type { StepStatus } from '../model/run.js';
+import { ownerAlive } from './lease.js';
+import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from './run-history.js';
+import type { OwnerAlive, StoredStepResult } from './run-store.js';
+import { openDatabase, stateFileError } from './sqlite-open.js';
+import { type Row, SUMMARY_COLUMNS, seenStatus, toResult, toRun, toRunSummary } from './sqlite-rows.js';
+
+export interface SqliteHistoryOptions {
+  /** Whether a recorded owner still drives its run; by default the process and its heartbeat are asked now. */
+  alive?: OwnerAlive;
+}
+
+// A run and every run below it (child runs of `workflow` steps, and theirs).
+const TREE = `WITH RECURSIVE tree(id) AS (SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)`;
+
+// A step as `flow logs RUN STEP` names it: `id`, `id[N]` for one item, and below a `workflow` step its child runs' steps.
+const stepMatches = (t: string) => `(@step IS NULL OR (${t}.step_id = @id AND (@item IS NULL OR ${t}.item = @item))
+  OR substr(${t}.step_id, 1, length(@step) + 1) IN (@step || '/', @step || '['))`;
+
+// The SQLite adapter of RunHistory: read queries that select only the columns they show, on the runs_* indexes.
+export function openSqliteHistory(path: string, options: SqliteHistoryOptions = {}): RunHistory {
+  const db = openDatabase(path);
+  const alive = options.alive ?? ((owner, heartbeatAt) => ownerAlive(owner, heartbeatAt, Date.now()));
+  const stmt = {
+    getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
+    steps: db.prepare(
+      `SELECT step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at
+       FROM steps WHERE run_id = ? ORDER BY started_at, step_id, item`,
+    ),
+    // The last attempt of a step, still recorded as running: in flight, or its driver stopped while it ran.
+    inFlight: db.prepare(
+      `SELECT step_id, item, attempt, started_at FROM attempts a
+       WHERE run_id = ? AND status = 'running'
+         AND attempt = (SELECT max(attempt) FROM attempts b WHERE b.run_id = a.run_id AND b.step_id = a.step_id AND b.item = a.item)`,
+    ),
+    childRuns: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs WHERE parent_run_id = ? ORDER BY started_at, id`),
+    hasStep: db.prepare(
+      `${TREE} SELECT 1 FROM (SELECT run_id, step_id, item FROM steps UNION ALL SELECT run_id, step_id, item FROM attempts) s
+       WHERE s.run_id IN (SELECT id FROM tree) AND ${stepMatches('s')} LIMIT 1`,
+    ),
+    logs: db.prepare(
+      `${TREE} SELECT l.step_id, l.item, l.attempt, l.stream, l.text FROM logs l
+       LEFT JOIN attempts a ON a.run_id = l.run_id AND a.step_id = l.step_id AND a.item = l.item AND a.attempt = l.attempt
+       WHERE l.run_id IN (SELECT id FROM tree) AND (@attempt IS NULL OR l.attempt = @attempt)
+         AND ${stepMatches('l')}
+       ORDER BY a.started_at, l.run_id, l.step_id, l.item, l.attempt, l.seq`,
+    ),
+    // Prune candidates: every top-level run but the newest `keep`, with what decides whether it has ended.
+    pruneCandidates: db.prepare(
+      `SELECT id, status, started_at, ended_at, owner_host, owner_pid, owner_start, owner_token, heartbeat_at
+       FROM runs WHERE parent_run_id IS NULL ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?`,
+    ),
+    descendants: db.prepare(
+      `WITH RECURSIVE tree(id) AS (SELECT value FROM json_each(?) UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
+       SELECT id FROM tree`,
+    ),
+    deletes: ['logs', 'attempts', 'steps'].map((table) =>
+      db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`),
+    ),
+    deleteRuns: db.prepare(`DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))`),
+    clearCache: db.prepare(`DELETE FROM cache`),
+  };
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith('SQLITE_')) throw stateFileError(db.name, err);
+      throw err;
+    }
+  };
+
+  return {
+    listRuns(filter) {
+      // Liveness is not in the file: `running` and `interrupted` are asked of the rows, the limit counted after.
+      const seen = filter.status === 'running' || filter.status === 'interrupted';
+      const where = [
+        // The unary + keeps SQLite off runs_parent (all top-level runs, then a sort) and on runs_started (newest first, stop at the limit).
+        '+parent_run_id IS NULL',
+        ...(filter.status === 'interrupted'
+          ? [`status IN ('interrupted', 'running')`]
+          : filter.status !== undefined
+            ? ['status = @status']
+            : []),
+        ...(filter.workflow !== undefined ? ['workflow_name = @workflow'] : []),
+      ];
+      const sql = `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC${
+        filter.limit !== undefined && !seen ? ' LIMIT @limit' : ''
+      }`;
+      const query = db.prepare(sql);
+      const params = {
+        ...(filter.status !== undefined && filter.status !== 'interrupted' ? { status: filter.status } : {}),
+        ...(filter.workflow !== undefined ? { workflow: filter.workflow } : {}),
+        ...(filter.limit !== undefined && !seen ? { limit: filter.limit } : {}),
+      };
+      return guard(() => {
+        if (!seen) return (query.all(params) as Row[]).map((row) => toRunSummary(row, alive));
+        const out: RunSummary[] = [];
+        for (const row of query.iterate(params) as IterableIterator<Row>) {
+          const run = toRunSummary(row, alive);
+          if (run.status === filter.status) out.push(run);
+          if (filter.limit !== undefined && out.length >= filter.limit) break;
+        }
+        return out;
+      });
+    },
+    getRun(runId) {
+      const row = guard(() => stmt.getRun.get(runId) as Row | undefined);
+      return row ? { ...toRun(row), status: seenStatus(row, alive) } : undefined;
+    },
+    steps(runId) {
+      return guard(() => {
+        const run = stmt.getRun.get(runId) as Row | undefined;
+        const stopped: StepStatus = run && seenStatus(run, alive) === 'running' ? 'running' : 'interrupted';
+        const results = new Map<string, StoredStepResult>();
+        for (const row of stmt.steps.all(runId) as Row[]) {
+          const r = { stepId: String(row['step_id']), item: Number(row['item']), result: toResult(row) };
+          results.set(`${r.stepId}#${r.item}`, r);
+        }
+        for (const row of stmt.inFlight.all(runId) as Row[]) {
+          const stepId = String(row['step_id']);
+          const item = Number(row['item']);
+          const startedAt = String(row['started_at']);
+          results.set(`${stepId}#${item}`, {
+            stepId,
+            item,
+            result: {
+              status: stopped,
+              output: null,
+              outputs: {},
+              error: undefined,
+              reason: undefined,
+              attempts: Number(row['attempt']),
+              startedAt,
+              endedAt: undefined,
+            },
+          });
+        }
+        return [...results.values()].sort(
+          (a, b) => cmp(a.result.startedAt, b.result.startedAt) || cmp(a.stepId, b.stepId) || a.item - b.item,
+        );
+      });
+    },
+    childRuns(runId) {
+      return guard(() => (stmt.childRuns.all(runId) as Row[]).map((row) => toRunSummary(row, alive)));
+    },
+    hasStep(runId, step) {
+      return guard(() => stmt.hasStep.get({ runId, ...stepParams(step) }) !== undefined);
+    },
+    logs(runId, query: LogQuery): LogChunk[] {
+      const params = { runId, attempt: query.attempt ?? null, ...stepParams(query.step) };
+      return guard(() =>
+        (stmt.logs.all(params) as Row[]).map((row) => ({
+          stepId: String(row['step_id']),
+          item: Number(row['item']),
+          attempt: Number(row['attempt']),
+          stream: row['stream'] === 'stderr' ? 'stderr' : 'stdout',
+          text: String(row['text']),
+        })),
+      );
+    },
+    prune(request: PruneRequest) {
+      const pages = () => Number(db.pragma('page_count', { simple: true }));
+      const pageSize = Number(db.pragma('page_size', { simple: true }));
+      const before = pages();
+      const removed = guard(() =>
+        db
+          .transaction(() => {
+            const old = (stmt.pruneCandidates.all(request.keep) as Row[]).filter((row) => {
+              if (seenStatus(row, alive) === 'running') return false;
+              return endedAt(row) < request.endedBefore;
+            });
+            if (old.length === 0) return 0;
+            const ids = JSON.stringify((stmt.descendants.all(JSON.stringify(old.map((r) => r['id']))) as Row[]).map((r) => r['id']));
+            for (const d of stmt.deletes) d.run(ids);
+            stmt.deleteRuns.run(ids);
+            return old.length;
+          })
+          .immediate(),
+      );
+      if (removed === 0 && Number(db.pragma('freelist_count', { simple: true })) === 0) return { runs: 0, bytesReclaimed: 0 };
+      try {
+        db.exec('VACUUM');
+        // The compacted pages reach the file itself only at a checkpoint.
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return { runs: removed, bytesReclaimed: undefined };
+        throw stateFileError(db.name, err);
+      }
+      return { runs: removed, bytesReclaimed: Math.max(0, before - pages()) * pageSize };
+    },
+    clearCache() {
+      return guard(() => stmt.clearCache.run().changes);
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+/** When a run stopped: its end, or for a driver that died without a word, its last heartbeat. */
+function endedAt(row: Row): number {
+  if (typeof row['ended_at'] === 'string') return Date.parse(row['ended_at']);
+  if (typeof row['heartbeat_at'] === 'number') return row['heartbeat_at'];
+  return Date.parse(String(row['started_at']));
+}
+
+function stepParams(step: string | undefined): { step: string | null; id: string | null; item: number | null } {
+  if (step === undefined) return { step: null, id: null, item: null };
+  const m = /^(.*)\[(\d+)\]$/.exec(step);
+  return m ? { step, id: m[1]!, item: Number(m[2]) } : { step, id: step, item: null };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
