@@ -35,7 +35,10 @@ const oneLineError = (stderr: string, path: string) => {
 
 describe('many processes, one state file', () => {
   it('8 flow run processes started together on a new state file all complete, every record intact', async () => {
-    write('w.yaml', 'steps:\n  - { id: a, type: shell, config: { run: "echo a" } }\n  - { id: t, type: transform, config: { value: 1 } }\n');
+    write(
+      'w.yaml',
+      'steps:\n  - { id: a, type: shell, config: { run: "echo a" } }\n  - { id: t, type: transform, config: { value: 1 } }\n',
+    );
     const codes = await Promise.all(
       Array.from(
         { length: 8 },
@@ -48,7 +51,9 @@ describe('many processes, one state file', () => {
     );
     expect(codes).toEqual(Array(8).fill(0));
     const state = defaultState(dir);
-    expect(query<{ status: string; n: number }>(state, 'SELECT status, count(*) AS n FROM runs GROUP BY status')).toEqual([{ status: 'succeeded', n: 8 }]);
+    expect(query<{ status: string; n: number }>(state, 'SELECT status, count(*) AS n FROM runs GROUP BY status')).toEqual([
+      { status: 'succeeded', n: 8 },
+    ]);
     expect(query<{ n: number }>(state, 'SELECT count(*) AS n FROM steps')).toEqual([{ n: 16 }]);
     expect(query<{ integrity_check: string }>(state, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
   });
