@@ -26,6 +26,15 @@ export class SecretMasker {
     return out;
   }
 
+  /** Whether a secret appears anywhere in the value (its masked form would differ from it). */
+  holds(value: unknown): boolean {
+    if (!this.active) return false;
+    if (typeof value === 'string') return this.secrets.some((s) => value.includes(s));
+    if (Array.isArray(value)) return value.some((v) => this.holds(v));
+    if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => this.holds(v));
+    return false;
+  }
+
   value<T>(value: T): T {
     if (!this.active) return value;
     return this.deep(value) as T;

@@ -37,7 +37,7 @@ export function planRun(workflow: Workflow, recorded: RecordedResults = new Map(
   const byId = new Map<string, PlannedStep>();
   const plan = (steps: readonly Step[]): PlannedStep[] =>
     steps.map((step) => {
-      const kept = KEPT.has(recorded.get(`${step.id}#-1`)?.status ?? '');
+      const kept = restorable(recorded.get(`${step.id}#-1`));
       const kind: PlannedKind = step.kind === 'action' ? (step.forEach === undefined ? 'action' : 'for_each') : step.kind;
       const planned: PlannedStep = {
         id: step.id,
@@ -58,11 +58,16 @@ export function planRun(workflow: Workflow, recorded: RecordedResults = new Map(
   };
 }
 
+/** Succeeded or skipped, and not holding a secret (stored masked, it would come back as `***`). */
+function restorable(r: StepResult | undefined): boolean {
+  return r !== undefined && KEPT.has(r.status) && r.masked !== true;
+}
+
 function restoredItems(stepId: string, recorded: RecordedResults): Set<number> {
   const items = new Set<number>();
   const prefix = `${stepId}#`;
   for (const [key, result] of recorded) {
-    if (!key.startsWith(prefix) || result.status !== 'succeeded') continue;
+    if (!key.startsWith(prefix) || result.status !== 'succeeded' || result.masked) continue;
     const item = Number(key.slice(prefix.length));
     if (Number.isInteger(item) && item >= 0) items.add(item);
   }

@@ -170,6 +170,7 @@ export function tolerates(step: Step): boolean {
 }
 
 /** Records and publishes a step's final result; `durable` when the step had effects outside the run. */
+// A succeeded result is marked when its output holds a secret (see StepResult.masked).
 export function finish(
   ctx: RunContext,
   stepId: string,
@@ -180,6 +181,7 @@ export function finish(
   tolerated: boolean,
   durable = false,
 ): StepOutcome {
+  if (r.status === 'succeeded' && ctx.masker.holds([r.output, r.outputs])) r = { ...r, masked: true };
   if (item < 0) {
     ctx.publish(stepId, r);
     if (r.status === 'succeeded') ctx.scope.previous = r.output;

@@ -25,6 +25,8 @@ export interface StepResult {
   attempts: number;
   startedAt: string;
   endedAt: string | undefined;
+  /** The output held a secret, so it is stored masked and cannot be restored: a resume runs the step again. */
+  masked?: boolean;
 }
 
 export interface RunRecord {

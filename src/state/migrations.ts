@@ -67,6 +67,8 @@ export const MIGRATIONS: readonly string[] = [
      text TEXT NOT NULL,
      PRIMARY KEY (run_id, step_id, item, attempt, seq)
    ) WITHOUT ROWID;`,
+  // 3: a result whose output held a secret is stored masked and marked, so a resume runs its step again.
+  `ALTER TABLE steps ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

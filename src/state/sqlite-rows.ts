@@ -43,6 +43,7 @@ export function toResult(row: Row): StepResult {
     attempts: Number(row['attempts']),
     startedAt: String(row['started_at']),
     endedAt: optional(row['ended_at']),
+    ...(row['masked'] === 1 ? { masked: true } : {}),
   };
 }
 

@@ -47,8 +47,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
        WHERE run_id = @runId AND step_id = @stepId AND item = @item AND attempt = @attempt`,
     ),
     stepFinished: db.prepare(
-      `INSERT OR REPLACE INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at)
-       VALUES (@runId, @stepId, @item, @status, @output, @outputs, @error, @reason, @attempts, @startedAt, @endedAt)`,
+      `INSERT OR REPLACE INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at, masked)
+       VALUES (@runId, @stepId, @item, @status, @output, @outputs, @error, @reason, @attempts, @startedAt, @endedAt, @masked)`,
     ),
     appendLog: db.prepare(`INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     finishRun: db.prepare(
@@ -149,6 +149,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         attempts: r.attempts,
         startedAt: r.startedAt,
         endedAt: r.endedAt ?? null,
+        masked: r.masked ? 1 : 0,
       });
     },
     appendLog(runId, stepId, item, attempt, seq, stream, text) {

@@ -409,10 +409,9 @@ describe.concurrent('stopped from outside while steps run, then flow resume', ()
   });
 });
 
-// Found by these tests. Outputs are recorded with secret values masked (`***`), and a resume restores them as
-// recorded: a later step that reads a restored output holding a secret gets `***` where an uninterrupted run
-// gives it the secret. (The step cache refuses such results for this reason; the resume does not.)
-describe('known bug: a restored output that held a secret', () => {
+// Found by these tests. Outputs are recorded with secret values masked (`***`): restored as recorded, a later step
+// would read `***` where an uninterrupted run gives it the secret. Such a result is marked, and its step runs again.
+describe('a succeeded step whose output held a secret', () => {
   const workflow = `secrets: [CRASH_TEST_TOKEN]
 steps:
   - { id: login, type: shell, config: { run: 'echo "token=$CRASH_TEST_TOKEN" >> "$FLOW_OUTPUT"' } }
@@ -432,11 +431,10 @@ steps:
     resumed = await crashAndResume({ workflow, failpoint: 'before-attempt-record@2', env });
     expect(resumed.first.signal).toBe('SIGKILL');
     expect(resumed.resumes.map((x) => x.code)).toEqual([0]);
-    expect(resumed.resumes[0]!.stderr).toContain('[login] succeeded earlier; output restored');
+    expect(resumed.resumes[0]!.stderr).not.toContain('[login] succeeded earlier; output restored');
   }, 60_000);
 
-  // Fails today: used.txt holds `***`. When this passes, drop `.fails`.
-  it.fails('reaches the later step as the secret, as in an uninterrupted run', () => {
+  it('runs again on resume, so the later step gets the secret, as in an uninterrupted run', () => {
     expect(readFileSync(join(resumed.dir, 'used.txt'), 'utf8')).toBe('s3cr3t-value');
   });
 });

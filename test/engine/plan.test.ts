@@ -69,6 +69,20 @@ describe('planRun', () => {
     expect(decisions(plan.steps)).toEqual(expected);
   });
 
+  it('runs a succeeded step or item again when its output held a secret (stored masked)', async () => {
+    const masked = { ...result('succeeded'), masked: true };
+    const plan = planRun(
+      await workflow(),
+      new Map([
+        ['a#-1', masked],
+        ['b#-1', result('succeeded')],
+        ['each#0', masked],
+        ['each#1', result('succeeded')],
+      ]),
+    );
+    expect(decisions(plan.steps)).toEqual(['a:run', 'g:run', 'b:restore', 'seq:run', 'c:run', 'each:run[1]']);
+  });
+
   it('plans the handlers too', async () => {
     const plan = planRun(await workflow(), recorded([['tidy#-1', 'succeeded']]));
     expect(decisions(plan.finally)).toEqual(['tidy:restore']);
