@@ -2,7 +2,7 @@ import type { StepStatus } from '../model/run.js';
 import { ownerAlive } from './lease.js';
 import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from './run-history.js';
 import type { OwnerAlive, StoredStepResult } from './run-store.js';
-import { openDatabase, stateFileError } from './sqlite-open.js';
+import { guardStateFile, openDatabase, stateFileError } from './sqlite-open.js';
 import { type Row, SUMMARY_COLUMNS, seenStatus, toResult, toRun, toRunSummary } from './sqlite-rows.js';
 
 export interface SqliteHistoryOptions {
@@ -60,14 +60,7 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     deleteRuns: db.prepare(`DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))`),
     clearCache: db.prepare(`DELETE FROM cache`),
   };
-  const guard = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      if ((err as { code?: string }).code?.startsWith('SQLITE_')) throw stateFileError(db.name, err);
-      throw err;
-    }
-  };
+  const guard = <T>(fn: () => T): T => guardStateFile(db, fn);
 
   return {
     listRuns(filter) {

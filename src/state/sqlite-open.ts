@@ -33,6 +33,16 @@ export function openDatabase(path: string, durability: Durability = 'normal'): D
   }
 }
 
+/** Runs fn; a fault SQLite reports (a full disk, a read-only or damaged file) becomes one error naming the file. */
+export function guardStateFile<T>(db: Database.Database, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('SQLITE_')) throw stateFileError(db.name, err);
+    throw err;
+  }
+}
+
 /** One clear error naming the file, whatever SQLite or the file system said. */
 export function stateFileError(path: string, err: unknown): StateFileError {
   if (err instanceof StateFileError) return err;

@@ -2,7 +2,7 @@ import { LeaseLostError } from '../model/errors.js';
 import type { RunOwner, StepAttempt } from '../model/run.js';
 import { describeOwner } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
-import { type Durability, openDatabase, stateFileError } from './sqlite-open.js';
+import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
 import { json, parse, type Row, toAttempt, toResult, toRun } from './sqlite-rows.js';
 
 export interface SqliteStoreOptions {
@@ -70,14 +70,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     token: o?.token ?? null,
   });
   // A write the disk or the file refuses becomes one error naming the file (SQLite rolled the transaction back).
-  const guard = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      if ((err as { code?: string }).code?.startsWith('SQLITE_')) throw stateFileError(db.name, err);
-      throw err;
-    }
-  };
+  const guard = <T>(fn: () => T): T => guardStateFile(db, fn);
   const store: RunStore = {
     createRun(run) {
       stmt.createRun.run({

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { EXIT, UnknownRunError, UsageError } from '../../model/errors.js';
+import { EXIT, UsageError } from '../../model/errors.js';
 import { formatLogs } from '../../report/logs.js';
 import { stepLayout } from '../../report/step-layout.js';
-import { openSqliteHistory } from '../../state/sqlite-history.js';
 import { wholeNumber } from '../flags.js';
 import type { CommandIO } from '../io.js';
+import { withRecordedRun } from '../open-run.js';
 import { statePath } from '../state-path.js';
 
 export interface LogsOptions {
@@ -15,12 +14,7 @@ export interface LogsOptions {
 // `flow logs RUN_ID [STEP]`: the output a run's steps wrote, as stored (already masked), in the order it came.
 export async function logsCommand(runId: string, step: string | undefined, options: LogsOptions, io: CommandIO): Promise<number> {
   const attempt = options.attempt === undefined ? undefined : wholeNumber('--attempt', options.attempt, 1);
-  const path = statePath(options.state, io);
-  if (!existsSync(path)) throw new UnknownRunError(runId, path);
-  const history = openSqliteHistory(path);
-  try {
-    const run = history.getRun(runId);
-    if (!run) throw new UnknownRunError(runId, path);
+  return withRecordedRun(statePath(options.state, io), runId, (history, run) => {
     if (step !== undefined && !history.hasStep(runId, step)) {
       // A step of the workflow that the run never reached has simply no output; a name the workflow lacks is a mistake.
       const id = step.replace(/\[\d+\]$/, '');
@@ -35,7 +29,5 @@ export async function logsCommand(runId: string, step: string | undefined, optio
       io.stderr(`flow: no output recorded for ${what}`);
     } else io.stdout(formatLogs(chunks));
     return EXIT.ok;
-  } finally {
-    history.close();
-  }
+  });
 }
