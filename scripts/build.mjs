@@ -1,7 +1,8 @@
 // Builds flow: assembles the workflow schema, precompiles its ajv validator, and bundles the CLI.
 // Usage: node scripts/build.mjs [--write-schema]   (--write-schema also refreshes schema/workflow.schema.json)
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -62,7 +63,11 @@ await build({
   // Smaller files load faster: about 6 ms off `flow validate` (bench/RESULTS.md); the source maps keep traces readable.
   minify: true,
   external: ['better-sqlite3'],
-  define: { __FLOW_VERSION__: JSON.stringify(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version) },
+  define: {
+    __FLOW_VERSION__: JSON.stringify(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version),
+    // Which code built a stored workflow model: a model kept by another build is never reused.
+    __FLOW_BUILD__: JSON.stringify(await sourceHash(join(root, 'src'))),
+  },
   banner: {
     js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);",
   },
@@ -74,3 +79,13 @@ await rm(tmp, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',
 });
+
+async function sourceHash(dir) {
+  const hash = createHash('sha256');
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? e.path, e.name))
+    .sort();
+  for (const file of files) hash.update(file.slice(dir.length)).update(await readFile(file));
+  return hash.digest('hex').slice(0, 16);
+}

@@ -181,7 +181,7 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
     workflowName: options.workflow.name,
     workflowPath: options.workflow.file,
     definition: options.definition,
-    definitionHash: createHash('sha256').update(options.definition).digest('hex'),
+    definitionHash: definitionHash(options.definition),
     inputs,
     status: 'running',
     startedAt,
@@ -193,6 +193,11 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
     owner: options.owner,
     heartbeatAt: options.owner ? Date.now() : undefined,
   };
+}
+
+/** The hash a run records of its workflow text: equal texts, equal hashes. */
+export function definitionHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 const noChildRuns: ChildRunner = async () => {

@@ -10,7 +10,17 @@ export function plainReporter(write: (line: string) => void): EventListener {
     if (rest) write(`${prefix} | ${rest}`);
     partial.delete(key);
   };
-  return dispatch({
+  // A resume of a long run restores thousands of steps: a few are listed, a run of more is one line.
+  let restored: { name: string; status: string }[] = [];
+  const flushRestored = () => {
+    if (restored.length <= RESTORED_LISTED) for (const r of restored) write(`${r.name} ${r.status} earlier; output restored`);
+    else
+      write(
+        `flow: ${restored.length} steps restored from the record (they succeeded earlier), ${restored[0]!.name} to ${restored.at(-1)!.name}`,
+      );
+    restored = [];
+  };
+  const handlers = dispatch({
     'run-started': (e) =>
       write(`flow: run ${e.run.id} ${e.resumed ? 'resumed' : 'started'}: ${e.run.workflowName} (${e.run.workflowPath})`),
     'run-finished': (e) => write(`flow: run ${e.runId} ${e.status} in ${duration(e.durationMs)}${e.error ? `: ${e.error.message}` : ''}`),
@@ -31,11 +41,21 @@ export function plainReporter(write: (line: string) => void): EventListener {
       const why = r.status === 'skipped' || r.reason ? ` (${r.reason})` : r.error ? `: ${errorText(r.error)}` : '';
       write(`[${label(e.stepId, e.item)}] ${r.status}${r.status === 'skipped' ? '' : ` in ${duration(e.durationMs)}`}${why}`);
     },
-    'step-restored': (e) => write(`[${label(e.stepId, e.item)}] ${e.result.status} earlier; output restored`),
+    'step-restored': () => {},
     'cache-hit': (e) => write(`[${label(e.stepId, e.item)}] cache hit`),
     log: (e) => write(`flow: ${e.level === 'warning' ? 'warning: ' : ''}${e.message}`),
   });
+  return (event) => {
+    if (event.type === 'step-restored') {
+      restored.push({ name: `[${label(event.stepId, event.item)}]`, status: event.result.status });
+      return;
+    }
+    if (restored.length > 0) flushRestored();
+    handlers(event);
+  };
 }
+
+const RESTORED_LISTED = 20;
 
 function errorText(error: StepError): string {
   return `${error.class}: ${error.message}`;

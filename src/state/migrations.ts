@@ -69,6 +69,13 @@ export const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // 3: a result whose output held a secret is stored masked and marked, so a resume runs its step again.
   `ALTER TABLE steps ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;`,
+  // 4: the validated model of each workflow text, so a resume of a large workflow need not parse and check it again.
+  `CREATE TABLE workflow_models (
+     definition_hash TEXT NOT NULL,
+     build TEXT NOT NULL,
+     model TEXT NOT NULL,
+     PRIMARY KEY (definition_hash, build)
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,5 @@
 import type { RunOwner, RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
+import type { Workflow } from '../model/workflow.js';
 
 export interface StoredStepResult {
   stepId: string;
@@ -38,6 +39,9 @@ export interface RunStore {
     error: StepError | undefined,
   ): void;
   getRun(runId: string): RunRecord | undefined;
+  /** Keeps the validated model of a workflow text (by its hash), for the build that made it. */
+  saveModel(definitionHash: string, build: string, model: Workflow): void;
+  loadModel(definitionHash: string, build: string): Workflow | undefined;
   stepResults(runId: string): StoredStepResult[];
   attempts(runId: string): StepAttempt[];
   listRuns(limit: number): RunRecord[];

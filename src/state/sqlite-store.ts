@@ -1,5 +1,6 @@
 import { LeaseLostError } from '../model/errors.js';
 import type { RunOwner, StepAttempt } from '../model/run.js';
+import type { Workflow } from '../model/workflow.js';
 import { describeOwner } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
@@ -57,6 +58,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
        WHERE id = @runId`,
     ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
+    saveModel: db.prepare(`INSERT OR IGNORE INTO workflow_models (definition_hash, build, model) VALUES (?, ?, ?)`),
+    loadModel: db.prepare(`SELECT model FROM workflow_models WHERE definition_hash = ? AND build = ?`),
     stepResults: db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id, item`),
     attempts: db.prepare(`SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, item, attempt`),
     listRuns: db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`),
@@ -154,6 +157,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     getRun(runId) {
       const row = stmt.getRun.get(runId) as Row | undefined;
       return row ? toRun(row) : undefined;
+    },
+    saveModel(definitionHash, build, model) {
+      guard(() => stmt.saveModel.run(definitionHash, build, JSON.stringify(model)));
+    },
+    loadModel(definitionHash, build) {
+      const row = stmt.loadModel.get(definitionHash, build) as Row | undefined;
+      return row ? (parse(row['model']) as Workflow) : undefined;
     },
     stepResults(runId): StoredStepResult[] {
       return (stmt.stepResults.all(runId) as Row[]).map((row) => ({

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flow } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
-import { defaultState, query, runIdOf } from '../helpers/state.js';
+import { defaultState, query, runIdOf, update } from '../helpers/state.js';
 
 let dir: string;
 const write = (name: string, text: string) => {
@@ -218,6 +218,18 @@ describe('flow resume', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'got'), 'utf8')).toBe('s3cr3t-value');
     expect(side()).toEqual(['7']);
+  });
+
+  it('loads the workflow model kept at run time instead of parsing the text again, while the file is unchanged', () => {
+    write('w.yaml', 'steps:\n  - { id: a, type: shell, config: { run: "echo a >> side.log; test -f fixed" } }\n');
+    const id = runIdOf(flow(['run', 'w.yaml'], dir).stderr);
+    const kept = query<{ model: string }>(defaultState(dir), 'SELECT model FROM workflow_models');
+    expect(kept).toHaveLength(1);
+    // Proof that the kept model is what runs: change it behind flow's back.
+    update(defaultState(dir), 'UPDATE workflow_models SET model = ?', kept[0]!.model.replace('echo a >>', 'echo kept >>'));
+    fix();
+    expect(flow(['resume', id], dir).code).toBe(0);
+    expect(side()).toEqual(['a', 'kept']);
   });
 
   it('--no-cache bypasses the step cache on run and resume', () => {

@@ -115,3 +115,38 @@ describe('plainReporter', () => {
     expect(duration(ms)).toBe(text);
   });
 });
+
+describe('plainReporter, restored steps', () => {
+  const restored = (stepId: string): FlowEvent => ({
+    type: 'step-restored',
+    runId: 'r1',
+    stepId,
+    item: -1,
+    result: {
+      status: 'succeeded',
+      output: null,
+      outputs: {},
+      error: undefined,
+      reason: undefined,
+      attempts: 1,
+      startedAt: '',
+      endedAt: '',
+    },
+  });
+  const log: FlowEvent = { type: 'log', runId: 'r1', level: 'info', message: 'next' };
+
+  it('lists a few restored steps, one line each, before the next event', () => {
+    const lines: string[] = [];
+    const report = plainReporter((l) => lines.push(l));
+    for (const e of [restored('a'), restored('b'), log]) report(e);
+    expect(lines).toEqual(['[a] succeeded earlier; output restored', '[b] succeeded earlier; output restored', 'flow: next']);
+  });
+
+  it('sums up a long run of restored steps in one line', () => {
+    const lines: string[] = [];
+    const report = plainReporter((l) => lines.push(l));
+    for (let i = 0; i < 500; i++) report(restored(`s${i}`));
+    report(log);
+    expect(lines).toEqual(['flow: 500 steps restored from the record (they succeeded earlier), [s0] to [s499]', 'flow: next']);
+  });
+});

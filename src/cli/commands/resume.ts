@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { FLOW_BUILD } from '../../engine/build-id.js';
 import { hasDrift, workflowDrift } from '../../engine/drift.js';
 import { planRun } from '../../engine/plan.js';
 import { keptResults, lastAttempts, stepOrder } from '../../engine/resume-plan.js';
@@ -14,6 +15,7 @@ import type { RunRecord } from '../../model/run.js';
 import type { Workflow } from '../../model/workflow.js';
 import { formatDiagnosticText, plainStyle, summarize } from '../../report/diagnostics.js';
 import { currentOwner, describeOwner, ownerAlive } from '../../state/lease.js';
+import type { RunStore } from '../../state/run-store.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
@@ -48,7 +50,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       io.stderr(`flow: run ${runId} already succeeded; nothing to do`);
       return EXIT.ok;
     }
-    const { workflow, text, changedFrom } = await definitionToRun(run, options.allowChanged === true, io);
+    const { workflow, text, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
     const from = options.from ?? changedFrom;
     if (options.from !== undefined && !stepOrder(workflow.steps).order.includes(options.from)) {
       throw new UsageError(
@@ -106,9 +108,14 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
 async function definitionToRun(
   run: RunRecord,
   allowChanged: boolean,
+  store: RunStore,
   io: CommandIO,
 ): Promise<{ workflow: Workflow; text: string; changedFrom: string | undefined }> {
   const current = await readFile(run.workflowPath, 'utf8').catch(() => undefined);
+  if (current === undefined || current === run.definition) {
+    const model = store.loadModel(run.definitionHash, FLOW_BUILD);
+    if (model) return { workflow: { ...model, file: run.workflowPath }, text: run.definition, changedFrom: undefined };
+  }
   const drift =
     current === undefined || current === run.definition ? undefined : workflowDrift(parseQuietly(run.definition), parseQuietly(current));
   if (drift && hasDrift(drift)) {
@@ -133,6 +140,7 @@ async function definitionToRun(
     throw new InvalidWorkflowError(`${run.workflowPath} is not valid (${summarize(checked.diagnostics, 1)}); nothing was run`);
   }
   const workflow = { ...checked.workflow, file: run.workflowPath };
+  if (text === run.definition) store.saveModel(run.definitionHash, FLOW_BUILD, workflow);
   const order = stepOrder(workflow.steps).order;
   const changedFrom = !drift ? undefined : drift.settings.length > 0 ? order[0] : order.find((id) => drift.changed.includes(id));
   return { workflow, text, changedFrom };

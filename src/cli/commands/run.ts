@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { resolveInputs } from '../../engine/inputs.js';
+import { FLOW_BUILD } from '../../engine/build-id.js';
 import { newRunId } from '../../engine/run-id.js';
+import { definitionHash } from '../../engine/run-workflow.js';
 import { executorTable } from '../../executors/custom.js';
 import { InputError, UsageError } from '../../model/errors.js';
 import type { Durability } from '../../state/sqlite-open.js';
@@ -45,6 +47,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   const path = statePath(options.state, io);
   const store = openSqliteStore(path, { durability });
   try {
+    // Kept so that a resume of a large workflow loads its model instead of parsing and checking the text again.
+    store.saveModel(definitionHash(text), FLOW_BUILD, workflow);
     const run = {
       store,
       statePath: path,
