@@ -41,7 +41,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
   let lastOutput: unknown = null;
   const durable = executor.pure !== true;
   // A resumed run numbers its attempts after those already recorded, and gives the step a fresh retry budget.
-  const before = ctx.priorAttempts.get(`${step.id}#${item}`) ?? 0;
+  const before = ctx.lastAttempt(step.id, item);
   for (let attempt = before + 1; ; attempt++) {
     const tries = attempt - before;
     const attemptStart = ctx.at();

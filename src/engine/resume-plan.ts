@@ -42,13 +42,3 @@ export function keptResults(workflow: Workflow, stored: readonly StoredStepResul
     return main.has(owner) && !dropped.has(owner);
   });
 }
-
-/** The highest attempt recorded per `${stepId}#${item}`: a resumed step numbers its attempts after them. */
-export function lastAttempts(attempts: readonly { stepId: string; item: number; attempt: number }[]): Map<string, number> {
-  const last = new Map<string, number>();
-  for (const a of attempts) {
-    const key = `${a.stepId}#${a.item}`;
-    if (a.attempt > (last.get(key) ?? 0)) last.set(key, a.attempt);
-  }
-  return last;
-}

@@ -100,8 +100,8 @@ export class RunContext {
     readonly runChild: ChildRunner,
     scope: Omit<Scope, 'steps' | 'previous'>,
     maxConcurrency: number,
-    /** The highest attempt number recorded per `${stepId}#${item}`: a resumed run numbers its attempts after them. */
-    readonly priorAttempts: ReadonlyMap<string, number> = new Map(),
+    /** The highest attempt number recorded for a step (and item): a resumed run numbers its attempts after it. */
+    readonly lastAttempt: (stepId: string, item: number) => number = () => 0,
     /** False with --no-cache: the step cache is neither read nor written. */
     readonly cacheEnabled = true,
   ) {

@@ -48,8 +48,8 @@ export interface ResumeOf {
   attempt: number;
   /** When the run first started (run.started_at keeps it). */
   startedAt: string;
-  /** The highest recorded attempt per `${stepId}#${item}`. */
-  priorAttempts: ReadonlyMap<string, number>;
+  /** The highest recorded attempt of a step (and item); asked only for the steps that run. */
+  lastAttempt: (stepId: string, item: number) => number;
 }
 
 export interface RunOutcome {
@@ -101,7 +101,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
       run,
     },
     options.maxConcurrency ?? Number.POSITIVE_INFINITY,
-    options.resume?.priorAttempts,
+    options.resume?.lastAttempt,
     options.noCache !== true,
   );
   const resumed = options.resume !== undefined;

@@ -58,6 +58,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
        WHERE id = @runId`,
     ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
+    lastAttempt: db.prepare(`SELECT max(attempt) AS n FROM attempts WHERE run_id = ? AND step_id = ? AND item = ?`),
     saveModel: db.prepare(`INSERT OR IGNORE INTO workflow_models (definition_hash, build, model) VALUES (?, ?, ?)`),
     loadModel: db.prepare(`SELECT model FROM workflow_models WHERE definition_hash = ? AND build = ?`),
     stepResults: db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id, item`),
@@ -157,6 +158,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     getRun(runId) {
       const row = stmt.getRun.get(runId) as Row | undefined;
       return row ? toRun(row) : undefined;
+    },
+    lastAttempt(runId, stepId, item) {
+      return Number((stmt.lastAttempt.get(runId, stepId, item) as Row)['n'] ?? 0);
     },
     saveModel(definitionHash, build, model) {
       guard(() => stmt.saveModel.run(definitionHash, build, JSON.stringify(model)));

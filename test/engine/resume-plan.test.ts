@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keptResults, lastAttempts, stepOrder } from '../../src/engine/resume-plan.js';
+import { keptResults, stepOrder } from '../../src/engine/resume-plan.js';
 import { nodeHost } from '../../src/language/node-host.js';
 import { validateSource } from '../../src/language/validate.js';
 import type { StepResult } from '../../src/model/run.js';
@@ -58,20 +58,5 @@ describe('keptResults', () => {
 
   it('drops records of steps the workflow no longer has', async () => {
     expect(keys(keptResults(await workflow(), stored('a', 'gone', 'gone.rescue')))).toEqual(['a']);
-  });
-});
-
-describe('lastAttempts', () => {
-  it('keeps the highest attempt per step and item', () => {
-    const last = lastAttempts([
-      { stepId: 'a', item: -1, attempt: 1 },
-      { stepId: 'a', item: -1, attempt: 3 },
-      { stepId: 'a', item: -1, attempt: 2 },
-      { stepId: 'e', item: 0, attempt: 1 },
-    ]);
-    expect([...last]).toEqual([
-      ['a#-1', 3],
-      ['e#0', 1],
-    ]);
   });
 });

@@ -81,7 +81,7 @@ describe('the run loop starts from a recorded state', () => {
     store.close();
     const { writeFileSync, readFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'fixed'), '');
-    const resume = { attempt: 2, startedAt: new Date().toISOString(), priorAttempts: new Map() };
+    const resume = { attempt: 2, startedAt: new Date().toISOString(), lastAttempt: () => 0 };
     const second = await runYaml(yaml, { dir, recorded, resume, runId: first.outcome.runId });
     expect(second.outcome.status).toBe('succeeded');
     expect(readFileSync(join(dir, 'ran'), 'utf8').trim().split('\n')).toEqual(['a', 'item1', 'item2', 'item2', 'item3']);

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { FLOW_BUILD } from '../../engine/build-id.js';
 import { hasDrift, workflowDrift } from '../../engine/drift.js';
 import { planRun } from '../../engine/plan.js';
-import { keptResults, lastAttempts, stepOrder } from '../../engine/resume-plan.js';
+import { keptResults, stepOrder } from '../../engine/resume-plan.js';
 import { resolveInputs } from '../../engine/inputs.js';
 import { executorTable } from '../../executors/custom.js';
 import { nodeHost } from '../../language/node-host.js';
@@ -77,7 +77,8 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     if (claim.interrupted > 0)
       io.stderr(`flow: ${claim.interrupted} step attempt(s) were running when the last driver stopped; they run again`);
     io.stderr(`flow: resuming run ${runId} (attempt ${claim.run.attempt})${from ? ` from step '${from}'` : ''}`);
-    const resume = { attempt: claim.run.attempt, startedAt: run.startedAt, priorAttempts: lastAttempts(store.attempts(runId)) };
+    const lastAttempt = (stepId: string, item: number) => store.lastAttempt(runId, stepId, item);
+    const resume = { attempt: claim.run.attempt, startedAt: run.startedAt, lastAttempt };
     return await driveRun(
       {
         store,
