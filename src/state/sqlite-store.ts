@@ -61,7 +61,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     lastAttempt: db.prepare(`SELECT max(attempt) AS n FROM attempts WHERE run_id = ? AND step_id = ? AND item = ?`),
     saveModel: db.prepare(`INSERT OR IGNORE INTO workflow_models (definition_hash, build, model) VALUES (?, ?, ?)`),
     loadModel: db.prepare(`SELECT model FROM workflow_models WHERE definition_hash = ? AND build = ?`),
-    stepResults: db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id, item`),
+    // In key order: a resume keys them by step and item, so sorting 10,000 rows by time would be wasted.
+    stepResults: db.prepare(`SELECT * FROM steps WHERE run_id = ?`),
     attempts: db.prepare(`SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, item, attempt`),
     listRuns: db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`),
     cacheGet: db.prepare(`SELECT value FROM cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`),
