@@ -3,9 +3,11 @@
 //   10,000 transform steps with state recorded: engine time per step (<= 0.1 ms) and peak RSS (<= 150 MB, flat 1k vs 10k);
 //   8 parallel `sleep 0.5` steps vs `make -j8` (target <= 1.25x).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { copyBuild } from './lib/build-copy.mjs';
 import { alternate, median, peakRssMb } from './lib/measure.mjs';
 
 export const name = 'engine';
@@ -29,7 +31,7 @@ function shellCase(root, dir, label, count, script, parallel) {
 
 // Engine time per step and the peak RSS of a whole process, for an N-step transform run.
 function transformCase(root, steps, shape) {
-  const args = [join(root, 'bench', 'engine-inprocess.mjs'), root, String(steps), shape];
+  const args = [fileURLToPath(new URL('./engine-inprocess.mjs', import.meta.url)), root, String(steps), shape];
   const res = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`engine-inprocess ${steps} failed: ${res.stderr}`);
   const result = JSON.parse(res.stdout);
@@ -37,8 +39,19 @@ function transformCase(root, steps, shape) {
   return result;
 }
 
-export async function run({ root, quick, log }) {
+export async function run({ root: checkout, quick, log }) {
   const dir = mkdtempSync(join(tmpdir(), 'flow-bench-engine-'));
+  try {
+    // A copy of the build: a rebuild of dist/ during these minutes would fail a run or mix two builds.
+    const root = join(dir, 'build');
+    const stamp = copyBuild(checkout, root, log);
+    return measure({ root, dir, stamp, quick, log });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function measure({ root, dir, stamp, quick, log }) {
   const rows = [];
 
   log('engine: 1,000 sequential `true` shell steps vs make...');
@@ -82,6 +95,7 @@ export async function run({ root, quick, log }) {
     '(8 recipes of `sleep 0.5`), alternating with the subject. Transform rows: `bench/engine-inprocess.mjs` loads the workflow, then',
     'times `runWorkflow` with the SQLite store in-process (engine time per step, validation excluded); peak RSS is that whole',
     'process under /usr/bin/time. Ratios are median(subject) / median(baseline).',
+    `Build measured: a copy (bench/lib/build-copy.mjs) of dist/ whose cli.js is of ${stamp}.`,
     '',
     'Where the peak memory comes from (process.resourceUsage().maxRSS in the same child):',
     '',

@@ -47,7 +47,7 @@ export function alternate(baseline, subject, { runs, warmups = 3, transient = ()
 }
 
 // Blocks the (single-purpose) benchmark process for ms milliseconds without busy-waiting.
-function sleep(ms) {
+export function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
