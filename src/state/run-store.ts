@@ -39,6 +39,8 @@ export interface RunStore {
     error: StepError | undefined,
   ): void;
   getRun(runId: string): RunRecord | undefined;
+  /** A resume with --allow-changed runs the workflow as it is now: the run records that text from then on. */
+  replaceDefinition(runId: string, definition: string, definitionHash: string): void;
   /** Keeps the validated model of a workflow text (by its hash), for the build that made it. */
   saveModel(definitionHash: string, build: string, model: Workflow): void;
   loadModel(definitionHash: string, build: string): Workflow | undefined;

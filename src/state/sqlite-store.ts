@@ -59,6 +59,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     lastAttempt: db.prepare(`SELECT max(attempt) AS n FROM attempts WHERE run_id = ? AND step_id = ? AND item = ?`),
+    replaceDefinition: db.prepare(`UPDATE runs SET definition = ?, definition_hash = ? WHERE id = ?`),
     saveModel: db.prepare(`INSERT OR IGNORE INTO workflow_models (definition_hash, build, model) VALUES (?, ?, ?)`),
     loadModel: db.prepare(`SELECT model FROM workflow_models WHERE definition_hash = ? AND build = ?`),
     // In key order: a resume keys them by step and item, so sorting 10,000 rows by time would be wasted.
@@ -162,6 +163,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
     lastAttempt(runId, stepId, item) {
       return Number((stmt.lastAttempt.get(runId, stepId, item) as Row)['n'] ?? 0);
+    },
+    replaceDefinition(runId, definition, hash) {
+      guard(() => stmt.replaceDefinition.run(definition, hash, runId));
     },
     saveModel(definitionHash, build, model) {
       guard(() => stmt.saveModel.run(definitionHash, build, JSON.stringify(model)));

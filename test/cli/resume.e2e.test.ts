@@ -160,6 +160,13 @@ describe('flow resume', () => {
     const allowed = flow(['resume', id, '--allow-changed'], dir);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(side()).toEqual(['a', 'b', 'c', 'B', 'c']);
+    // The run now records the file as it ran: a later resume finds no change. With --from after the first change,
+    // the first change still decides where the re-run starts.
+    write('w.yaml', readFileSync(join(dir, 'w.yaml'), 'utf8').replace('echo a >>', 'echo A >>'));
+    const both = flow(['resume', id, '--allow-changed', '--from', 'c'], dir);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stderr).toContain('changed or new steps: a');
+    expect(side()).toEqual(['a', 'b', 'c', 'B', 'c', 'A', 'B', 'c']);
   });
 
   it('runs a changed-by-comment file without complaint', () => {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FLOW_BUILD } from '../../engine/build-id.js';
+import { definitionHash } from '../../engine/run-workflow.js';
 import { hasDrift, workflowDrift } from '../../engine/drift.js';
 import { planRun } from '../../engine/plan.js';
 import { keptResults, stepOrder } from '../../engine/resume-plan.js';
@@ -51,13 +52,12 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       return EXIT.ok;
     }
     const { workflow, text, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
-    const from = options.from ?? changedFrom;
-    if (options.from !== undefined && !stepOrder(workflow.steps).order.includes(options.from)) {
-      throw new UsageError(
-        `--from '${options.from}': the workflow has no such step`,
-        `its steps: ${stepOrder(workflow.steps).order.join(', ')}`,
-      );
+    const { order } = stepOrder(workflow.steps);
+    if (options.from !== undefined && !order.includes(options.from)) {
+      throw new UsageError(`--from '${options.from}': the workflow has no such step`, `its steps: ${order.join(', ')}`);
     }
+    // With --from and a changed file, whichever of the two comes first in the file.
+    const from = [options.from, changedFrom].filter((id) => id !== undefined).sort((a, b) => order.indexOf(a) - order.indexOf(b))[0];
     const inputs = await resumeInputs(workflow, run, options, io);
     const recorded = keptResults(workflow, store.stepResults(runId), from === undefined ? {} : { from });
     if (options.plan) {
@@ -73,6 +73,12 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
         `run ${runId} is being driven by ${describeOwner(claim.owner)}`,
         'wait for it to finish, or stop that process; a process that died is taken over at once',
       );
+    }
+    // Run as it is now (--allow-changed): the record says so, and the next resume compares against this text.
+    if (text !== run.definition) {
+      const hash = definitionHash(text);
+      store.replaceDefinition(runId, text, hash);
+      store.saveModel(hash, FLOW_BUILD, workflow);
     }
     if (claim.interrupted > 0)
       io.stderr(`flow: ${claim.interrupted} step attempt(s) were running when the last driver stopped; they run again`);
