@@ -128,11 +128,15 @@ describe('flow resume', () => {
   });
 
   it('says there is nothing to do for a run that succeeded, and names flow runs for an unknown id', () => {
-    write('w.yaml', 'steps:\n  - { id: a, type: shell, config: { run: "echo a >> side.log" } }\n');
+    write(
+      'w.yaml',
+      'steps:\n  - { id: a, type: shell, config: { run: "echo a >> side.log; echo A" } }\noutputs: { a: "${{ steps.a.output.stdout }}" }\n',
+    );
     const id = runIdOf(flow(['run', 'w.yaml'], dir).stderr);
     const again = flow(['resume', id], dir);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('already succeeded; nothing to do');
+    expect(JSON.parse(again.stdout)).toEqual({ a: 'A\n' });
     expect(side()).toEqual(['a']);
     const unknown = flow(['resume', 'nosuchrun'], dir);
     expect(unknown.code).toBe(2);

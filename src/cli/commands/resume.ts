@@ -49,6 +49,8 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
     if (run.status === 'succeeded' && options.from === undefined) {
       io.stderr(`flow: run ${runId} already succeeded; nothing to do`);
+      // Its outputs as a finished `flow run` printed them: a script that resumes until done reads them the same way.
+      if (run.outputs && Object.keys(run.outputs).length > 0) io.stdout(JSON.stringify(run.outputs, null, 2));
       return EXIT.ok;
     }
     const { workflow, text, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
