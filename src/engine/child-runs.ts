@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { executorTable } from '../executors/custom.js';
-import { nodeHost } from '../language/node-host.js';
-import { validateSource } from '../language/validate.js';
 import type { FlowEvent } from '../model/events.js';
 import type { Executor } from '../executors/executor.js';
 import type { Workflow } from '../model/workflow.js';
@@ -30,6 +28,8 @@ export function childRunner(
     } catch {
       throw new StepFailure('validation', `workflow file ${path} cannot be read`);
     }
+    // Loaded here, not at start: a resume that runs no workflow step never parses YAML.
+    const [{ validateSource }, { nodeHost }] = await Promise.all([import('../language/validate.js'), import('../language/node-host.js')]);
     const checked = await validateSource(path, text, nodeHost);
     if (!checked.workflow) {
       const first = checked.diagnostics.find((d) => d.severity === 'error');

@@ -1,27 +1,23 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { FLOW_BUILD } from '../../engine/build-id.js';
 import { definitionHash } from '../../engine/run-workflow.js';
-import { hasDrift, workflowDrift } from '../../engine/drift.js';
 import { planRun } from '../../engine/plan.js';
 import { keptResults, stepOrder } from '../../engine/resume-plan.js';
 import { resolveInputs } from '../../engine/inputs.js';
 import { executorTable } from '../../executors/custom.js';
-import { nodeHost } from '../../language/node-host.js';
-import { validateSource } from '../../language/validate.js';
-import { EXIT, InvalidWorkflowError, ResumeError, RunOwnedError, UnknownRunError, UsageError } from '../../model/errors.js';
+import { EXIT, ResumeError, RunOwnedError, UnknownRunError, UsageError } from '../../model/errors.js';
 import type { RunRecord } from '../../model/run.js';
 import type { Workflow } from '../../model/workflow.js';
-import { formatDiagnosticText, plainStyle, summarize } from '../../report/diagnostics.js';
 import { currentOwner, describeOwner, ownerAlive } from '../../state/lease.js';
 import type { RunStore } from '../../state/run-store.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
 import { describePlan } from '../resume-report.js';
-import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile, statePath } from './run.js';
+import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
+import { statePath } from '../state-path.js';
 
 export interface ResumeCommandOptions {
   from?: string;
@@ -109,11 +105,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
   }
 }
 
-/**
- * The run's own snapshot, unless the file on disk changed since: then refuse, naming the steps that differ, or
- * with --allow-changed run the file as it is now from its first changed step (from its first step when a setting
- * every step reads changed).
- */
+/** The run's own snapshot, loaded from the model kept at run time while the file on disk is unchanged. */
 async function definitionToRun(
   run: RunRecord,
   allowChanged: boolean,
@@ -125,42 +117,9 @@ async function definitionToRun(
     const model = store.loadModel(run.definitionHash, FLOW_BUILD);
     if (model) return { workflow: { ...model, file: run.workflowPath }, text: run.definition, changedFrom: undefined };
   }
-  const drift =
-    current === undefined || current === run.definition ? undefined : workflowDrift(parseQuietly(run.definition), parseQuietly(current));
-  if (drift && hasDrift(drift)) {
-    const parts = [
-      ...(drift.changed.length ? [`changed or new steps: ${drift.changed.join(', ')}`] : []),
-      ...(drift.removed.length ? [`removed steps: ${drift.removed.join(', ')}`] : []),
-      ...(drift.settings.length ? [`changed settings: ${drift.settings.join(', ')}`] : []),
-    ].join('; ');
-    if (!allowChanged) {
-      throw new ResumeError(
-        `${run.workflowPath} changed since run ${run.id} started (${parts})`,
-        'resume runs what was started; --allow-changed runs the file as it is now, re-running every changed step and all after it',
-      );
-    }
-    io.stderr(`flow: running ${run.workflowPath} as it is now (${parts})`);
-  }
-  // Only comments or layout changed: the file as it is now runs the same steps.
-  const text = current !== undefined && (drift === undefined || allowChanged || !hasDrift(drift)) ? current : run.definition;
-  const checked = await validateSource(run.workflowPath, text, nodeHost, { path: run.workflowPath });
-  if (!checked.workflow) {
-    io.stderr(checked.diagnostics.map((d) => formatDiagnosticText(d, plainStyle, (_f, n) => checked.source.line(n))).join('\n\n'));
-    throw new InvalidWorkflowError(`${run.workflowPath} is not valid (${summarize(checked.diagnostics, 1)}); nothing was run`);
-  }
-  const workflow = { ...checked.workflow, file: run.workflowPath };
-  if (text === run.definition) store.saveModel(run.definitionHash, FLOW_BUILD, workflow);
-  const order = stepOrder(workflow.steps).order;
-  const changedFrom = !drift ? undefined : drift.settings.length > 0 ? order[0] : order.find((id) => drift.changed.includes(id));
-  return { workflow, text, changedFrom };
-}
-
-function parseQuietly(text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch {
-    return undefined;
-  }
+  // Parsing, checking and comparing texts load the language layer: only when the kept model cannot serve.
+  const { checkedDefinition } = await import('../resume-definition.js');
+  return checkedDefinition(run, current, allowChanged, store, io);
 }
 
 /**
