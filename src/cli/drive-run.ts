@@ -67,7 +67,8 @@ export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal):
 }
 
 export function signalExit(signal: AbortSignal): number {
-  return signal.reason instanceof StepFailure && signal.reason.message.includes('SIGTERM') ? EXIT.terminated : EXIT.interrupted;
+  const message = signal.reason instanceof StepFailure ? signal.reason.message : '';
+  return message.includes('SIGTERM') ? EXIT.terminated : message.includes('SIGHUP') ? EXIT.hangup : EXIT.interrupted;
 }
 
 /** The exact command that continues a run, naming the state file when it is not the default one. */

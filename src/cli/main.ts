@@ -166,11 +166,12 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(),
   }
 }
 
-// SIGINT and SIGTERM stop the run (its steps' process groups are killed) and leave it resumable.
+// SIGINT, SIGTERM and SIGHUP (a closed terminal, a dropped ssh) stop the run (its steps' process groups are
+// killed) and leave it resumable.
 // A second one kills every step's process group at once and exits without waiting.
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  const stop = (name: 'SIGINT' | 'SIGTERM', code: number) => () => {
+  const stop = (name: 'SIGINT' | 'SIGTERM' | 'SIGHUP', code: number) => () => {
     if (controller.signal.aborted) {
       killAllProcessGroups();
       process.exit(code);
@@ -179,6 +180,7 @@ function interruptSignal(): AbortSignal {
   };
   process.on('SIGINT', stop('SIGINT', EXIT.interrupted));
   process.on('SIGTERM', stop('SIGTERM', EXIT.terminated));
+  process.on('SIGHUP', stop('SIGHUP', EXIT.hangup));
   return controller.signal;
 }
 

@@ -1,20 +1,22 @@
-import { parse as parseYaml } from 'yaml';
-import { FLOW_BUILD } from '../engine/build-id.js';
-import { hasDrift, workflowDrift } from '../engine/drift.js';
+import { type Drift, hasDrift, workflowDrift, workflowShape } from '../engine/drift.js';
+import { secretValues } from '../engine/masking.js';
 import { stepOrder } from '../engine/resume-plan.js';
+import { definitionHash } from '../engine/run-workflow.js';
 import { nodeHost } from '../language/node-host.js';
 import { validateSource } from '../language/validate.js';
 import { InvalidWorkflowError, ResumeError } from '../model/errors.js';
 import type { RunRecord } from '../model/run.js';
-import type { Workflow } from '../model/workflow.js';
+import type { Workflow, WorkflowShape } from '../model/workflow.js';
 import { formatDiagnosticText, plainStyle, summarize } from '../report/diagnostics.js';
 import type { RunStore } from '../state/run-store.js';
 import type { CommandIO } from './io.js';
+import { keepModel } from './kept-model.js';
 
 /**
- * The run's own snapshot, unless the file on disk (`current`) changed since: then refuse, naming the steps that
- * differ, or with --allow-changed run the file as it is now from its first changed step (from its first step when a
- * setting every step reads changed). The checked model of the recorded text is kept for the next resume.
+ * The run's workflow when its kept model cannot serve: the file on disk (`current`), or the recorded copy when the
+ * file is gone. A file that changed since the run started (compared step by step with the shape the run recorded)
+ * refuses the resume, naming the steps that differ; with --allow-changed it runs as it is now, from its first changed
+ * step (from its first step when a setting every step reads changed).
  */
 export async function checkedDefinition(
   run: RunRecord,
@@ -23,40 +25,56 @@ export async function checkedDefinition(
   store: RunStore,
   io: CommandIO,
 ): Promise<{ workflow: Workflow; text: string; changedFrom: string | undefined }> {
-  const drift =
-    current === undefined || current === run.definition ? undefined : workflowDrift(parseQuietly(run.definition), parseQuietly(current));
-  if (drift && hasDrift(drift)) {
-    const parts = [
-      ...(drift.changed.length ? [`changed or new steps: ${drift.changed.join(', ')}`] : []),
-      ...(drift.removed.length ? [`removed steps: ${drift.removed.join(', ')}`] : []),
-      ...(drift.settings.length ? [`changed settings: ${drift.settings.join(', ')}`] : []),
-    ].join('; ');
-    if (!allowChanged) {
-      throw new ResumeError(
-        `${run.workflowPath} changed since run ${run.id} started (${parts})`,
-        'resume runs what was started; --allow-changed runs the file as it is now, re-running every changed step and all after it',
-      );
-    }
-    io.stderr(`flow: running ${run.workflowPath} as it is now (${parts})`);
+  if (current === undefined && definitionHash(run.definition) !== run.definitionHash) {
+    // The recorded copy has its secret values masked (its hash is of the text that ran): it cannot run.
+    throw new ResumeError(
+      `${run.workflowPath} is gone, and the copy recorded with run ${run.id} cannot run: its secret values were stored masked`,
+      'put the workflow file back where it was',
+    );
   }
-  // Only comments or layout changed: the file as it is now runs the same steps.
-  const text = current !== undefined && (drift === undefined || allowChanged || !hasDrift(drift)) ? current : run.definition;
+  const text = current ?? run.definition;
+  const workflow = await validated(run, text, io);
+  let changedFrom: string | undefined;
+  if (definitionHash(text) !== run.definitionHash) {
+    const recorded = run.shape ?? (await recordedShape(run));
+    const drift = recorded ? workflowDrift(recorded, workflowShape(workflow)) : undefined;
+    const parts = drift ? describe(drift) : 'a run recorded by an older flow, whose steps cannot be compared';
+    if (!drift || hasDrift(drift)) {
+      if (!allowChanged) {
+        throw new ResumeError(
+          `${run.workflowPath} changed since run ${run.id} started (${parts})`,
+          'resume runs what was started; --allow-changed runs the file as it is now, re-running every changed step and all after it',
+        );
+      }
+      io.stderr(`flow: running ${run.workflowPath} as it is now (${parts})`);
+      const order = stepOrder(workflow.steps).order;
+      changedFrom = !drift || drift.settings.length > 0 ? order[0] : order.find((id) => drift.changed.includes(id));
+    }
+  } else {
+    keepModel(store, text, workflow, secretValues(workflow, {}, process.env));
+  }
+  return { workflow, text, changedFrom };
+}
+
+async function validated(run: RunRecord, text: string, io: CommandIO): Promise<Workflow> {
   const checked = await validateSource(run.workflowPath, text, nodeHost, { path: run.workflowPath });
   if (!checked.workflow) {
     io.stderr(checked.diagnostics.map((d) => formatDiagnosticText(d, plainStyle, (_f, n) => checked.source.line(n))).join('\n\n'));
     throw new InvalidWorkflowError(`${run.workflowPath} is not valid (${summarize(checked.diagnostics, 1)}); nothing was run`);
   }
-  const workflow = { ...checked.workflow, file: run.workflowPath };
-  if (text === run.definition) store.saveModel(run.definitionHash, FLOW_BUILD, workflow);
-  const order = stepOrder(workflow.steps).order;
-  const changedFrom = !drift ? undefined : drift.settings.length > 0 ? order[0] : order.find((id) => drift.changed.includes(id));
-  return { workflow, text, changedFrom };
+  return { ...checked.workflow, file: run.workflowPath, name: run.workflowName };
 }
 
-function parseQuietly(text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch {
-    return undefined;
-  }
+/** A run recorded before shapes were: its text, if it still validates (a masked secret may keep it from it). */
+async function recordedShape(run: RunRecord): Promise<WorkflowShape | undefined> {
+  const checked = await validateSource(run.workflowPath, run.definition, nodeHost, { path: run.workflowPath });
+  return checked.workflow ? workflowShape(checked.workflow) : undefined;
+}
+
+function describe(drift: Drift): string {
+  return [
+    ...(drift.changed.length ? [`changed or new steps: ${drift.changed.join(', ')}`] : []),
+    ...(drift.removed.length ? [`removed steps: ${drift.removed.join(', ')}`] : []),
+    ...(drift.settings.length ? [`changed settings: ${drift.settings.join(', ')}`] : []),
+  ].join('; ');
 }

@@ -1,39 +1,54 @@
-import { isRecord } from '../language/plain-data.js';
+import { createHash } from 'node:crypto';
+import type { Step, Workflow, WorkflowShape } from '../model/workflow.js';
 
-/** How a workflow file differs from the snapshot a run recorded. */
+// Whether the workflow a resume would run is the one a run started with, step by step. Compared as digests of the
+// validated model (no positions, aliases resolved), so comments, layout and key order never count, and a run can
+// record its shape without recording any secret value its text holds.
+
+/** How a workflow differs from the shape a run recorded. */
 export interface Drift {
-  /** Steps (main steps, handlers, fallbacks) whose definition changed, or that are new, in the new file's order. */
+  /** Steps whose definition changed, that moved, or that are new, in the new file's order. */
   changed: string[];
   removed: string[];
-  /** Top-level settings that every step may read (env, defaults, inputs, secrets, ...). */
+  /** Settings every step may read (env, inputs, secrets, models, executors) that changed. */
   settings: string[];
 }
 
-/** Keys that describe the run without changing what a step does. */
-const INERT = new Set([
-  'name',
-  'version',
-  'description',
-  'outputs',
-  'steps',
-  'on_success',
-  'on_failure',
-  'finally',
-  'fallbacks',
-  'timeout',
-]);
-const STEP_LISTS = ['steps', 'on_success', 'on_failure', 'finally', 'fallbacks'];
+export function workflowShape(workflow: Workflow): WorkflowShape {
+  const steps: WorkflowShape['steps'] = {};
+  const walk = (list: readonly Step[], where: string) => {
+    for (const step of list) {
+      const { at: _at, ...own } = step;
+      const definition = step.kind === 'action' ? own : { ...own, steps: undefined };
+      steps[step.id] = { digest: digest({ definition, where }), main: where === 'steps' || where.startsWith('steps/') };
+      if (step.kind !== 'action') walk(step.steps, `${where}/${step.id}`);
+    }
+  };
+  walk(workflow.steps, 'steps');
+  walk(workflow.onSuccess, 'on_success');
+  walk(workflow.onFailure, 'on_failure');
+  walk(workflow.finally, 'finally');
+  walk(workflow.fallbacks, 'fallbacks');
+  const settings = {
+    env: digest(workflow.env),
+    inputs: digest(workflow.inputs.map(({ at: _at, ...input }) => input)),
+    secrets: digest(workflow.secrets),
+    models: digest(workflow.models),
+    executors: digest(workflow.executors),
+  };
+  return { steps, settings };
+}
 
-// Compares two workflows as plain data (the parsed YAML), step by step: a pure function, so a resume can name what changed.
-export function workflowDrift(before: unknown, after: unknown): Drift {
-  const old = definitions(before);
-  const now = definitions(after);
-  const changed = [...now.keys()].filter((id) => now.get(id) !== old.get(id));
-  const removed = [...old.keys()].filter((id) => !now.has(id));
-  const a = isRecord(before) ? before : {};
-  const b = isRecord(after) ? after : {};
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)].filter((k) => !INERT.has(k)));
-  const settings = [...keys].filter((k) => canonical(a[k]) !== canonical(b[k]));
+// A step counts as changed when its own definition changed, when it moved to another list or group, or when it
+// now comes before a main step it used to follow.
+export function workflowDrift(before: WorkflowShape, after: WorkflowShape): Drift {
+  const ids = (shape: WorkflowShape) => Object.keys(shape.steps);
+  const main = (shape: WorkflowShape) => ids(shape).filter((id) => shape.steps[id]!.main);
+  const moved = outOfOrder(main(before), main(after));
+  const changed = ids(after).filter((id) => after.steps[id]!.digest !== before.steps[id]?.digest || moved.has(id));
+  const removed = ids(before).filter((id) => after.steps[id] === undefined);
+  const keys = new Set([...Object.keys(before.settings), ...Object.keys(after.settings)]);
+  const settings = [...keys].filter((k) => before.settings[k] !== after.settings[k]);
   return { changed, removed, settings };
 }
 
@@ -41,34 +56,32 @@ export function hasDrift(drift: Drift): boolean {
   return drift.changed.length + drift.removed.length + drift.settings.length > 0;
 }
 
-/** Each step's definition as canonical JSON, a group without its children (they are compared on their own). */
-function definitions(doc: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (list: unknown) => {
-    if (!Array.isArray(list)) return;
-    for (const step of list) {
-      if (!isRecord(step) || typeof step['id'] !== 'string') continue;
-      const { steps, parallel, ...own } = step;
-      const { steps: branches, ...parallelOwn } = isRecord(parallel) ? parallel : { steps: undefined };
-      out.set(step['id'], canonical({ ...own, ...(isRecord(parallel) ? { parallel: parallelOwn } : {}) }));
-      walk(steps ?? branches);
-    }
-  };
-  if (isRecord(doc)) for (const key of STEP_LISTS) walk(doc[key]);
-  return out;
+/** The steps present in both orders that no longer come in the same relative order: from the first that differs. */
+function outOfOrder(before: string[], after: string[]): Set<string> {
+  const common = new Set(before.filter((id) => after.includes(id)));
+  const was = before.filter((id) => common.has(id));
+  const is = after.filter((id) => common.has(id));
+  const first = is.findIndex((id, i) => id !== was[i]);
+  return new Set(first < 0 ? [] : is.slice(first));
 }
 
-function canonical(value: unknown): string {
-  return JSON.stringify(sorted(value)) ?? 'undefined';
+function digest(value: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(sorted(value)) ?? 'undefined')
+    .digest('hex')
+    .slice(0, 24);
 }
 
 function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted);
-  if (isRecord(value))
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
     return Object.fromEntries(
-      Object.keys(value)
+      Object.keys(record)
+        .filter((k) => record[k] !== undefined)
         .sort()
-        .map((k) => [k, sorted(value[k])]),
+        .map((k) => [k, sorted(record[k])]),
     );
+  }
   return value;
 }

@@ -1,3 +1,14 @@
+import type { Workflow } from '../model/workflow.js';
+import { renderText } from './expressions.js';
+
+/** The values a run of this workflow must never show: its secrets from the environment and its secret inputs. */
+export function secretValues(workflow: Workflow, inputs: Record<string, unknown>, env: Record<string, string | undefined>): string[] {
+  const fromEnv = workflow.secrets.map((name) => env[name] ?? '');
+  const fromInputs = workflow.inputs.filter((i) => i.secret && inputs[i.name] !== undefined).map((i) => renderText(inputs[i.name]));
+  const defaults = workflow.inputs.filter((i) => i.secret && i.default !== undefined).map((i) => renderText(i.default));
+  return [...fromEnv, ...fromInputs, ...defaults];
+}
+
 // Replaces secret values wherever they appear, so no output, log or state row ever holds one.
 export class SecretMasker {
   private readonly secrets: string[];

@@ -6,7 +6,8 @@ import type { Workflow } from '../model/workflow.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
 import { renderText, resolveValue } from './expressions.js';
 import { FlowError } from '../model/errors.js';
-import { SecretMasker } from './masking.js';
+import { workflowShape } from './drift.js';
+import { SecretMasker, secretValues } from './masking.js';
 import { RunContext, realClock, type ChildRunner, type Clock } from './run-context.js';
 import { newRunId } from './run-id.js';
 import { manyListeners, setLimit } from './timers.js';
@@ -69,10 +70,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
     Object.entries(options.env ?? process.env).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
   const secrets = Object.fromEntries(workflow.secrets.map((name) => [name, processEnv[name] ?? '']));
-  const secretInputs = workflow.inputs
-    .filter((i) => i.secret && options.inputs[i.name] !== undefined)
-    .map((i) => renderText(options.inputs[i.name]));
-  const masker = new SecretMasker([...Object.values(secrets), ...secretInputs, ...(options.maskValues ?? [])]);
+  const masker = new SecretMasker([...secretValues(workflow, options.inputs, processEnv), ...(options.maskValues ?? [])]);
   const startedAt = clock.now();
   const recorded = new Map((options.recorded ?? []).map((r) => [`${r.stepId}#${r.item}`, r.result]));
   const run = {
@@ -192,6 +190,7 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
     attempt: options.resume?.attempt ?? 1,
     owner: options.owner,
     heartbeatAt: options.owner ? Date.now() : undefined,
+    shape: workflowShape(options.workflow),
   };
 }
 

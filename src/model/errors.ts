@@ -1,6 +1,6 @@
 // Errors that stop a command, each of one kind with its exit code; rendered in one place (src/cli/main.ts).
 
-export const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, busy: 75, interrupted: 130, terminated: 143 } as const;
+export const EXIT = { ok: 0, failed: 1, invalid: 2, internal: 70, busy: 75, hangup: 129, interrupted: 130, terminated: 143 } as const;
 
 export abstract class FlowError extends Error {
   abstract readonly code: string;

@@ -1,3 +1,5 @@
+import type { WorkflowShape } from './workflow.js';
+
 // A run and its steps as recorded: plain strings and JSON, statuses as string unions.
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -50,6 +52,8 @@ export interface RunRecord {
   owner: RunOwner | undefined;
   /** When the owner last said it was alive (ms since the epoch). */
   heartbeatAt: number | undefined;
+  /** Digests of the workflow's steps as it ran, so a resume can tell what changed without storing any secret. */
+  shape?: WorkflowShape;
 }
 
 /** Who drives a run: a process, told apart from a later one with the same pid by its start time, and a random token. */

@@ -102,3 +102,11 @@ export interface Workflow {
   onFailure: Step[];
   finally: Step[];
 }
+
+/** A workflow as its steps' digests: what a run records, and what a resume compares. */
+export interface WorkflowShape {
+  /** Each step (main steps, handlers, fallbacks) by id: a digest of its definition and of where it sits. */
+  steps: Record<string, { digest: string; main: boolean }>;
+  /** Top-level settings that every step may read, each as a digest. */
+  settings: Record<string, string>;
+}

@@ -68,7 +68,9 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (run_id, step_id, item, attempt, seq)
    ) WITHOUT ROWID;`,
   // 3: a result whose output held a secret is stored masked and marked, so a resume runs its step again.
-  `ALTER TABLE steps ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;`,
+  // Results recorded before it are marked where they show a mask.
+  `ALTER TABLE steps ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;
+   UPDATE steps SET masked = 1 WHERE instr(coalesce(output, '') || coalesce(outputs, ''), '***') > 0;`,
   // 4: the validated model of each workflow text, so a resume of a large workflow need not parse and check it again.
   `CREATE TABLE workflow_models (
      definition_hash TEXT NOT NULL,
@@ -76,6 +78,8 @@ export const MIGRATIONS: readonly string[] = [
      model TEXT NOT NULL,
      PRIMARY KEY (definition_hash, build)
    ) WITHOUT ROWID;`,
+  // 5: digests of each step's definition, so a resume can tell what changed in a text recorded with secrets masked.
+  `ALTER TABLE runs ADD COLUMN shape TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

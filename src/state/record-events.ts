@@ -20,8 +20,10 @@ export const BATCH_SIZE = 256;
 export function recordEvents(store: RunStore, options: RecordOptions = {}): EventListener {
   const batchSize = options.batchSize ?? BATCH_SIZE;
   let rootRunId: string | undefined;
+  // From the moment the run's record exists, a write finds it owned by this token or stops.
+  let fenced = false;
   const fence = () => {
-    if (options.token && rootRunId) store.assertOwner(rootRunId, options.token);
+    if (options.token && fenced) store.assertOwner(rootRunId!, options.token);
   };
   const queue: (() => void)[] = [];
   const flush = () => {
@@ -49,8 +51,10 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
   const lineNumbers = new Map<string, number>();
   return dispatch({
     'run-started': (e) => {
+      const root = rootRunId === undefined;
       rootRunId ??= e.run.id;
       if (!e.resumed) write(true, () => store.createRun(e.run));
+      if (root) fenced = true;
     },
     'run-finished': (e) =>
       write(true, () => {

@@ -1,5 +1,5 @@
 import type { RunOwner, RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
-import type { Workflow } from '../model/workflow.js';
+import type { Workflow, WorkflowShape } from '../model/workflow.js';
 
 export interface StoredStepResult {
   stepId: string;
@@ -9,7 +9,12 @@ export interface StoredStepResult {
 }
 
 /** What a claim on a recorded run found: it is now ours, another live process has it, or there is no such run. */
-export type Claim = { kind: 'claimed'; run: RunRecord; interrupted: number } | { kind: 'owned'; owner: RunOwner } | { kind: 'unknown' };
+export type Claim =
+  | { kind: 'claimed'; run: RunRecord; interrupted: number }
+  | { kind: 'owned'; owner: RunOwner }
+  /** It succeeded meanwhile (another resume finished it), and the claim did not ask to run it again. */
+  | { kind: 'succeeded'; run: RunRecord }
+  | { kind: 'unknown' };
 
 export type OwnerAlive = (owner: RunOwner, heartbeatAt: number | undefined) => boolean;
 
@@ -21,7 +26,7 @@ export interface RunStore {
    * Takes a recorded run over for its next attempt, in one transaction: refused while its owner is alive; else
    * its orphaned running attempts are marked interrupted and it becomes `running` under `owner`.
    */
-  claimRun(runId: string, owner: RunOwner, now: number, alive: OwnerAlive): Claim;
+  claimRun(runId: string, owner: RunOwner, now: number, alive: OwnerAlive, rerunSucceeded?: boolean): Claim;
   /** Says the owner is alive; false when the run has another owner now. */
   heartbeat(runId: string, token: string, now: number): boolean;
   /** Throws LeaseLostError unless `token` still owns the run: the fence every write of a driver passes. */
@@ -40,7 +45,7 @@ export interface RunStore {
   ): void;
   getRun(runId: string): RunRecord | undefined;
   /** A resume with --allow-changed runs the workflow as it is now: the run records that text from then on. */
-  replaceDefinition(runId: string, definition: string, definitionHash: string): void;
+  replaceDefinition(runId: string, definition: string, definitionHash: string, shape: WorkflowShape): void;
   /** Keeps the validated model of a workflow text (by its hash), for the build that made it. */
   saveModel(definitionHash: string, build: string, model: Workflow): void;
   loadModel(definitionHash: string, build: string): Workflow | undefined;

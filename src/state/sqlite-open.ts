@@ -16,8 +16,11 @@ export function openDatabase(path: string, durability: Durability = 'normal'): D
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal and -shm the same mode.
-    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-    chmodSync(path, 0o600);
+    // An existing file keeps the mode its owner gave it.
+    if (!existsSync(path)) {
+      closeSync(openSync(path, 'a', 0o600));
+      chmodSync(path, 0o600);
+    }
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     const open = db;
     // Switching to WAL takes an exclusive lock, and SQLite may answer BUSY without waiting while another
@@ -64,6 +67,10 @@ export function stateFileError(path: string, err: unknown): StateFileError {
 function migrate(db: Database.Database): void {
   const version = () => Number(db.pragma('user_version', { simple: true }));
   if (version() === SCHEMA_VERSION) return;
+  // Another program's database is not taken over: flow creates its tables only in an empty file.
+  if (version() === 0 && db.prepare(`SELECT 1 FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' LIMIT 1`).get() !== undefined) {
+    throw new StateFileError(db.name, "it is a SQLite database of another program (it has tables, but not flow's)");
+  }
   whileBusy(() =>
     db
       .transaction(() => {

@@ -30,6 +30,7 @@ export function toRun(row: Row): RunRecord {
         ? undefined
         : { host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: String(row['owner_start'] ?? ''), token },
     heartbeatAt: typeof row['heartbeat_at'] === 'number' ? row['heartbeat_at'] : undefined,
+    ...(typeof row['shape'] === 'string' ? { shape: JSON.parse(row['shape']) } : {}),
   };
 }
 

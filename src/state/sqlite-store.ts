@@ -16,9 +16,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const stmt = {
     createRun: db.prepare(
       `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,
-                         attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at)
+                         attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, shape)
        VALUES (@id, @workflowName, @workflowPath, @definition, @definitionHash, @inputs, @status, @startedAt, @parentRunId,
-               @attempt, @host, @pid, @processStart, @token, @heartbeatAt)`,
+               @attempt, @host, @pid, @processStart, @token, @heartbeatAt, @shape)`,
     ),
     claim: db.prepare(
       `UPDATE runs SET status = 'running', attempt = attempt + 1, ended_at = NULL, outputs = NULL, error = NULL,
@@ -37,7 +37,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
        UPDATE runs SET status = 'interrupted', ended_at = @endedAt, owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
        WHERE status = 'running' AND id != @runId AND id IN (SELECT id FROM tree)`,
     ),
-    heartbeat: db.prepare(`UPDATE runs SET heartbeat_at = @now WHERE id = @runId AND owner_token = @token`),
+    // Every run this owner drives (its child runs too) is alive while it is.
+    heartbeat: db.prepare(`UPDATE runs SET heartbeat_at = @now WHERE owner_token = @token`),
     owner: db.prepare(`SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = ?`),
     attemptStarted: db.prepare(
       `INSERT OR REPLACE INTO attempts (run_id, step_id, item, attempt, status, started_at, run_attempt)
@@ -59,7 +60,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     lastAttempt: db.prepare(`SELECT max(attempt) AS n FROM attempts WHERE run_id = ? AND step_id = ? AND item = ?`),
-    replaceDefinition: db.prepare(`UPDATE runs SET definition = ?, definition_hash = ? WHERE id = ?`),
+    replaceDefinition: db.prepare(`UPDATE runs SET definition = ?, definition_hash = ?, shape = ? WHERE id = ?`),
     saveModel: db.prepare(`INSERT OR IGNORE INTO workflow_models (definition_hash, build, model) VALUES (?, ?, ?)`),
     loadModel: db.prepare(`SELECT model FROM workflow_models WHERE definition_hash = ? AND build = ?`),
     // In key order: a resume keys them by step and item, so sorting 10,000 rows by time would be wasted.
@@ -84,15 +85,17 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         inputs: json(run.inputs),
         parentRunId: run.parentRunId ?? null,
         heartbeatAt: run.heartbeatAt ?? null,
+        shape: json(run.shape),
         ...ownerParams(run.owner),
       });
     },
-    claimRun(runId, owner, now, alive): Claim {
+    claimRun(runId, owner, now, alive, rerunSucceeded = false): Claim {
       return store.transaction(() => {
         const row = stmt.getRun.get(runId) as Row | undefined;
         if (!row) return { kind: 'unknown' };
         const run = toRun(row);
         if (run.status === 'running' && run.owner && alive(run.owner, run.heartbeatAt)) return { kind: 'owned', owner: run.owner };
+        if (run.status === 'succeeded' && !rerunSucceeded) return { kind: 'succeeded', run };
         const endedAt = new Date(now).toISOString();
         const interrupted = stmt.orphans.run({ runId, endedAt }).changes;
         stmt.orphanRuns.run({ runId, endedAt });
@@ -101,11 +104,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       });
     },
     heartbeat(runId, token, now) {
-      return guard(() => stmt.heartbeat.run({ runId, token, now }).changes > 0);
+      return guard(() => {
+        stmt.heartbeat.run({ token, now });
+        return (stmt.owner.get(runId) as Row | undefined)?.['owner_token'] === token;
+      });
     },
     assertOwner(runId, token) {
       const row = stmt.owner.get(runId) as Row | undefined;
-      if (row && row['owner_token'] !== token) {
+      if (!row) throw new LeaseLostError(`run ${runId} was removed from the state file while this process drove it; it stopped`);
+      if (row['owner_token'] !== token) {
         const now =
           row['owner_token'] === null
             ? 'nobody drives it now'
@@ -164,8 +171,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     lastAttempt(runId, stepId, item) {
       return Number((stmt.lastAttempt.get(runId, stepId, item) as Row)['n'] ?? 0);
     },
-    replaceDefinition(runId, definition, hash) {
-      guard(() => stmt.replaceDefinition.run(definition, hash, runId));
+    replaceDefinition(runId, definition, hash, shape) {
+      guard(() => stmt.replaceDefinition.run(definition, hash, JSON.stringify(shape), runId));
     },
     saveModel(definitionHash, build, model) {
       guard(() => stmt.saveModel.run(definitionHash, build, JSON.stringify(model)));

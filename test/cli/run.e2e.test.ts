@@ -114,6 +114,7 @@ describe('flow run', () => {
     ['SIGTERM', 143, 'execa'],
     ['SIGINT', 130, 'launcher'],
     ['SIGTERM', 143, 'launcher'],
+    ['SIGHUP', 129, 'execa'],
   ] as const)(
     '%s stops the run: exit %i, the step process tree killed (started through %s), the run recorded as interrupted',
     async (signal, code, path) => {

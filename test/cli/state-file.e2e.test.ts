@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/state/sqlite-open.js';
@@ -99,6 +100,26 @@ describe('a state file flow cannot use', () => {
     expect(query<{ integrity_check: string }>(state, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
   });
 });
+
+describe('a file that is not flow’s', () => {
+  it('is refused, untouched: another program’s database keeps its tables and its mode', () => {
+    const other = join(dir, 'other.db');
+    const db = openForeign(other);
+    chmodSync(other, 0o644);
+    const r = flow(['runs', '--state', other], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('a SQLite database of another program');
+    expect(statSync(other).mode & 0o777).toBe(0o644);
+    expect(query<{ name: string }>(other, "SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([{ name: 'notes' }]);
+    db.close();
+  });
+});
+
+function openForeign(path: string) {
+  const db = new Database(path);
+  db.exec('CREATE TABLE notes (body TEXT)');
+  return db;
+}
 
 describe('durability', () => {
   it('normal is synchronous=NORMAL; full is an fsync on every commit (synchronous=FULL)', () => {

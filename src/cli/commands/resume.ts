@@ -1,20 +1,22 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { FLOW_BUILD } from '../../engine/build-id.js';
+import { workflowShape } from '../../engine/drift.js';
+import { SecretMasker, secretValues } from '../../engine/masking.js';
 import { definitionHash } from '../../engine/run-workflow.js';
 import { planRun } from '../../engine/plan.js';
 import { keptResults, stepOrder } from '../../engine/resume-plan.js';
 import { resolveInputs } from '../../engine/inputs.js';
 import { executorTable } from '../../executors/custom.js';
 import { EXIT, ResumeError, RunOwnedError, UnknownRunError, UsageError } from '../../model/errors.js';
-import type { RunRecord } from '../../model/run.js';
+import type { RunOwner, RunRecord } from '../../model/run.js';
 import type { Workflow } from '../../model/workflow.js';
 import { currentOwner, describeOwner, ownerAlive } from '../../state/lease.js';
 import type { RunStore } from '../../state/run-store.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
+import { keepModel, keptModel } from '../kept-model.js';
 import { describePlan } from '../resume-report.js';
 import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
@@ -43,12 +45,8 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     if (!run) throw new UnknownRunError(runId, path);
     if (run.parentRunId)
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
-    if (run.status === 'succeeded' && options.from === undefined) {
-      io.stderr(`flow: run ${runId} already succeeded; nothing to do`);
-      // Its outputs as a finished `flow run` printed them: a script that resumes until done reads them the same way.
-      if (run.outputs && Object.keys(run.outputs).length > 0) io.stdout(JSON.stringify(run.outputs, null, 2));
-      return EXIT.ok;
-    }
+    if (run.status === 'succeeded' && options.from === undefined) return nothingToDo(run, io);
+    const given = parseInputFlags(options.input);
     const { workflow, text, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
     const { order } = stepOrder(workflow.steps);
     if (options.from !== undefined && !order.includes(options.from)) {
@@ -56,27 +54,33 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     }
     // With --from and a changed file, whichever of the two comes first in the file.
     const from = [options.from, changedFrom].filter((id) => id !== undefined).sort((a, b) => order.indexOf(a) - order.indexOf(b))[0];
-    const inputs = await resumeInputs(workflow, run, options, io);
-    const recorded = keptResults(workflow, store.stepResults(runId), from === undefined ? {} : { from });
+    const inputs = await resumeInputs(workflow, run, given, options, io);
+    const kept = () => keptResults(workflow, store.stepResults(runId), from === undefined ? {} : { from });
     if (options.plan) {
+      const recorded = kept();
       io.stdout(describePlan(planRun(workflow, new Map(recorded.map((r) => [`${r.stepId}#${r.item}`, r.result]))), workflow));
       return EXIT.ok;
     }
     const executors = await executorTable(workflow);
     if (signal.aborted) return signalExit(signal);
-    const claim = store.claimRun(runId, currentOwner(), Date.now(), (owner, heartbeatAt) => ownerAlive(owner, heartbeatAt, Date.now()));
+    const alive = (owner: RunOwner, heartbeatAt: number | undefined) => ownerAlive(owner, heartbeatAt, Date.now());
+    const claim = store.claimRun(runId, currentOwner(), Date.now(), alive, options.from !== undefined);
     if (claim.kind === 'unknown') throw new UnknownRunError(runId, path);
+    if (claim.kind === 'succeeded') return nothingToDo(claim.run, io);
     if (claim.kind === 'owned') {
       throw new RunOwnedError(
         `run ${runId} is being driven by ${describeOwner(claim.owner)}`,
         'wait for it to finish, or stop that process; a process that died is taken over at once',
       );
     }
-    // Run as it is now (--allow-changed): the record says so, and the next resume compares against this text.
-    if (text !== run.definition) {
-      const hash = definitionHash(text);
-      store.replaceDefinition(runId, text, hash);
-      store.saveModel(hash, FLOW_BUILD, workflow);
+    // Read only now that the run is ours: a driver that finished meanwhile recorded more.
+    const recorded = kept();
+    // Run as it is now (--allow-changed, or only comments changed): the record says so, and the next resume
+    // compares against this text. Stored masked, as at the start of a run; its hash is of the text itself.
+    if (definitionHash(text) !== run.definitionHash) {
+      const secrets = secretValues(workflow, inputs, process.env);
+      store.replaceDefinition(runId, new SecretMasker(secrets).text(text), definitionHash(text), workflowShape(workflow));
+      keepModel(store, text, workflow, secrets);
     }
     if (claim.interrupted > 0)
       io.stderr(`flow: ${claim.interrupted} step attempt(s) were running when the last driver stopped; they run again`);
@@ -105,7 +109,17 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
   }
 }
 
-/** The run's own snapshot, loaded from the model kept at run time while the file on disk is unchanged. */
+function nothingToDo(run: RunRecord, io: CommandIO): number {
+  io.stderr(`flow: run ${run.id} already succeeded; nothing to do`);
+  // Its outputs as a finished `flow run` printed them: a script that resumes until done reads them the same way.
+  if (run.outputs && Object.keys(run.outputs).length > 0) io.stdout(JSON.stringify(run.outputs, null, 2));
+  return EXIT.ok;
+}
+
+/**
+ * What the run runs: the workflow as it started. While the file on disk is that text (the same hash: the recorded
+ * copy has its secret values masked), the model kept at run time serves; otherwise the texts are compared and checked.
+ */
 async function definitionToRun(
   run: RunRecord,
   allowChanged: boolean,
@@ -113,9 +127,10 @@ async function definitionToRun(
   io: CommandIO,
 ): Promise<{ workflow: Workflow; text: string; changedFrom: string | undefined }> {
   const current = await readFile(run.workflowPath, 'utf8').catch(() => undefined);
-  if (current === undefined || current === run.definition) {
-    const model = store.loadModel(run.definitionHash, FLOW_BUILD);
-    if (model) return { workflow: { ...model, file: run.workflowPath }, text: run.definition, changedFrom: undefined };
+  const same = current !== undefined && definitionHash(current) === run.definitionHash;
+  if (current === undefined || same) {
+    const model = keptModel(store, run);
+    if (model) return { workflow: model, text: current ?? run.definition, changedFrom: undefined };
   }
   // Parsing, checking and comparing texts load the language layer: only when the kept model cannot serve.
   const { checkedDefinition } = await import('../resume-definition.js');
@@ -129,10 +144,11 @@ async function definitionToRun(
 async function resumeInputs(
   workflow: Workflow,
   run: RunRecord,
+  flags: Record<string, string>,
   options: ResumeCommandOptions,
   io: CommandIO,
 ): Promise<Record<string, unknown>> {
-  const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...parseInputFlags(options.input) };
+  const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...flags };
   const secret = new Set(workflow.inputs.filter((i) => i.secret).map((i) => i.name));
   const fixed = Object.keys(given).filter((k) => !secret.has(k));
   if (fixed.length > 0) {

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { resolveInputs } from '../../engine/inputs.js';
-import { FLOW_BUILD } from '../../engine/build-id.js';
+import { secretValues } from '../../engine/masking.js';
 import { newRunId } from '../../engine/run-id.js';
-import { definitionHash } from '../../engine/run-workflow.js';
 import { executorTable } from '../../executors/custom.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
+import { keepModel } from '../kept-model.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
 import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
@@ -41,8 +41,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   const path = statePath(options.state, io);
   const store = openSqliteStore(path, { durability });
   try {
-    // Kept so that a resume of a large workflow loads its model instead of parsing and checking the text again.
-    store.saveModel(definitionHash(text), FLOW_BUILD, workflow);
+    keepModel(store, text, workflow, secretValues(workflow, inputs, process.env));
     const run = {
       store,
       statePath: path,

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LeaseLostError } from '../../src/model/errors.js';
+import type { RunOwner, RunRecord } from '../../src/model/run.js';
+import { openSqliteStore } from '../../src/state/sqlite-store.js';
+import { tempDir } from '../helpers/engine.js';
+
+const owner = (token: string, pid = 1): RunOwner => ({ host: 'h', pid, processStart: '1', token });
+const record = (id: string, extra: Partial<RunRecord> = {}): RunRecord => ({
+  id,
+  workflowName: 'w',
+  workflowPath: '/w.yaml',
+  definition: 'steps: []',
+  definitionHash: 'h',
+  inputs: {},
+  status: 'running',
+  startedAt: '2026-01-01T00:00:00Z',
+  endedAt: undefined,
+  outputs: undefined,
+  error: undefined,
+  parentRunId: undefined,
+  attempt: 1,
+  owner: owner('first'),
+  heartbeatAt: 1,
+  ...extra,
+});
+const dead = () => false;
+
+describe('the owner lease in the state file', () => {
+  const open = () => openSqliteStore(join(tempDir(), 'state.db'));
+
+  it('a claim finds a run that succeeded meanwhile, and takes it only to re-run it (--from)', () => {
+    const store = open();
+    store.createRun(record('r1'));
+    store.finishRun('r1', 'succeeded', '2026-01-01T00:00:01Z', { v: 1 }, undefined);
+    expect(store.claimRun('r1', owner('second'), 10, dead).kind).toBe('succeeded');
+    expect(store.getRun('r1')?.status).toBe('succeeded');
+    const taken = store.claimRun('r1', owner('second'), 10, dead, true);
+    expect(taken.kind === 'claimed' && taken.run.attempt).toBe(2);
+    store.close();
+  });
+
+  it('a heartbeat keeps the child runs of its owner alive too, and says whether the run is still its own', () => {
+    const store = open();
+    store.createRun(record('parent'));
+    store.createRun(record('child', { parentRunId: 'parent' }));
+    expect(store.heartbeat('parent', 'first', 5000)).toBe(true);
+    expect(store.getRun('child')?.heartbeatAt).toBe(5000);
+    store.claimRun('parent', owner('thief'), 6000, dead);
+    expect(store.heartbeat('parent', 'first', 7000)).toBe(false);
+    store.close();
+  });
+
+  it('the fence refuses a write for a run that is no longer this owner’s, or no longer exists', () => {
+    const store = open();
+    store.createRun(record('r1'));
+    expect(() => store.assertOwner('r1', 'first')).not.toThrow();
+    expect(() => store.assertOwner('r1', 'other')).toThrow(LeaseLostError);
+    expect(() => store.assertOwner('gone', 'first')).toThrow(/was removed from the state file/);
+    store.close();
+  });
+});
