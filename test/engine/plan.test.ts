@@ -3,6 +3,7 @@ import { planRun, type PlannedStep, type RecordedResults } from '../../src/engin
 import { nodeHost } from '../../src/language/node-host.js';
 import { validateSource } from '../../src/language/validate.js';
 import type { StepResult, StepStatus } from '../../src/model/run.js';
+import { aResult } from '../helpers/records.js';
 
 const workflow = async () => {
   const yaml =
@@ -14,16 +15,7 @@ const workflow = async () => {
   return r.workflow!;
 };
 
-const result = (status: StepStatus): StepResult => ({
-  status,
-  output: null,
-  outputs: {},
-  error: undefined,
-  reason: undefined,
-  attempts: 1,
-  startedAt: '',
-  endedAt: '',
-});
+const result = (status: StepStatus): StepResult => aResult(status);
 const recorded = (entries: [string, StepStatus][]): RecordedResults => new Map(entries.map(([k, s]) => [k, result(s)]));
 const decisions = (steps: readonly PlannedStep[]): string[] =>
   steps.flatMap((s) => [

@@ -4,6 +4,7 @@ import { nodeHost } from '../../src/language/node-host.js';
 import { validateSource } from '../../src/language/validate.js';
 import type { StepResult } from '../../src/model/run.js';
 import type { StoredStepResult } from '../../src/state/run-store.js';
+import { aResult } from '../helpers/records.js';
 
 const workflow = async () => {
   const yaml =
@@ -17,16 +18,7 @@ const workflow = async () => {
   return r.workflow!;
 };
 
-const done: StepResult = {
-  status: 'succeeded',
-  output: 1,
-  outputs: {},
-  error: undefined,
-  reason: undefined,
-  attempts: 1,
-  startedAt: '',
-  endedAt: '',
-};
+const done: StepResult = aResult('succeeded', { output: 1 });
 const stored = (...keys: string[]): StoredStepResult[] =>
   keys.map((k) => {
     const [stepId, item] = k.split('#');

@@ -2,18 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { FlowEvent } from '../../src/model/events.js';
 import type { StepResult } from '../../src/model/run.js';
 import { duration, plainReporter } from '../../src/report/plain.js';
+import { aResult, aRun } from '../helpers/records.js';
 
-const result = (r: Partial<StepResult>): StepResult => ({
-  status: 'succeeded',
-  output: null,
-  outputs: {},
-  error: undefined,
-  reason: undefined,
-  attempts: 1,
-  startedAt: '2026-01-01T00:00:00.000Z',
-  endedAt: '2026-01-01T00:00:00.012Z',
-  ...r,
-});
+const result = (r: Partial<StepResult>): StepResult => aResult(r.status ?? 'succeeded', r);
 
 describe('plainReporter', () => {
   it('prints one line per event, with output split into lines and the rest flushed at the end', () => {
@@ -22,23 +13,7 @@ describe('plainReporter', () => {
     const events: FlowEvent[] = [
       {
         type: 'run-started',
-        run: {
-          id: 'r1',
-          workflowName: 'demo',
-          workflowPath: 'w.yaml',
-          definition: '',
-          definitionHash: '',
-          inputs: {},
-          status: 'running',
-          startedAt: '',
-          endedAt: undefined,
-          outputs: undefined,
-          error: undefined,
-          parentRunId: undefined,
-          attempt: 1,
-          owner: undefined,
-          heartbeatAt: undefined,
-        },
+        run: aRun({ workflowName: 'demo', definition: '', definitionHash: '', startedAt: '' }),
         resumed: false,
       },
       { type: 'step-started', runId: 'r1', stepId: 'a', item: -1, attempt: 1, kind: 'action', at: '', durable: true },
@@ -122,16 +97,7 @@ describe('plainReporter, restored steps', () => {
     runId: 'r1',
     stepId,
     item: -1,
-    result: {
-      status: 'succeeded',
-      output: null,
-      outputs: {},
-      error: undefined,
-      reason: undefined,
-      attempts: 1,
-      startedAt: '',
-      endedAt: '',
-    },
+    result: aResult(),
   });
   const log: FlowEvent = { type: 'log', runId: 'r1', level: 'info', message: 'next' };
 

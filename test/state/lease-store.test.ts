@@ -4,26 +4,11 @@ import { LeaseLostError } from '../../src/model/errors.js';
 import type { RunOwner, RunRecord } from '../../src/model/run.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { tempDir } from '../helpers/engine.js';
+import { aRun } from '../helpers/records.js';
 
 const owner = (token: string, pid = 1): RunOwner => ({ host: 'h', pid, processStart: '1', token });
-const record = (id: string, extra: Partial<RunRecord> = {}): RunRecord => ({
-  id,
-  workflowName: 'w',
-  workflowPath: '/w.yaml',
-  definition: 'steps: []',
-  definitionHash: 'h',
-  inputs: {},
-  status: 'running',
-  startedAt: '2026-01-01T00:00:00Z',
-  endedAt: undefined,
-  outputs: undefined,
-  error: undefined,
-  parentRunId: undefined,
-  attempt: 1,
-  owner: owner('first'),
-  heartbeatAt: 1,
-  ...extra,
-});
+const record = (id: string, extra: Partial<RunRecord> = {}): RunRecord =>
+  aRun({ id, workflowPath: '/w.yaml', owner: owner('first'), heartbeatAt: 1, ...extra });
 const dead = () => false;
 
 describe('the owner lease in the state file', () => {

@@ -6,34 +6,10 @@ import type { RunRecord, StepResult } from '../../src/model/run.js';
 import { recordEvents } from '../../src/state/record-events.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { tempDir } from '../helpers/engine.js';
+import { aResult, aRun } from '../helpers/records.js';
 
-const run: RunRecord = {
-  id: 'r1',
-  workflowName: 'w',
-  workflowPath: 'w.yaml',
-  definition: 'steps: []',
-  definitionHash: 'h',
-  inputs: {},
-  status: 'running',
-  startedAt: '2026-01-01T00:00:00Z',
-  endedAt: undefined,
-  outputs: undefined,
-  error: undefined,
-  parentRunId: undefined,
-  attempt: 1,
-  owner: undefined,
-  heartbeatAt: undefined,
-};
-const done: StepResult = {
-  status: 'succeeded',
-  output: 1,
-  outputs: {},
-  error: undefined,
-  reason: undefined,
-  attempts: 1,
-  startedAt: '2026-01-01T00:00:00Z',
-  endedAt: '2026-01-01T00:00:01Z',
-};
+const run: RunRecord = aRun();
+const done: StepResult = aResult('succeeded', { output: 1, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:01Z' });
 const started = (stepId: string, durable: boolean): FlowEvent => ({
   type: 'step-started',
   runId: 'r1',
