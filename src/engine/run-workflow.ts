@@ -190,7 +190,8 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
     attempt: options.resume?.attempt ?? 1,
     owner: options.owner,
     heartbeatAt: options.owner ? Date.now() : undefined,
-    shape: workflowShape(options.workflow),
+    // Only a new top-level run records it: a resume compares against the shape the run started with.
+    ...(options.resume === undefined && options.parentRunId === undefined ? { shape: workflowShape(options.workflow) } : {}),
   };
 }
 

@@ -79,7 +79,9 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (definition_hash, build)
    ) WITHOUT ROWID;`,
   // 5: digests of each step's definition, so a resume can tell what changed in a text recorded with secrets masked.
-  `ALTER TABLE runs ADD COLUMN shape TEXT;`,
+  // and the attempts a crashed driver left running, found by a claim without reading every attempt of a long run.
+  `ALTER TABLE runs ADD COLUMN shape TEXT;
+   CREATE INDEX attempts_running ON attempts(run_id) WHERE status = 'running';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

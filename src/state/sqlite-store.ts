@@ -6,6 +6,8 @@ import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
 import { json, parse, type Row, toAttempt, toResult, toRun } from './sqlite-rows.js';
 
+const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attempts', 'started_at', 'ended_at', 'masked'] as const;
+
 export interface SqliteStoreOptions {
   durability?: Durability;
 }
@@ -28,7 +30,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     // A crashed driver leaves attempts, and child runs of `workflow` steps, recorded as running: they were interrupted.
     orphans: db.prepare(
       `WITH RECURSIVE tree(id) AS (SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
-       UPDATE attempts SET status = 'interrupted', ended_at = @endedAt,
+       UPDATE attempts INDEXED BY attempts_running SET status = 'interrupted', ended_at = @endedAt,
          error = json_object('class', 'interrupted', 'message', 'its driver stopped (a crash or a kill) while it ran')
        WHERE status = 'running' AND run_id IN (SELECT id FROM tree)`,
     ),
@@ -64,7 +66,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     saveModel: db.prepare(`INSERT OR IGNORE INTO workflow_models (definition_hash, build, model) VALUES (?, ?, ?)`),
     loadModel: db.prepare(`SELECT model FROM workflow_models WHERE definition_hash = ? AND build = ?`),
     // In key order: a resume keys them by step and item, so sorting 10,000 rows by time would be wasted.
-    stepResults: db.prepare(`SELECT * FROM steps WHERE run_id = ?`),
+    // Rows as arrays, only the columns a result needs: a resume of a long run reads thousands of them first.
+    stepResults: db.prepare(`SELECT step_id, item, ${RESULT_COLUMNS.join(', ')} FROM steps WHERE run_id = ?`).raw(true),
     attempts: db.prepare(`SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, item, attempt`),
     listRuns: db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`),
     cacheGet: db.prepare(`SELECT value FROM cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`),
@@ -182,10 +185,20 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return row ? (parse(row['model']) as Workflow) : undefined;
     },
     stepResults(runId): StoredStepResult[] {
-      return (stmt.stepResults.all(runId) as Row[]).map((row) => ({
-        stepId: String(row['step_id']),
-        item: Number(row['item']),
-        result: toResult(row),
+      return (stmt.stepResults.all(runId) as unknown[][]).map(([stepId, item, ...values]) => ({
+        stepId: String(stepId),
+        item: Number(item),
+        result: toResult({
+          status: values[0],
+          output: values[1],
+          outputs: values[2],
+          error: values[3],
+          reason: values[4],
+          attempts: values[5],
+          started_at: values[6],
+          ended_at: values[7],
+          masked: values[8],
+        }),
       }));
     },
     attempts(runId) {
