@@ -9,16 +9,36 @@ export function secretValues(workflow: Workflow, inputs: Record<string, unknown>
   return [...fromEnv, ...fromInputs, ...defaults];
 }
 
+/** Values under 3 characters would mask noise. */
+const MIN_LENGTH = 3;
+/** Encoded forms of shorter secrets would be too short to tell from ordinary text. */
+const MIN_ENCODED = 6;
+
+/**
+ * A secret as a step may print it: as is, each line of a multi-line one, URL-encoded (both ways), escaped inside a
+ * JSON string, and in base64 (of the value, and of the value and a newline, as `echo "$S" | base64` gives it).
+ */
+export function secretForms(value: string): string[] {
+  const lines = value.includes('\n') ? value.split(/\r?\n/).filter((l) => l.length >= MIN_LENGTH) : [];
+  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const encoded = value.length >= MIN_ENCODED ? [base64(value), base64(`${value}\n`)] : [];
+  return [
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1),
+    ...lines,
+    ...encoded,
+  ];
+}
+
 // Replaces secret values wherever they appear, so no output, log or state row ever holds one.
 export class SecretMasker {
   private readonly secrets: string[];
 
   constructor(values: Iterable<string>) {
-    // Each secret also as it appears in a URL. Longest first, so a secret that contains another is masked
-    // whole. Values under 3 characters would mask noise.
-    const forms = [...values]
-      .filter((v) => v.length >= 3)
-      .flatMap((v) => [v, encodeURIComponent(v), new URLSearchParams({ v }).toString().slice(2)]);
+    // Longest first, so a secret that contains another is masked whole.
+    const forms = [...values].filter((v) => v.length >= MIN_LENGTH).flatMap(secretForms);
     this.secrets = [...new Set(forms)].sort((a, b) => b.length - a.length);
   }
 
