@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Executor, StepContext } from '../executors/executor.js';
 import type { StepError, StepResult } from '../model/run.js';
 import type { ActionStep } from '../model/workflow.js';
+import { canonicalJson } from './canonical-json.js';
 import { evaluate, renderValues, resolveValue } from './expressions.js';
 import { shouldRetry, retryDelay } from './retry.js';
 import { setLimit } from './timers.js';
@@ -227,19 +228,8 @@ async function runFallback(ctx: RunContext, step: ActionStep, failed: StepOutcom
 /** The same resolved config, environment (and item) of the same step type gives the same key, in any run. */
 function cacheKeyOf(step: ActionStep, config: Record<string, unknown>, item: number, env: Record<string, string>): string {
   return createHash('sha256')
-    .update(JSON.stringify([step.type, canonical(config), canonical(env), step.cache?.key ?? null, item]))
+    .update(canonicalJson([step.type, config, env, step.cache?.key ?? null, item]))
     .digest('hex');
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  return value;
 }
 
 export function idempotencyKey(runId: string, stepId: string, item: number): string {

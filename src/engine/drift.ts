@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Step, Workflow, WorkflowShape } from '../model/workflow.js';
+import { canonicalJson } from './canonical-json.js';
 
 // Whether the workflow a resume would run is the one a run started with, step by step. Compared as digests of the
 // validated model (no positions, aliases resolved), so comments, layout and key order never count, and a run can
@@ -66,22 +67,5 @@ function outOfOrder(before: string[], after: string[]): Set<string> {
 }
 
 function digest(value: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(sorted(value)) ?? 'undefined')
-    .digest('hex')
-    .slice(0, 24);
-}
-
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort()
-        .map((k) => [k, sorted(record[k])]),
-    );
-  }
-  return value;
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 24);
 }
