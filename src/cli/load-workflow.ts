@@ -22,11 +22,15 @@ export async function loadWorkflowForRun(file: string, io: CommandIO): Promise<L
   } catch (err) {
     throw new FileNotReadableError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message);
   }
+  return { workflow: await checkWorkflowText(file, path, text, io), text, path };
+}
+
+/** Validates a workflow's text for running; an invalid one prints its diagnostics and throws InvalidWorkflowError. */
+export async function checkWorkflowText(file: string, path: string, text: string, io: CommandIO): Promise<Workflow> {
   const result = await validateSource(file, text, nodeHost, { path });
   if (!result.workflow) {
-    const lines = (n: number) => result.source.line(n);
-    io.stderr(result.diagnostics.map((d) => formatDiagnosticText(d, plainStyle, (_f, n) => lines(n))).join('\n\n'));
+    io.stderr(result.diagnostics.map((d) => formatDiagnosticText(d, plainStyle, (_f, n) => result.source.line(n))).join('\n\n'));
     throw new InvalidWorkflowError(`${file} is not valid (${summarize(result.diagnostics, 1)}); nothing was run`);
   }
-  return { workflow: { ...result.workflow, file: path }, text, path };
+  return { ...result.workflow, file: path };
 }

@@ -4,13 +4,13 @@ import { stepOrder } from '../engine/resume-plan.js';
 import { definitionHash } from '../engine/run-workflow.js';
 import { nodeHost } from '../language/node-host.js';
 import { validateSource } from '../language/validate.js';
-import { InvalidWorkflowError, ResumeError } from '../model/errors.js';
+import { ResumeError } from '../model/errors.js';
 import type { RunRecord } from '../model/run.js';
 import type { Workflow, WorkflowShape } from '../model/workflow.js';
-import { formatDiagnosticText, plainStyle, summarize } from '../report/diagnostics.js';
 import type { RunStore } from '../state/run-store.js';
 import type { CommandIO } from './io.js';
 import { keepModel } from './kept-model.js';
+import { checkWorkflowText } from './load-workflow.js';
 
 /**
  * The run's workflow when its kept model cannot serve: the file on disk (`current`), or the recorded copy when the
@@ -24,7 +24,7 @@ export async function checkedDefinition(
   allowChanged: boolean,
   store: RunStore,
   io: CommandIO,
-): Promise<{ workflow: Workflow; text: string; changedFrom: string | undefined }> {
+): Promise<RunnableDefinition> {
   if (current === undefined && definitionHash(run.definition) !== run.definitionHash) {
     // The recorded copy has its secret values masked (its hash is of the text that ran): it cannot run.
     throw new ResumeError(
@@ -35,7 +35,8 @@ export async function checkedDefinition(
   const text = current ?? run.definition;
   const workflow = await validated(run, text, io);
   let changedFrom: string | undefined;
-  if (definitionHash(text) !== run.definitionHash) {
+  const changed = definitionHash(text) !== run.definitionHash;
+  if (changed) {
     const recorded = run.shape ?? (await recordedShape(run));
     const drift = recorded ? workflowDrift(recorded, workflowShape(workflow)) : undefined;
     const parts = drift ? describe(drift) : 'a run recorded by an older flow, whose steps cannot be compared';
@@ -53,16 +54,19 @@ export async function checkedDefinition(
   } else {
     keepModel(store, text, workflow, secretValues(workflow, {}, process.env));
   }
-  return { workflow, text, changedFrom };
+  return { workflow, text, changed, changedFrom };
+}
+
+/** What a resume runs: the workflow, its text, whether that is not the text the run recorded, and where to re-run from. */
+export interface RunnableDefinition {
+  workflow: Workflow;
+  text: string;
+  changed: boolean;
+  changedFrom: string | undefined;
 }
 
 async function validated(run: RunRecord, text: string, io: CommandIO): Promise<Workflow> {
-  const checked = await validateSource(run.workflowPath, text, nodeHost, { path: run.workflowPath });
-  if (!checked.workflow) {
-    io.stderr(checked.diagnostics.map((d) => formatDiagnosticText(d, plainStyle, (_f, n) => checked.source.line(n))).join('\n\n'));
-    throw new InvalidWorkflowError(`${run.workflowPath} is not valid (${summarize(checked.diagnostics, 1)}); nothing was run`);
-  }
-  return { ...checked.workflow, file: run.workflowPath, name: run.workflowName };
+  return { ...(await checkWorkflowText(run.workflowPath, run.workflowPath, text, io)), name: run.workflowName };
 }
 
 /** A run recorded before shapes were: its text, if it still validates (a masked secret may keep it from it). */

@@ -17,6 +17,7 @@ import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
 import { keepModel, keptModel } from '../kept-model.js';
+import type { RunnableDefinition } from '../resume-definition.js';
 import { describePlan } from '../resume-report.js';
 import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
@@ -47,7 +48,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
     if (run.status === 'succeeded' && options.from === undefined) return nothingToDo(run, io);
     const given = parseInputFlags(options.input);
-    const { workflow, text, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
+    const { workflow, text, changed, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
     const { order } = stepOrder(workflow.steps);
     if (options.from !== undefined && !order.includes(options.from)) {
       throw new UsageError(`--from '${options.from}': the workflow has no such step`, `its steps: ${order.join(', ')}`);
@@ -77,7 +78,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     const recorded = kept();
     // Run as it is now (--allow-changed, or only comments changed): the record says so, and the next resume
     // compares against this text. Stored masked, as at the start of a run; its hash is of the text itself.
-    if (definitionHash(text) !== run.definitionHash) {
+    if (changed) {
       const secrets = secretValues(workflow, inputs, process.env);
       store.replaceDefinition(runId, new SecretMasker(secrets).text(text), definitionHash(text), workflowShape(workflow));
       keepModel(store, text, workflow, secrets);
@@ -120,17 +121,12 @@ function nothingToDo(run: RunRecord, io: CommandIO): number {
  * What the run runs: the workflow as it started. While the file on disk is that text (the same hash: the recorded
  * copy has its secret values masked), the model kept at run time serves; otherwise the texts are compared and checked.
  */
-async function definitionToRun(
-  run: RunRecord,
-  allowChanged: boolean,
-  store: RunStore,
-  io: CommandIO,
-): Promise<{ workflow: Workflow; text: string; changedFrom: string | undefined }> {
+async function definitionToRun(run: RunRecord, allowChanged: boolean, store: RunStore, io: CommandIO): Promise<RunnableDefinition> {
   const current = await readFile(run.workflowPath, 'utf8').catch(() => undefined);
   const same = current !== undefined && definitionHash(current) === run.definitionHash;
   if (current === undefined || same) {
     const model = keptModel(store, run);
-    if (model) return { workflow: model, text: current ?? run.definition, changedFrom: undefined };
+    if (model) return { workflow: model, text: current ?? run.definition, changed: false, changedFrom: undefined };
   }
   // Parsing, checking and comparing texts load the language layer: only when the kept model cannot serve.
   const { checkedDefinition } = await import('../resume-definition.js');
