@@ -29,23 +29,19 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
       setExit(await validateCommand(files, options, io));
     });
 
-  program
+  const run = program
     .command('run')
     .description('run a workflow; every state change is recorded so the run can be resumed')
     .argument('<file>', 'the workflow file')
     .option('--input <name=value>', 'an input value (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--inputs <file>', 'inputs from a JSON or YAML file')
-    .option('--state <path>', 'the state file (default .flow/state.db, or $FLOW_STATE)')
-    .option('--max-concurrency <n>', 'at most this many steps at once')
-    .option('--dry-run', 'print what would run, and do nothing')
-    .option('--no-cache', 'neither read nor write the step cache')
-    .addOption(durabilityOption())
-    .action(async (file: string, options: import('./commands/run.js').RunCommandOptions) => {
-      const { runCommand } = await import('./commands/run.js');
-      setExit(await runCommand(file, options, io, signal));
-    });
+    .option('--dry-run', 'print what would run, and do nothing');
+  withDriverOptions(run).action(async (file: string, options: import('./commands/run.js').RunCommandOptions) => {
+    const { runCommand } = await import('./commands/run.js');
+    setExit(await runCommand(file, options, io, signal));
+  });
 
-  program
+  const resume = program
     .command('resume')
     .description('continue a failed or interrupted run under its id; what succeeded is not run again')
     .argument('<run-id>', 'the run (flow runs lists them)')
@@ -58,15 +54,11 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
-    .option('--inputs <file>', 'secret inputs from a JSON or YAML file')
-    .option('--state <path>', 'the state file (default .flow/state.db, or $FLOW_STATE)')
-    .option('--max-concurrency <n>', 'at most this many steps at once')
-    .option('--no-cache', 'neither read nor write the step cache')
-    .addOption(durabilityOption())
-    .action(async (runId: string, options: import('./commands/resume.js').ResumeCommandOptions) => {
-      const { resumeCommand } = await import('./commands/resume.js');
-      setExit(await resumeCommand(runId, options, io, signal));
-    });
+    .option('--inputs <file>', 'secret inputs from a JSON or YAML file');
+  withDriverOptions(resume).action(async (runId: string, options: import('./commands/resume.js').ResumeCommandOptions) => {
+    const { resumeCommand } = await import('./commands/resume.js');
+    setExit(await resumeCommand(runId, options, io, signal));
+  });
 
   const runs = program
     .command('runs')
@@ -148,10 +140,17 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
 
 const STATE_HELP = 'the state file (default .flow/state.db, or $FLOW_STATE)';
 
-function durabilityOption(): Option {
-  return new Option('--durability <mode>', 'normal: a killed process loses nothing; full: also an fsync on every commit')
-    .choices(['normal', 'full'])
-    .default('normal');
+/** The options of the commands that drive a run (run, resume): see DriverFlags. */
+function withDriverOptions(command: Command): Command {
+  return command
+    .option('--state <path>', 'the state file (default .flow/state.db, or $FLOW_STATE)')
+    .option('--max-concurrency <n>', 'at most this many steps at once')
+    .option('--no-cache', 'neither read nor write the step cache')
+    .addOption(
+      new Option('--durability <mode>', 'normal: a killed process loses nothing; full: also an fsync on every commit')
+        .choices(['normal', 'full'])
+        .default('normal'),
+    );
 }
 
 // The one place where errors become messages and exit codes.

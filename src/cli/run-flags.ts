@@ -4,6 +4,16 @@ import type { Durability } from '../state/sqlite-open.js';
 
 // The flags `flow run` and `flow resume` share, checked before anything is opened.
 
+/** What commander gives both commands (src/cli/main.ts, withDriverOptions, and their --input flags). */
+export interface DriverFlags {
+  input: string[];
+  inputs?: string;
+  state?: string;
+  maxConcurrency?: string;
+  cache?: boolean;
+  durability?: string;
+}
+
 export function parseDurability(value: string | undefined): Durability {
   if (value === undefined || value === 'normal' || value === 'full') return value ?? 'normal';
   throw new UsageError(`--durability must be normal or full, got '${value}'`);

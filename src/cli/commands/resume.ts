@@ -19,19 +19,13 @@ import type { CommandIO } from '../io.js';
 import { keepModel, keptModel } from '../kept-model.js';
 import type { RunnableDefinition } from '../resume-definition.js';
 import { describePlan } from '../resume-report.js';
-import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
+import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
 
-export interface ResumeCommandOptions {
+export interface ResumeCommandOptions extends DriverFlags {
   from?: string;
   allowChanged?: boolean;
   plan?: boolean;
-  input: string[];
-  inputs?: string;
-  state?: string;
-  maxConcurrency?: string;
-  cache?: boolean;
-  durability?: string;
 }
 
 // `flow resume RUN_ID`: continue a failed or interrupted run under its id, as its next attempt.

@@ -8,17 +8,11 @@ import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
 import { keepModel } from '../kept-model.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
-import { parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
+import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
 
-export interface RunCommandOptions {
-  input: string[];
-  inputs?: string;
-  state?: string;
-  maxConcurrency?: string;
+export interface RunCommandOptions extends DriverFlags {
   dryRun?: boolean;
-  cache?: boolean;
-  durability?: string;
 }
 
 // `flow run FILE`: validate, check inputs, then run with every state change committed to the state file.
