@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
+import type { RunOwner, RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
 import type { RunSummary } from './run-history.js';
 import type { OwnerAlive } from './run-store.js';
 
@@ -9,8 +9,16 @@ export const json = (v: unknown): string | null => (v === undefined ? null : JSO
 export const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : undefined);
 const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export function toRun(row: Row): RunRecord {
+/** The run's owner, from its owner_* columns; undefined when nobody drives it. */
+export function toOwner(row: Row): RunOwner | undefined {
   const token = optional(row['owner_token']);
+  if (token === undefined) return undefined;
+  return { host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: String(row['owner_start'] ?? ''), token };
+}
+
+const heartbeatOf = (row: Row): number | undefined => (typeof row['heartbeat_at'] === 'number' ? row['heartbeat_at'] : undefined);
+
+export function toRun(row: Row): RunRecord {
   return {
     id: String(row['id']),
     workflowName: String(row['workflow_name']),
@@ -25,11 +33,8 @@ export function toRun(row: Row): RunRecord {
     error: parse(row['error']) as StepError | undefined,
     parentRunId: optional(row['parent_run_id']),
     attempt: Number(row['attempt'] ?? 1),
-    owner:
-      token === undefined
-        ? undefined
-        : { host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: String(row['owner_start'] ?? ''), token },
-    heartbeatAt: typeof row['heartbeat_at'] === 'number' ? row['heartbeat_at'] : undefined,
+    owner: toOwner(row),
+    heartbeatAt: heartbeatOf(row),
     ...(typeof row['shape'] === 'string' ? { shape: JSON.parse(row['shape']) } : {}),
   };
 }
@@ -83,11 +88,6 @@ export function toRunSummary(row: Row, alive: OwnerAlive): RunSummary {
 export function seenStatus(row: Row, alive: OwnerAlive): RunStatus {
   const status = row['status'] as RunStatus;
   if (status !== 'running') return status;
-  const token = optional(row['owner_token']);
-  const heartbeatAt = typeof row['heartbeat_at'] === 'number' ? row['heartbeat_at'] : undefined;
-  const owner =
-    token === undefined
-      ? undefined
-      : { host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: String(row['owner_start'] ?? ''), token };
-  return owner && alive(owner, heartbeatAt) ? 'running' : 'interrupted';
+  const owner = toOwner(row);
+  return owner && alive(owner, heartbeatOf(row)) ? 'running' : 'interrupted';
 }

@@ -4,7 +4,7 @@ import type { Workflow } from '../model/workflow.js';
 import { describeOwner } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
-import { json, parse, type Row, toAttempt, toResult, toRun } from './sqlite-rows.js';
+import { json, parse, type Row, toAttempt, toOwner, toResult, toRun } from './sqlite-rows.js';
 
 const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attempts', 'started_at', 'ended_at', 'masked'] as const;
 
@@ -115,11 +115,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     assertOwner(runId, token) {
       const row = stmt.owner.get(runId) as Row | undefined;
       if (!row) throw new LeaseLostError(`run ${runId} was removed from the state file while this process drove it; it stopped`);
-      if (row['owner_token'] !== token) {
-        const now =
-          row['owner_token'] === null
-            ? 'nobody drives it now'
-            : `${describeOwner({ host: String(row['owner_host']), pid: Number(row['owner_pid']), processStart: '', token: '' })} drives it now`;
+      const owner = toOwner(row);
+      if (owner?.token !== token) {
+        const now = owner ? `${describeOwner(owner)} drives it now` : 'nobody drives it now';
         throw new LeaseLostError(`this process no longer owns run ${runId} (${now}); it stopped without writing more`);
       }
     },
