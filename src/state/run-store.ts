@@ -50,10 +50,8 @@ export interface RunStore {
   saveModel(definitionHash: string, build: string, model: Workflow): void;
   loadModel(definitionHash: string, build: string): Workflow | undefined;
   stepResults(runId: string): StoredStepResult[];
-  attempts(runId: string): StepAttempt[];
   /** The highest attempt number recorded for a step (and item) of a run; 0 when none. */
   lastAttempt(runId: string, stepId: string, item: number): number;
-  listRuns(limit: number): RunRecord[];
   cacheGet(key: string, now: string): unknown;
   cachePut(key: string, value: unknown, expiresAt: string | undefined): void;
   /** Runs `fn` as one transaction: its writes are committed together or not at all. */

@@ -1,4 +1,4 @@
-import type { RunOwner, RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
+import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
 import type { RunSummary } from './run-history.js';
 import type { OwnerAlive } from './run-store.js';
 
@@ -50,21 +50,6 @@ export function toResult(row: Row): StepResult {
     startedAt: String(row['started_at']),
     endedAt: optional(row['ended_at']),
     ...(row['masked'] === 1 ? { masked: true } : {}),
-  };
-}
-
-export function toAttempt(row: Row): StepAttempt {
-  return {
-    runId: String(row['run_id']),
-    stepId: String(row['step_id']),
-    item: Number(row['item']),
-    attempt: Number(row['attempt']),
-    status: row['status'] as StepAttempt['status'],
-    error: parse(row['error']) as StepError | undefined,
-    startedAt: String(row['started_at']),
-    endedAt: optional(row['ended_at']),
-    delayMs: typeof row['delay_ms'] === 'number' ? row['delay_ms'] : undefined,
-    runAttempt: Number(row['run_attempt'] ?? 1),
   };
 }
 

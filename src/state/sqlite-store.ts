@@ -4,7 +4,7 @@ import type { Workflow } from '../model/workflow.js';
 import { describeOwner } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
-import { json, parse, type Row, toAttempt, toOwner, toResult, toRun } from './sqlite-rows.js';
+import { json, parse, type Row, toOwner, toResult, toRun } from './sqlite-rows.js';
 
 const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attempts', 'started_at', 'ended_at', 'masked'] as const;
 
@@ -69,8 +69,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     // In key order: a resume keys them by step and item, so sorting 10,000 rows by time would be wasted.
     // Rows as arrays, only the columns a result needs: a resume of a long run reads thousands of them first.
     stepResults: db.prepare(`SELECT step_id, item, ${RESULT_COLUMNS.join(', ')} FROM steps WHERE run_id = ?`).raw(true),
-    attempts: db.prepare(`SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, item, attempt`),
-    listRuns: db.prepare(`SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`),
     cacheGet: db.prepare(`SELECT value FROM cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`),
     cachePut: db.prepare(`INSERT OR REPLACE INTO cache (key, value, expires_at) VALUES (?, ?, ?)`),
   };
@@ -199,12 +197,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
           masked: values[8],
         }),
       }));
-    },
-    attempts(runId) {
-      return (stmt.attempts.all(runId) as Row[]).map(toAttempt);
-    },
-    listRuns(limit) {
-      return (stmt.listRuns.all(limit) as Row[]).map(toRun);
     },
     cacheGet(key, now) {
       const row = stmt.cacheGet.get(key, now) as Row | undefined;

@@ -6,6 +6,7 @@ import { SCHEMA_VERSION } from '../../src/state/migrations.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { StateFileError } from '../../src/model/errors.js';
 import { runYaml, tempDir } from '../helpers/engine.js';
+import { query } from '../helpers/state.js';
 
 describe('the SQLite state file', () => {
   it('is created 0600 in a 0700 directory, in WAL mode, at the current schema version', () => {
@@ -54,13 +55,18 @@ describe('the SQLite state file', () => {
           ['each', -1, 'succeeded', [1, 2]],
         ]),
       );
-      expect(store.attempts(run.outcome.runId).map((a) => [a.stepId, a.item, a.attempt, a.status])).toEqual(
+      const attempts = query<{ step_id: string; item: number; attempt: number; status: string }>(
+        run.statePath,
+        'SELECT step_id, item, attempt, status FROM attempts WHERE run_id = ?',
+        run.outcome.runId,
+      );
+      expect(attempts.map((a) => [a.step_id, a.item, a.attempt, a.status])).toEqual(
         expect.arrayContaining([
           ['a', -1, 1, 'succeeded'],
           ['each', 0, 1, 'succeeded'],
         ]),
       );
-      expect(store.listRuns(10).map((r) => r.id)).toContain(run.outcome.runId);
+      expect(query<{ id: string }>(run.statePath, 'SELECT id FROM runs').map((r) => r.id)).toContain(run.outcome.runId);
     } finally {
       store.close();
     }
