@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 20_000,
+    // Log lines are stamped with local time: golden files are written in UTC wherever the tests run.
+    env: { TZ: 'UTC' },
   },
 });

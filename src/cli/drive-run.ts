@@ -5,11 +5,13 @@ import { StepFailure } from '../engine/step-failure.js';
 import type { Executor } from '../executors/executor.js';
 import { EXIT, LeaseLostError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
-import { plainReporter } from '../report/plain.js';
+import type { OutputFlags } from '../report/output-mode.js';
 import { currentOwner, HEARTBEAT_MS } from '../state/lease.js';
 import { recordEvents } from '../state/record-events.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
+import { secretValues } from '../engine/masking.js';
 import type { CommandIO } from './io.js';
+import { openReporting } from './reporting.js';
 
 export interface DriveRun {
   store: RunStore;
@@ -23,10 +25,21 @@ export interface DriveRun {
   resume?: ResumeOf;
   maxConcurrency: number | undefined;
   noCache: boolean;
+  output: OutputFlags;
 }
 
 // Runs (or continues) a run as this process's own: recorded under its lease, kept alive by a heartbeat, fenced.
 export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal): Promise<number> {
+  const reporting = await openReporting(
+    d.output,
+    {
+      workflow: d.workflow,
+      workflowFile: relative(io.cwd, d.workflow.file) || d.workflow.file,
+      resumeCommand: resumeCommand(d.runId, d.statePath, io.cwd),
+      secrets: secretValues(d.workflow, d.inputs, process.env),
+    },
+    io,
+  );
   const owner = currentOwner();
   const lost = new AbortController();
   const heartbeat = setInterval(() => {
@@ -41,8 +54,9 @@ export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal):
   }, HEARTBEAT_MS);
   heartbeat.unref();
   try {
-    const listeners = [recordEvents(d.store, { token: owner.token }), plainReporter((line) => io.stderr(line))];
-    const base = { store: d.store, listeners, cwd: io.cwd, maxConcurrency: d.maxConcurrency, owner, noCache: d.noCache };
+    const listeners = [recordEvents(d.store, { token: owner.token }), ...reporting.listeners];
+    const env = withEnv(process.env, reporting.childEnv);
+    const base = { store: d.store, listeners, cwd: io.cwd, maxConcurrency: d.maxConcurrency, owner, noCache: d.noCache, env };
     const outcome = await runWorkflow({
       ...base,
       workflow: d.workflow,
@@ -56,14 +70,22 @@ export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal):
       ...(d.resume ? { resume: d.resume } : {}),
     });
     if (lost.signal.aborted) throw new LeaseLostError(`this process no longer owns run ${d.runId}; it stopped`);
-    if (outcome.outputs && Object.keys(outcome.outputs).length > 0) io.stdout(JSON.stringify(outcome.outputs, null, 2));
+    // With --json the outputs are in the last event; otherwise stdout holds only them, so `> out.json` works.
+    if (!reporting.choice.json && outcome.outputs && Object.keys(outcome.outputs).length > 0)
+      io.stdout(JSON.stringify(outcome.outputs, null, 2));
     if (outcome.status === 'succeeded') return EXIT.ok;
-    io.stderr(`flow: to continue it: ${resumeCommand(d.runId, d.statePath, io.cwd)}    (details: flow show ${d.runId})`);
     if (outcome.status === 'interrupted') return signalExit(signal);
     return EXIT.failed;
   } finally {
     clearInterval(heartbeat);
+    await reporting.close();
   }
+}
+
+function withEnv(env: NodeJS.ProcessEnv, changes: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env, ...changes };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete out[name];
+  return out;
 }
 
 export function signalExit(signal: AbortSignal): number {

@@ -150,7 +150,15 @@ function withDriverOptions(command: Command): Command {
       new Option('--durability <mode>', 'normal: a killed process loses nothing; full: also an fsync on every commit')
         .choices(['normal', 'full'])
         .default('normal'),
-    );
+    )
+    .addOption(
+      new Option('--reporter <name>', 'how progress is shown: auto (live in a terminal, github in GitHub Actions, else plain)')
+        .choices(['auto', 'live', 'plain', 'github'])
+        .default('auto'),
+    )
+    .option('--json', 'NDJSON events on stdout, one per line (the run outputs are in the last one)')
+    .option('--junit <file>', 'write a JUnit XML report: one testcase per step')
+    .option('-v, --verbose', "stream every step's output, prefixed with its id (the live view shows only a failed step's last lines)");
 }
 
 // The one place where errors become messages and exit codes.

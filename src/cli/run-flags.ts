@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { InputError, UsageError } from '../model/errors.js';
+import type { OutputFlags } from '../report/output-mode.js';
 import type { Durability } from '../state/sqlite-open.js';
 
 // The flags `flow run` and `flow resume` share, checked before anything is opened.
 
 /** What commander gives both commands (src/cli/main.ts, withDriverOptions, and their --input flags). */
-export interface DriverFlags {
+export interface DriverFlags extends OutputFlags {
   input: string[];
   inputs?: string;
   state?: string;

@@ -122,6 +122,7 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
     return finish(ctx, step.id, -1, 'for_each', 0, result('failed', startedAt, ctx.at(), { error: toStepError(err) }), tolerates(step));
   }
   const list = items as unknown[];
+  ctx.emit({ type: 'step-items', runId: ctx.runId, stepId: step.id, item: -1, count: list.length });
   const controller = new AbortController();
   const itemSignal = manyListeners(AbortSignal.any([signal, controller.signal]));
   // A few workers take the next item as they free up: memory stays in proportion to max_concurrency,

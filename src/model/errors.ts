@@ -46,6 +46,19 @@ export class StateFileError extends FlowError {
   }
 }
 
+/** A report file asked for (--junit) cannot be written. */
+export class ReportFileError extends FlowError {
+  readonly code = 'report-file';
+  readonly exitCode = EXIT.invalid;
+
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`cannot write the report '${path}': ${reason}`, 'name a file in a directory flow can write (--junit FILE)');
+  }
+}
+
 /** Inputs given on the command line do not fit the workflow's declared inputs. */
 export class InputError extends FlowError {
   readonly code = 'input';

@@ -51,6 +51,8 @@ export type FlowEvent =
       durationMs: number;
       durable: boolean;
     }
+  /** A for_each knows how many items it has. */
+  | { type: 'step-items'; runId: string; stepId: string; item: -1; count: number }
   | { type: 'step-restored'; runId: string; stepId: string; item: number; result: StepResult }
   | { type: 'cache-hit'; runId: string; stepId: string; item: number; key: string }
   | { type: 'log'; runId: string; level: 'info' | 'warning'; message: string };

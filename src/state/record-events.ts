@@ -118,6 +118,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       });
     },
     'step-restored': () => {},
+    'step-items': () => {},
     'cache-hit': () => {},
     log: () => {},
   });

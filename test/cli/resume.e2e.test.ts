@@ -50,7 +50,7 @@ describe('flow resume', () => {
     const first = flow(['run', 'w.yaml'], dir);
     expect(first.code).toBe(1);
     const id = runIdOf(first.stderr);
-    expect(first.stderr).toContain(`flow: to continue it: flow resume ${id}`);
+    expect(first.stderr).toContain(`to continue it: flow resume ${id}`);
     // fail_fast: false lets `steady` finish; the for_each never started.
     expect(side()).toEqual(expect.arrayContaining(['first', 'steady', 'alarm', 'tidy']));
     expect(side().filter((l) => l.startsWith('item'))).toEqual([]);

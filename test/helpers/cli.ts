@@ -9,12 +9,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Plain, uncoloured output wherever the tests run (also inside GitHub Actions); a test that wants more says so. */
+const QUIET = { NO_COLOR: '1', GITHUB_ACTIONS: '' };
+
 /** Runs the built `flow` as a user would, in `cwd`. */
 export function flow(args: string[], cwd: string, env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, [FLOW_BIN, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: { ...process.env, ...QUIET, ...env },
     timeout: 30_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -25,7 +28,7 @@ export function flowAsync(args: string[], cwd: string, env: Record<string, strin
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [FLOW_BIN, ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', ...env },
+      env: { ...process.env, ...QUIET, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

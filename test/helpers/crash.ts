@@ -103,7 +103,7 @@ export async function crashAndResume(options: CrashOptions): Promise<CrashResult
   const dir = mkdtempSync(join(tmpdir(), 'flow-crash-'));
   writeFileSync(join(dir, 'w.yaml'), options.workflow);
   const first = await runFlow(['run', 'w.yaml'], dir, options.failpoint, options.kill, options.env);
-  const runId = /^flow: run (\S+) started/m.exec(first.stderr)?.[1] ?? readState(dir)?.run?.id;
+  const runId = /^(?:[\d:.]+ )?flow: run (\S+) started/m.exec(first.stderr)?.[1] ?? readState(dir)?.run?.id;
   const snapshots: Snapshot[] = [];
   const resumes: Exit[] = [];
   let last = first;
@@ -167,7 +167,7 @@ export function runFlow(
   const arm = (p: KillPlan) => {
     poll = setInterval(() => {
       // The run exists once its first line is out; a kill before that would test nothing about resuming.
-      if (!/^flow: (run \S+ started|resuming run)/m.test(stderr)) return;
+      if (!/^(?:[\d:.]+ )?flow: (run \S+ started|resuming run)/m.test(stderr)) return;
       if (p.when && !p.when(dir)) return;
       clearInterval(poll);
       timer = setTimeout(() => {

@@ -95,6 +95,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
         resume,
         maxConcurrency,
         noCache: options.cache === false,
+        output: options,
       },
       io,
       signal,

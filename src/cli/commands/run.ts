@@ -46,6 +46,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       runId: newRunId(),
       maxConcurrency,
       noCache: options.cache === false,
+      output: options,
     };
     return await driveRun(run, io, signal);
   } finally {

@@ -1,0 +1,105 @@
+import { stripVTControlCharacters } from 'node:util';
+import type { StepStatus } from '../../model/run.js';
+import { duration, stepLabel } from '../format.js';
+import type { Palette } from '../palette.js';
+import { type StepIndex, stepInfo } from '../step-index.js';
+import { lastLines, type StepTally } from '../run-tally.js';
+import { isFailure } from '../summary.js';
+
+// What the live view prints, as pure functions of the tally: the renderer (live-reporter.ts) only decides when.
+
+export interface FrameStyle {
+  index: StepIndex;
+  palette: Palette;
+  now: number;
+}
+
+/** How many lines of a failed step's output are shown under it. */
+export const FAILED_TAIL = 10;
+const MARK: Record<StepStatus, string> = {
+  succeeded: '✔',
+  failed: '✖',
+  skipped: '↷',
+  cancelled: '✖',
+  interrupted: '✖',
+  running: '…',
+};
+
+export function depthOf(index: StepIndex, stepId: string): number {
+  return stepInfo(index, stepId)?.groups.length ?? 0;
+}
+
+const indent = (depth: number) => '  '.repeat(depth);
+
+/** A group's first line, printed when it starts, so the steps under it read as its own. */
+export function groupStartLine(step: StepTally, style: FrameStyle): string {
+  return `${indent(depthOf(style.index, step.stepId))}${style.palette.accent('▸')} ${step.stepId} ${style.palette.dim(`(${step.kind})`)}`;
+}
+
+/** The lines that stay when a step finishes: its mark, duration and why; a failure's last lines of output under it. */
+export function finishedLines(step: StepTally, style: FrameStyle): string[] {
+  const { palette } = style;
+  const pad = indent(depthOf(style.index, step.stepId));
+  const r = step.result;
+  const failed = isFailure(step.status);
+  const mark = step.cached
+    ? palette.accent('⟳')
+    : failed
+      ? palette.fail(MARK[step.status])
+      : step.status === 'succeeded'
+        ? palette.ok(MARK.succeeded)
+        : palette.dim(MARK[step.status]);
+  const took = step.status === 'skipped' ? '' : ` ${palette.dim(duration(step.durationMs ?? 0))}`;
+  const items = step.items ? ` ${itemCounts(step, palette)}` : '';
+  const what = step.cached ? ' cached' : step.status === 'succeeded' ? '' : ` ${step.status}`;
+  const why = step.cached
+    ? ''
+    : step.status === 'skipped' || r?.reason
+      ? palette.dim(` (${r?.reason ?? ''})`)
+      : r?.error && step.kind !== 'parallel' && step.kind !== 'sequence'
+        ? `: ${r.error.class}: ${r.error.message}`
+        : '';
+  const attempts = step.attempts > 1 ? palette.dim(` after ${step.attempts} attempts`) : '';
+  const lines = [`${pad}${mark} ${stepLabel(step.stepId, step.item)}${items}${failed ? palette.fail(what) : what}${took}${attempts}${why}`];
+  if (failed && step.kind !== 'parallel' && step.kind !== 'sequence')
+    for (const line of lastLines(step.combined, FAILED_TAIL)) lines.push(`${pad}  ${palette.dim('│')} ${line}`);
+  return lines;
+}
+
+export function retryLine(step: StepTally, style: FrameStyle): string {
+  const retry = step.retries.at(-1)!;
+  return `${indent(depthOf(style.index, step.stepId))}${style.palette.warn('↻')} ${stepLabel(step.stepId, step.item)} attempt ${retry.attempt} failed (${retry.error.class}: ${retry.error.message}); retrying in ${duration(retry.delayMs)}`;
+}
+
+/** The redrawn part: one line per running step (a for_each once, with its counts), spinners supplied by the caller. */
+export function runningLines(running: readonly StepTally[], style: FrameStyle, spinner: (key: string) => string, rows: number): string[] {
+  const shown = running.filter((s) => s.item < 0 && s.kind !== 'parallel' && s.kind !== 'sequence');
+  const room = Math.max(1, rows);
+  const lines = shown.slice(0, shown.length > room ? room - 1 : room).map((step) => {
+    const pad = indent(depthOf(style.index, step.stepId));
+    const items = step.items ? ` ${itemCounts(step, style.palette)}` : '';
+    const attempt = step.attempts > 1 ? style.palette.dim(` (attempt ${step.attempts})`) : '';
+    return `${pad}${style.palette.accent(spinner(step.key))} ${step.stepId}${items} ${style.palette.dim(duration(style.now - step.startedAt))}${attempt}`;
+  });
+  if (shown.length > room) lines.push(style.palette.dim(`… and ${shown.length - (room - 1)} more running`));
+  return lines;
+}
+
+/** `37/1000 ✔36 ✖1`: how far a for_each is and how its finished items ended. */
+export function itemCounts(step: StepTally, palette: Palette): string {
+  const f = step.items?.finished ?? {};
+  const done = Object.values(f).reduce((a, b) => a + (b ?? 0), 0);
+  const failed = (f.failed ?? 0) + (f.cancelled ?? 0) + (f.interrupted ?? 0);
+  const parts = [`${done}/${step.items?.total ?? '?'}`];
+  if (f.succeeded) parts.push(palette.ok(`✔${f.succeeded}`));
+  if (failed) parts.push(palette.fail(`✖${failed}`));
+  if (f.skipped) parts.push(palette.dim(`↷${f.skipped}`));
+  return parts.join(' ');
+}
+
+/** Cuts a line to the terminal's width, so no line wraps and the region's height is its line count. */
+export function fitWidth(line: string, width: number): string {
+  const plain = stripVTControlCharacters(line);
+  if ([...plain].length <= width) return line;
+  return `${[...plain].slice(0, Math.max(1, width - 1)).join('')}…`;
+}

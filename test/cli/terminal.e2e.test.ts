@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engine.js';
+
+// flow in a real pseudo-terminal (util-linux `script`), as a person at a terminal runs it, and through pipes.
+
+const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+
+/** The environment of a person at a terminal: no CI, no colour overrides. */
+function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', ...extra };
+  for (const name of ['CI', 'GITHUB_ACTIONS', 'NO_COLOR', 'FORCE_COLOR', 'TERM_PROGRAM']) if (!(name in extra)) delete env[name];
+  return env;
+}
+
+interface PtyRun {
+  child: ChildProcess;
+  output: () => string;
+  done: Promise<number | null>;
+}
+
+function inTerminal(args: string[], cwd: string, env = terminalEnv()): PtyRun {
+  const command = `stty rows 30 cols 100; exec ${[process.execPath, FLOW_BIN, ...args].map((a) => `'${a}'`).join(' ')}`;
+  // -e: script exits with flow's code; -f: flushes as output comes; the typescript file is thrown away.
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => out, done };
+}
+
+async function waitFor(check: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const FAILING = `name: demo
+steps:
+  - id: prep
+    type: shell
+    config: { run: "sleep 0.4; echo ready" }
+  - id: checks
+    parallel:
+      steps:
+        - id: lint
+          type: shell
+          config: { run: "sleep 0.5; echo lint ok" }
+        - id: unit
+          type: shell
+          config: { run: "sleep 0.3; echo 'FAIL sum.test'; echo 'expected 3 got 4' >&2; exit 1" }
+`;
+
+describe('flow run in a terminal', () => {
+  it('shows spinners, colour and the failure, hides the cursor while drawing, and exits with the run’s code', async () => {
+    const dir = tempDir('flow-pty-');
+    writeFileSync(join(dir, 'w.yaml'), FAILING);
+    const run = inTerminal(['run', 'w.yaml'], dir);
+    expect(await run.done).toBe(1);
+    const raw = run.output();
+    const text = stripVTControlCharacters(raw);
+    expect(text).toMatch(new RegExp(`${SPINNER.source} prep`));
+    expect(raw).toMatch(/\x1b\[3[12]m/); // red and green marks
+    expect(text).toContain('✔ prep');
+    expect(text).toMatch(/✖ unit failed .*exit:1/);
+    expect(text).toContain('│ expected 3 got 4');
+    expect(text).toMatch(/to continue it: flow resume \w+/);
+    expect(raw).toContain('\x1b[?25l');
+    expect(raw.lastIndexOf('\x1b[?25h')).toBeGreaterThan(raw.lastIndexOf('\x1b[?25l'));
+  });
+
+  it('on Ctrl-C stops the run, shows the cursor again, ends with the summary and exits 130', async () => {
+    const dir = tempDir('flow-pty-');
+    writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - id: wait\n    type: shell\n    config: { run: "sleep 30" }\n');
+    const run = inTerminal(['run', 'w.yaml'], dir);
+    await waitFor(() => new RegExp(`${SPINNER.source} wait`).test(stripVTControlCharacters(run.output())), 'the spinner');
+    run.child.stdin!.write('\x03'); // the terminal's interrupt character: the line discipline sends SIGINT
+    expect(await run.done).toBe(130);
+    const raw = run.output();
+    const text = stripVTControlCharacters(raw);
+    expect(text).toMatch(/✖ wait interrupted/);
+    expect(text).toMatch(/run \w+ interrupted/);
+    expect(text).toMatch(/to continue it: flow resume \w+/);
+    expect(raw.lastIndexOf('\x1b[?25h')).toBeGreaterThan(raw.lastIndexOf('\x1b[?25l'));
+  });
+
+  it('in CI, in a terminal too, prints plain time-stamped lines without escape codes', async () => {
+    const dir = tempDir('flow-pty-');
+    writeFileSync(join(dir, 'w.yaml'), FAILING);
+    const run = inTerminal(['run', 'w.yaml'], dir, terminalEnv({ CI: 'true' }));
+    expect(await run.done).toBe(1);
+    expect(run.output()).not.toContain('\x1b');
+    expect(run.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[unit\] failed in/m);
+  });
+});
+
+describe('flow run through pipes', () => {
+  it('writes no escape codes at all', async () => {
+    const dir = tempDir('flow-pipe-');
+    writeFileSync(join(dir, 'w.yaml'), FAILING);
+    const r = await flowAsync(['run', 'w.yaml'], dir, { NO_COLOR: '', FORCE_COLOR: '', CI: '', TERM: 'xterm-256color' });
+    expect(r.code).toBe(1);
+    expect(r.stderr + r.stdout).not.toContain('\x1b');
+    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[prep\] \| ready$/m);
+  });
+
+  it('with FORCE_COLOR colours its lines and the steps’ own, and with NO_COLOR tells the steps so', async () => {
+    const dir = tempDir('flow-pipe-');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      'steps:\n  - id: env\n    type: shell\n    config: { run: \'echo "force=${FORCE_COLOR-unset} no=${NO_COLOR-unset}"\' }\n',
+    );
+    const forced = await flowAsync(['run', 'w.yaml'], dir, { NO_COLOR: '', FORCE_COLOR: '1' });
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain('\x1b[32msucceeded\x1b[39m');
+    expect(forced.stderr).toContain('force=1 no=unset');
+    const plain = await flowAsync(['run', 'w.yaml'], dir, { NO_COLOR: '1', FORCE_COLOR: '' });
+    expect(plain.stderr).not.toContain('\x1b');
+    expect(plain.stderr).toContain('force=unset no=1');
+  });
+});

@@ -1,0 +1,349 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { secretForms } from '../../src/engine/masking.js';
+import { nodeHost } from '../../src/language/node-host.js';
+import { validateSource } from '../../src/language/validate.js';
+import type { FlowEvent, StepKind } from '../../src/model/events.js';
+import type { StepError, StepResult } from '../../src/model/run.js';
+import { type GithubOptions, githubReporter } from '../../src/report/github.js';
+import { addMask, annotation, command, endGroup, escapeData, escapeProperty, group } from '../../src/report/github-commands.js';
+import { noColour } from '../../src/report/palette.js';
+import type { ReportContext } from '../../src/report/reporter.js';
+import { type StepIndex, stepIndex } from '../../src/report/step-index.js';
+import { expectGolden } from '../helpers/golden.js';
+import { aResult, aRun } from '../helpers/records.js';
+
+/** What @actions/core writes for a call, without the newline: the reference our commands must equal. */
+function coreWrites(call: () => void): string {
+  const original = process.stdout.write;
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    call();
+  } finally {
+    process.stdout.write = original;
+  }
+  expect(out.endsWith('\n')).toBe(true);
+  return out.slice(0, -1);
+}
+
+const TRICKY = [
+  'plain',
+  '100%',
+  '%25 already',
+  'a\r\nb',
+  'line\nbreak',
+  'key: value',
+  'a,b',
+  'déjà vu ✓ 😀',
+  '::warning::x',
+  '%0A',
+  ':',
+  '',
+];
+/** Strings built mostly of the characters the runner decodes, and any unicode besides. */
+const anyText = fc.oneof(
+  fc.string({ unit: fc.constantFrom('%', '\r', '\n', ':', ',', '=', 'a', 'é', '😀', '2', '5', 'A', 'D') }),
+  fc.string({ unit: 'binary' }),
+);
+
+describe('workflow commands, byte for byte as @actions/core writes them', () => {
+  it.each(TRICKY)('escapes %j in an error annotation, a group and a mask', (text) => {
+    const where = { file: `src/${text}.yaml`, startLine: 12, startColumn: 5, title: `step ${text} failed` };
+    expect(annotation('error', { file: where.file, line: 12, col: 5, title: where.title }, text)).toBe(
+      coreWrites(() => core.error(text, where)),
+    );
+    expect(group(text)).toBe(coreWrites(() => core.startGroup(text)));
+    expect(addMask(text)).toBe(coreWrites(() => core.setSecret(text)));
+  });
+
+  it('ends a group and writes an annotation without properties as core does', () => {
+    expect(endGroup()).toBe(coreWrites(() => core.endGroup()));
+    expect(annotation('warning', {}, 'careful')).toBe(coreWrites(() => core.warning('careful')));
+    expect(annotation('error', { title: 'only a title' }, 'x')).toBe(coreWrites(() => core.error('x', { title: 'only a title' })));
+  });
+
+  it('matches core for any text in the message and in every property', () => {
+    fc.assert(
+      fc.property(anyText, anyText, anyText, fc.nat(), fc.nat(), (message, file, title, line, col) => {
+        const ours = annotation('error', { file, line, col, title }, message);
+        const theirs = coreWrites(() => core.error(message, { file, startLine: line, startColumn: col, title }));
+        expect(ours).toBe(theirs);
+        expect(addMask(message)).toBe(coreWrites(() => core.setSecret(message)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves no character in a property that would end it, and none in a message that would end the line', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        expect(escapeProperty(text)).not.toMatch(/[\r\n:,]/);
+        expect(escapeData(text)).not.toMatch(/[\r\n]/);
+        // The runner's decoding gives the text back.
+        const decode = (s: string) =>
+          s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+        expect(decode(escapeProperty(text))).toBe(text);
+      }),
+    );
+    expect(command('x', { a: 'v:1,2', b: undefined, c: '' }, 'm')).toBe('::x a=v%3A1%2C2::m');
+  });
+});
+
+const WORKFLOW = `name: demo
+secrets: [TOKEN]
+steps:
+  - id: build
+    name: Build it
+    type: shell
+    config: { run: "echo building" }
+  - id: flaky
+    type: shell
+    retry: { max_attempts: 2, initial_delay: 1s }
+    config: { run: "./flaky.sh" }
+  - id: each
+    for_each: [1, 2, 3]
+    type: shell
+    config: { run: "echo \${{ item }}" }
+  - id: checks
+    parallel:
+      steps:
+        - { id: lint, type: shell, config: { run: "npm run lint" } }
+        - { id: test, type: shell, config: { run: "npm test" } }
+  - id: deploy
+    if: \${{ inputs.deploy }}
+    type: shell
+    config: { run: "./deploy.sh" }
+inputs:
+  deploy: { type: boolean, default: false }
+`;
+
+let index: StepIndex;
+beforeAll(async () => {
+  const checked = await validateSource('w.yaml', WORKFLOW, nodeHost);
+  index = stepIndex(checked.workflow!);
+});
+
+const SECRETS = ['s3cr3t-value', 'ab', 'line-one\nline-two'];
+const context = (): ReportContext => ({
+  index,
+  workflowFile: 'w.yaml',
+  resumeCommand: 'flow resume r1',
+  palette: noColour,
+  secrets: SECRETS,
+  verbose: false,
+  now: () => Date.UTC(2026, 0, 1, 12),
+});
+
+const started = (stepId: string, item = -1, attempt = 1, kind: StepKind = 'action'): FlowEvent => ({
+  type: 'step-started',
+  runId: 'r1',
+  stepId,
+  item,
+  attempt,
+  kind,
+  at: '',
+  durable: true,
+});
+const out = (stepId: string, text: string, item = -1, stream: 'stdout' | 'stderr' = 'stdout', attempt = 1): FlowEvent => ({
+  type: 'step-output',
+  runId: 'r1',
+  stepId,
+  item,
+  attempt,
+  stream,
+  text,
+});
+const finished = (
+  stepId: string,
+  durationMs: number,
+  result: Partial<StepResult> = {},
+  item = -1,
+  kind: StepKind = 'action',
+): FlowEvent => ({
+  type: 'step-finished',
+  runId: 'r1',
+  stepId,
+  item,
+  kind,
+  attempt: result.attempts ?? 1,
+  result: aResult(result.status ?? 'succeeded', result),
+  durationMs,
+  durable: true,
+});
+const failure = (message: string, cls = 'exit:1'): StepError => ({ class: cls, message });
+const runFinished = (status: 'succeeded' | 'failed', durationMs: number, error?: StepError): FlowEvent => ({
+  type: 'run-finished',
+  runId: 'r1',
+  status,
+  durationMs,
+  error,
+  outputs: undefined,
+  at: '',
+});
+
+/** A run through every kind of step: output, a retry, a for_each, a parallel group whose two steps' output interleaves, a skip. */
+const FAILING_RUN: FlowEvent[] = [
+  { type: 'run-started', run: aRun({ workflowName: 'demo' }), resumed: false },
+  started('build'),
+  out('build', 'building\n'),
+  finished('build', 1200),
+  started('flaky'),
+  out('flaky', 'trying\n'),
+  out('flaky', 'connection reset\n', -1, 'stderr'),
+  {
+    type: 'step-retrying',
+    runId: 'r1',
+    stepId: 'flaky',
+    item: -1,
+    attempt: 1,
+    delayMs: 1000,
+    error: failure('exited with code 1'),
+    at: '',
+    durable: true,
+  },
+  started('flaky', -1, 2),
+  out('flaky', 'trying\nok', -1, 'stdout', 2),
+  finished('flaky', 2300, { attempts: 2 }),
+  started('each', -1, 1, 'for_each'),
+  { type: 'step-items', runId: 'r1', stepId: 'each', item: -1, count: 3 },
+  started('each', 0),
+  started('each', 1),
+  out('each', '1\n', 0),
+  out('each', '2\n', 1),
+  finished('each', 40, {}, 0),
+  finished('each', 45, {}, 1),
+  started('each', 2),
+  finished('each', 30, {}, 2),
+  finished('each', 120, {}, -1, 'for_each'),
+  started('checks', -1, 1, 'parallel'),
+  started('lint'),
+  started('test'),
+  out('lint', 'linting\n'),
+  out('test', 'running 3 tests\n'),
+  out('lint', 'no problems | 0 warnings\n'),
+  out('test', '::warning::injected\nFAIL add.test.ts\n  expected 3, got 4 (100%)\n', -1, 'stderr'),
+  finished('test', 3100, { status: 'failed', error: failure('process exited with code 1') }),
+  finished('lint', 3300),
+  finished('checks', 3400, { status: 'failed', error: failure("step 'test' failed") }, -1, 'parallel'),
+  finished('deploy', 0, { status: 'skipped', reason: 'if: ${{ inputs.deploy }} was false', attempts: 0 }),
+  { type: 'log', runId: 'r1', level: 'info', message: 'on_failure handlers: none' },
+  runFinished('failed', 8400, failure("step 'test': process exited with code 1")),
+];
+
+function report(events: FlowEvent[], options: Partial<GithubOptions> = {}, ctx = context()): string[] {
+  const lines: string[] = [];
+  const reporter = githubReporter(ctx, (l) => lines.push(l), {
+    summaryFile: undefined,
+    workspace: undefined,
+    cwd: '/work/repo',
+    addMasks: true,
+    stopToken: 'TOKEN-1',
+    ...options,
+  });
+  for (const e of events) reporter.listener(e);
+  reporter.close();
+  return lines;
+}
+
+describe('githubReporter', () => {
+  it('reports a failing run as golden/github-failing-run.txt', () => {
+    expectGolden('github-failing-run.txt', `${report(FAILING_RUN).join('\n')}\n`);
+  });
+
+  it('reports a resumed run: restored steps in one line, a cache hit, a child run’s steps left out', () => {
+    const events: FlowEvent[] = [
+      { type: 'run-started', run: aRun({ workflowName: 'demo' }), resumed: true },
+      { type: 'step-restored', runId: 'r1', stepId: 'build', item: -1, result: aResult() },
+      { type: 'step-restored', runId: 'r1', stepId: 'flaky', item: -1, result: aResult() },
+      { type: 'cache-hit', runId: 'r1', stepId: 'lint', item: -1, key: 'k1' },
+      finished('lint', 2, { reason: 'cache hit' }),
+      started('test'),
+      { type: 'run-started', run: aRun({ id: 'child', workflowName: 'child' }), resumed: false },
+      { ...started('inner'), runId: 'child' } as FlowEvent,
+      { ...out('inner', 'from the child\n'), runId: 'child' } as FlowEvent,
+      { type: 'log', runId: 'child', level: 'warning', message: 'child: output not restorable' },
+      { ...runFinished('succeeded', 5), runId: 'child' } as FlowEvent,
+      out('test', 'ok\n'),
+      finished('test', 900),
+      runFinished('succeeded', 1000),
+    ];
+    expectGolden('github-resumed-run.txt', `${report(events, { addMasks: false }).join('\n')}\n`);
+  });
+
+  it('registers every form of each secret before anything else, and no value under 3 characters', () => {
+    const lines = report(FAILING_RUN);
+    const masks = lines.filter((l) => l.startsWith('::add-mask::'));
+    expect(lines.slice(0, masks.length)).toEqual(masks);
+    const expected = new Set([...secretForms('s3cr3t-value'), ...secretForms('line-one\nline-two')].map((f) => addMask(f)));
+    expect(new Set(masks)).toEqual(expected);
+    expect(masks).toContain('::add-mask::line-one');
+    expect(masks).toContain('::add-mask::line-one%0Aline-two');
+    expect(masks).not.toContain('::add-mask::ab');
+    expect(report(FAILING_RUN, { addMasks: false }).some((l) => l.includes('s3cr3t'))).toBe(false);
+  });
+
+  it('wraps output in a fresh stop-commands token per run', () => {
+    const tokens = [0, 1].map(() => report(FAILING_RUN, { stopToken: undefined }).find((l) => l.startsWith('::stop-commands::'))!);
+    expect(tokens[0]).toMatch(/^::stop-commands::[0-9a-f-]{36}$/);
+    expect(tokens[0]).not.toBe(tokens[1]);
+  });
+
+  it('names the annotated file relative to GITHUB_WORKSPACE when the workflow is in it', () => {
+    const ctx = { ...context(), index: relocated(index, 'ci/w.yaml'), workflowFile: 'ci/w.yaml' };
+    const inside = report(FAILING_RUN, { workspace: '/work', cwd: '/work/repo' }, ctx).filter((l) => l.startsWith('::error'));
+    expect(inside[0]).toMatch(/^::error title=step test failed,file=repo\/ci\/w\.yaml,line=20,col=11::/);
+    const outside = report(FAILING_RUN, { workspace: '/elsewhere', cwd: '/work/repo' }, ctx).filter((l) => l.startsWith('::error'));
+    expect(outside[0]).toContain(',file=ci/w.yaml,line=20,');
+  });
+});
+
+function relocated(index: StepIndex, file: string): StepIndex {
+  return new Map([...index].map(([id, info]) => [id, { ...info, at: { ...info.at, file } }]));
+}
+
+describe('the step summary', () => {
+  it('is appended once to GITHUB_STEP_SUMMARY, after what was there, as a table with a row per step', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'flow-gh-')), 'summary.md');
+    writeFileSync(file, '## Earlier step\nits own text');
+    report(FAILING_RUN, { summaryFile: file });
+    const text = readFileSync(file, 'utf8');
+    expect(text.startsWith('## Earlier step\nits own text\n### flow: demo failed\n')).toBe(true);
+    const rows = text.split('\n').filter((l) => l.startsWith('| '));
+    expect(rows).toEqual([
+      '| Step | Status | Duration | Attempts |',
+      '| --- | --- | --- | --- |',
+      '| build | succeeded | 1.2s | 1 |',
+      '| flaky | succeeded | 2.3s | 2 |',
+      '| each | succeeded (3 items: 3 succeeded) | 120ms | 1 |',
+      '| lint | succeeded | 3.3s | 1 |',
+      '| test | failed (exit:1) | 3.1s | 1 |',
+      '| deploy | skipped | - | 0 |',
+    ]);
+    expect(text).toContain("Run `r1` failed in 8.4s: exit:1: step 'test': process exited with code 1");
+    expect(text).toContain('To continue it: `flow resume r1`');
+    expect(text.match(/### flow:/g)).toHaveLength(1);
+  });
+
+  it('escapes what would break the table: a | ends a cell, a newline the row', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'flow-gh-')), 'summary.md');
+    const events: FlowEvent[] = [
+      { type: 'run-started', run: aRun({ workflowName: 'a | b\nc' }), resumed: false },
+      started('build'),
+      finished('build', 5, { status: 'failed', error: failure('x', 'odd|class\nnext') }),
+      runFinished('failed', 6, failure('line one\nline two | three')),
+    ];
+    report(events, { summaryFile: file });
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('| build | failed (odd\\|class next) | 5ms | 1 |');
+    expect(text).toContain('### flow: a | b c failed\n');
+    expect(text).toContain('exit:1: line one line two | three\n');
+  });
+});
