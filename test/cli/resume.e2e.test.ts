@@ -138,6 +138,12 @@ describe('flow resume', () => {
     expect(again.stderr).toContain('already succeeded; nothing to do');
     expect(JSON.parse(again.stdout)).toEqual({ a: 'A\n' });
     expect(side()).toEqual(['a']);
+    // With --json, as the one event a finished run ends with.
+    const json = flow(['resume', id, '--json'], dir);
+    expect(json.code).toBe(0);
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ schema_version: 1, type: 'run-finished', run_id: id, status: 'succeeded', outputs: { a: 'A\n' } }),
+    ]);
     const unknown = flow(['resume', 'nosuchrun'], dir);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("no run 'nosuchrun'");
