@@ -141,7 +141,12 @@ describe('flow resume', () => {
     // With --json, as the one event a finished run ends with.
     const json = flow(['resume', id, '--json'], dir);
     expect(json.code).toBe(0);
-    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       expect.objectContaining({ schema_version: 1, type: 'run-finished', run_id: id, status: 'succeeded', outputs: { a: 'A\n' } }),
     ]);
     const unknown = flow(['resume', 'nosuchrun'], dir);
