@@ -51,7 +51,8 @@ await writeFile(
 );
 
 // 3. The CLI and the library, bundled: one file to load is the fastest start Node offers.
-await build({
+const bundle = await build({
+  metafile: true,
   entryPoints: { cli: join(root, 'src/cli/main.ts'), index: join(root, 'src/index.ts') },
   outdir: join(root, 'dist'),
   bundle: true,
@@ -74,11 +75,27 @@ await build({
   logLevel: 'warning',
 });
 await rm(tmp, { recursive: true, force: true });
+// Which chunk holds which packages: tests check that a command loads only the chunks it needs (no ora in a plain run).
+await writeFile(join(root, 'dist', 'chunks.json'), `${JSON.stringify(chunkPackages(bundle.metafile), null, 1)}\n`);
 
 // 4. Type declarations for the library (`import { runWorkflow } from 'flow'`).
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',
 });
+
+function chunkPackages(metafile) {
+  const out = {};
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (!file.endsWith('.js')) continue;
+    const packages = new Set();
+    for (const input of Object.keys(output.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      if (m) packages.add(m[1]);
+    }
+    out[file.slice(file.lastIndexOf('/') + 1)] = [...packages].sort();
+  }
+  return out;
+}
 
 async function sourceHash(dir) {
   const hash = createHash('sha256');

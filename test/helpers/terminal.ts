@@ -18,8 +18,8 @@ export interface PtyRun {
   done: Promise<number | null>;
 }
 
-export function inTerminal(args: string[], cwd: string, env = terminalEnv()): PtyRun {
-  const command = `stty rows 30 cols 100; exec ${[process.execPath, FLOW_BIN, ...args].map((a) => `'${a}'`).join(' ')}`;
+export function inTerminal(args: string[], cwd: string, env = terminalEnv(), nodeArgs: string[] = []): PtyRun {
+  const command = `stty rows 30 cols 100; exec ${[process.execPath, ...nodeArgs, FLOW_BIN, ...args].map((a) => `'${a}'`).join(' ')}`;
   // -e: script exits with flow's code; -f: flushes as output comes; the typescript file is thrown away.
   const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FLOW_BIN } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engine.js';
+import { inTerminal, terminalEnv } from '../helpers/terminal.js';
+
+// A run pays only for the output it shows: a plain or --json run loads neither ora nor log-update (nor the JUnit
+// writer's XML library); a run in a terminal does. dist/chunks.json (written by the build) says which chunk holds what.
+
+const DIST = join(import.meta.dirname, '..', '..', 'dist');
+const HOOK = join(import.meta.dirname, '..', 'helpers', 'module-log.mjs');
+
+function chunksWith(pkg: string): string[] {
+  const map = JSON.parse(readFileSync(join(DIST, 'chunks.json'), 'utf8')) as Record<string, string[]>;
+  const chunks = Object.entries(map)
+    .filter(([, packages]) => packages.includes(pkg))
+    .map(([file]) => file);
+  expect(chunks.length, `no chunk holds ${pkg}`).toBeGreaterThan(0);
+  return chunks;
+}
+
+function workspace(): { dir: string; log: string } {
+  const dir = tempDir('flow-lazy-');
+  writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - { id: a, type: shell, config: { run: "echo hi" } }\n');
+  return { dir, log: join(dir, 'modules.log') };
+}
+
+const loaded = (log: string) => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+const loadedChunk = (modules: string[], chunk: string) => modules.some((url) => url.endsWith(`/dist/${chunk}`));
+
+describe('what a run loads', () => {
+  it.each([
+    ['plain', ['run', 'w.yaml'], { CI: 'true' }],
+    ['--json', ['run', 'w.yaml', '--json'], {}],
+    ['GitHub Actions', ['run', 'w.yaml'], { GITHUB_ACTIONS: 'true' }],
+  ] as const)('a %s run loads neither ora, log-update nor xmlbuilder2', (_, args, env) => {
+    const { dir, log } = workspace();
+    const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', ...env, FLOW_MODULE_LOG: log },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const modules = loaded(log);
+    expect(modules.some((url) => url.endsWith('/dist/cli.js'))).toBe(true);
+    for (const pkg of ['ora', 'log-update', 'xmlbuilder2', 'chalk'])
+      for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk), `${pkg} (${chunk}) was loaded`).toBe(false);
+  });
+
+  it('a run in a terminal loads ora and log-update (and chalk for its colours)', async () => {
+    const { dir, log } = workspace();
+    const run = inTerminal(['run', 'w.yaml'], dir, terminalEnv({ FLOW_MODULE_LOG: log }), ['--import', HOOK]);
+    expect(await run.done).toBe(0);
+    const modules = loaded(log);
+    for (const pkg of ['ora', 'log-update', 'chalk']) for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk)).toBe(true);
+  });
+});
