@@ -8,7 +8,7 @@ import { isFailure, summaryLines } from './summary.js';
 export { duration } from './format.js';
 
 /** What the plain reporter needs of the context: no step places, no drawing. */
-export type PlainContext = Pick<ReportContext, 'resumeCommand' | 'palette' | 'now'>;
+export type PlainContext = Pick<ReportContext, 'resumeCommand' | 'palette' | 'now' | 'workflowFile'>;
 
 // One line per event, stamped with the time, no cursor movement: readable in a CI log, a file or `less -R`.
 // Colour (when chosen) only marks statuses. The run ends with the summary the live view shows.
@@ -34,8 +34,11 @@ export function plainReporter(ctx: PlainContext, write: LineSink): Reporter {
     restored = [];
   };
   const handlers = dispatch({
+    // The root run's file as the user named it; a child run's as recorded.
     'run-started': (e) =>
-      stamped(`flow: run ${e.run.id} ${e.resumed ? 'resumed' : 'started'}: ${e.run.workflowName} (${e.run.workflowPath})`),
+      stamped(
+        `flow: run ${e.run.id} ${e.resumed ? 'resumed' : 'started'}: ${e.run.workflowName} (${tally.runId === e.run.id ? ctx.workflowFile : e.run.workflowPath})`,
+      ),
     'run-finished': (e) => {
       if (e.runId === tally.runId)
         for (const [i, line] of summaryLines(tally, ctx.resumeCommand, palette).entries()) (i === 0 ? stamped : write)(line);

@@ -42,6 +42,7 @@ export function finishedLines(step: StepTally, style: FrameStyle): string[] {
   const pad = indent(depthOf(style.index, step.stepId));
   const r = step.result;
   const failed = isFailure(step.status);
+  const tail = failed && step.kind !== 'parallel' && step.kind !== 'sequence' ? lastLines(step.combined, FAILED_TAIL) : [];
   const mark = step.cached
     ? palette.accent('⟳')
     : failed
@@ -57,18 +58,28 @@ export function finishedLines(step: StepTally, style: FrameStyle): string[] {
     : step.status === 'skipped' || r?.reason
       ? palette.dim(` (${r?.reason ?? ''})`)
       : r?.error && step.kind !== 'parallel' && step.kind !== 'sequence'
-        ? `: ${r.error.class}: ${r.error.message}`
+        ? errorText(r.error, tail.length > 0 || step.items !== undefined)
         : '';
   const attempts = step.attempts > 1 ? palette.dim(` after ${step.attempts} attempts`) : '';
   const lines = [`${pad}${mark} ${stepLabel(step.stepId, step.item)}${items}${failed ? palette.fail(what) : what}${took}${attempts}${why}`];
-  if (failed && step.kind !== 'parallel' && step.kind !== 'sequence')
-    for (const line of lastLines(step.combined, FAILED_TAIL)) lines.push(`${pad}  ${palette.dim('│')} ${line}`);
+  for (const line of tail) lines.push(`${pad}  ${palette.dim('│')} ${line}`);
   return lines;
 }
 
 export function retryLine(step: StepTally, style: FrameStyle): string {
   const retry = step.retries.at(-1)!;
-  return `${indent(depthOf(style.index, step.stepId))}${style.palette.warn('↻')} ${stepLabel(step.stepId, step.item)} attempt ${retry.attempt} failed (${retry.error.class}: ${retry.error.message}); retrying in ${duration(retry.delayMs)}`;
+  // The failed attempt's last line of output says why, where its message would repeat the script.
+  const [last] = lastLines(step.combined, 1);
+  const why = last === undefined ? errorText(retry.error, false) : ` (${retry.error.class}) ${style.palette.dim(last)}`;
+  return `${indent(depthOf(style.index, step.stepId))}${style.palette.warn('↻')} ${stepLabel(step.stepId, step.item)} attempt ${retry.attempt} failed${why}; retrying in ${duration(retry.delayMs)}`;
+}
+
+/**
+ * A failure as its line shows it: the class alone when the step's output (shown with it) tells the rest, as a
+ * shell's message repeats its script and last line; the message too when there is no output to tell it.
+ */
+function errorText(error: { class: string; message: string }, hasOutput: boolean): string {
+  return hasOutput ? ` (${error.class})` : ` (${error.class}: ${error.message})`;
 }
 
 /** The redrawn part: one line per running step (a for_each once, with its counts), spinners supplied by the caller. */

@@ -81,7 +81,7 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
       case 'run-started':
         if (event.run.id === tally.runId)
           pending.push(
-            `flow: run ${event.run.id} ${event.resumed ? 'resumed' : 'started'}: ${event.run.workflowName} ${palette.dim(`(${event.run.workflowPath})`)}`,
+            `flow: run ${event.run.id} ${event.resumed ? 'resumed' : 'started'}: ${event.run.workflowName} ${palette.dim(`(${ctx.workflowFile})`)}`,
           );
         return;
       case 'log':
@@ -89,7 +89,10 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
         return;
       case 'run-finished':
         if (event.runId !== tally.runId) return;
-        pending.push(...summaryLines(tally, ctx.resumeCommand, palette).map((l, i) => (i === 0 ? `${mark(event.status)} ${l}` : l)));
+        // The summary is read at a glance: each line fits the terminal (the full error is in flow show).
+        pending.push(
+          ...summaryLines(tally, ctx.resumeCommand, palette).map((l, i) => fitWidth(i === 0 ? `${mark(event.status)} ${l}` : l, width())),
+        );
         draw();
         return;
     }
