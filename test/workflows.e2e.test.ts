@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,5 +59,23 @@ describe('the examples in workflows/', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('checks.yaml fails as it says: a tolerated failure, one retry, a failing item; its JUnit report is valid', () => {
+    const dir = fresh();
+    const r = flow(['run', join(examples, 'checks.yaml'), '--junit', 'report.xml', '--json'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[unit\] failed in \d+ms: exit:1/);
+    expect(r.stderr).toMatch(/\[fetch\] attempt 1 failed \(exit:7/);
+    expect(r.stderr).toMatch(/\[pages\[2\]\] failed in \d+ms: exit:2/);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ type: 'run-finished', status: 'failed' });
+    const xmllint = spawnSync('xmllint', ['--noout', '--schema', join(import.meta.dirname, 'fixtures', 'junit-4.xsd'), 'report.xml'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(xmllint.status, xmllint.stderr).toBe(0);
+    const report = readFileSync(join(dir, 'report.xml'), 'utf8');
+    for (const name of ['install', 'lint', 'unit', 'fetch', 'pages[0]', 'pages[2]']) expect(report).toContain(`name="${name}"`);
   });
 });

@@ -15,8 +15,17 @@ export interface CommandIO {
 }
 
 export function processIO(): CommandIO {
-  const write = (stream: NodeJS.WriteStream) => (text: string) => {
-    if (text !== '') stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  const write = (stream: NodeJS.WriteStream) => {
+    // A reader that went away (`flow run --json | head -3`) stops reading, not the run: what would have been written
+    // is dropped, and the run goes on to be recorded as it ends.
+    let closed = false;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed = true;
+    });
+    return (text: string) => {
+      if (text !== '' && !closed) stream.write(text.endsWith('\n') ? text : `${text}\n`);
+    };
   };
   const stderr = process.stderr;
   return {

@@ -1,12 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { flowAsync } from '../helpers/cli.js';
+import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
 import { inTerminal, SPINNER, terminalEnv, waitFor } from '../helpers/terminal.js';
 
 // flow in a real pseudo-terminal (util-linux `script`), as a person at a terminal runs it, and through pipes.
+
+const HELLO = join(import.meta.dirname, '..', '..', 'workflows', 'hello.yaml');
 
 const FAILING = `name: demo
 steps:
@@ -57,13 +60,18 @@ describe('flow run in a terminal', () => {
     expect(raw.lastIndexOf('\x1b[?25h')).toBeGreaterThan(raw.lastIndexOf('\x1b[?25l'));
   });
 
-  it('in CI, in a terminal too, prints plain time-stamped lines without escape codes', async () => {
-    const dir = tempDir('flow-pty-');
-    writeFileSync(join(dir, 'w.yaml'), FAILING);
-    const run = inTerminal(['run', 'w.yaml'], dir, terminalEnv({ CI: 'true' }));
-    expect(await run.done).toBe(1);
-    expect(run.output()).not.toContain('\x1b');
-    expect(run.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[unit\] failed in/m);
+  it('shows workflows/hello.yaml as the live view with a summary; with CI=true as plain time-stamped lines, no escape codes', async () => {
+    const live = inTerminal(['run', HELLO], tempDir('flow-pty-'));
+    expect(await live.done).toBe(0);
+    const text = stripVTControlCharacters(live.output());
+    expect(text).toMatch(/^✔ greet \d+ms/m);
+    expect(text).toMatch(/^ {2}✔ letters 4\/4 ✔4 \d+ms/m);
+    expect(text).toMatch(/^✔ flow: run \w+ succeeded in \d+ms\s+steps: 5 succeeded/m);
+    const ci = inTerminal(['run', HELLO], tempDir('flow-pty-'), terminalEnv({ CI: 'true' }));
+    expect(await ci.done).toBe(0);
+    expect(ci.output()).not.toContain('\x1b');
+    expect(ci.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[greet\] \| hello, world/m);
+    expect(ci.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} flow: run \w+ succeeded in/m);
   });
 });
 
@@ -90,5 +98,22 @@ describe('flow run through pipes', () => {
     const plain = await flowAsync(['run', 'w.yaml'], dir, { NO_COLOR: '1', FORCE_COLOR: '' });
     expect(plain.stderr).not.toContain('\x1b');
     expect(plain.stderr).toContain('force=unset no=1');
+  });
+
+  it('goes on when the reader of its output goes away (`--json | head -1`), and says nothing of it', () => {
+    const dir = tempDir('flow-pipe-');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      'steps:\n  - { id: a, type: shell, config: { run: "seq 1 3" } }\n  - { id: b, type: shell, config: { run: "sleep 0.2" } }\n',
+    );
+    const r = spawnSync('bash', ['-c', `set -o pipefail; '${process.execPath}' '${FLOW_BIN}' run w.yaml --json | head -1`], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'run-started' });
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(r.stderr).toMatch(/run \w+ succeeded/);
   });
 });

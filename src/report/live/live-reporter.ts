@@ -1,4 +1,3 @@
-import { stripVTControlCharacters } from 'node:util';
 import { createLogUpdate } from 'log-update';
 import ora, { type Ora } from 'ora';
 import type { EventListener } from '../../model/events.js';
@@ -9,6 +8,8 @@ import { isFailure, summaryLines } from '../summary.js';
 import { type FrameStyle, depthOf, finishedLines, fitWidth, groupStartLine, retryLine, runningLines } from './frame.js';
 
 const REDRAW_MS = 80;
+/** The running lines' widest: a terminal narrowed to more than this never rewraps them. */
+const REGION_WIDTH = 60;
 const RESTORED_LISTED = 20;
 
 // The terminal view: what finished stays in the scrollback, what runs is redrawn in place below it (log-update),
@@ -21,8 +22,6 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
   const pending: string[] = [];
   const partial = new Map<string, string>();
   let restored: string[] = [];
-  let lastFrame: string[] = [];
-  let lastWidth = width();
 
   function width(): number {
     return Math.max(20, (stream.columns || 80) - 1);
@@ -49,24 +48,18 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
       region.clear();
       stream.write(`${pending.join('\n')}\n`);
       pending.length = 0;
-      lastFrame = [];
     }
     const rows = Math.max(3, (stream.rows || 24) - 2);
-    const frame = runningLines(tally.runningSteps(), style(), spinner, rows).map((l) => fitWidth(l, w));
-    if (w < lastWidth && lastFrame.length > 0) shrinkErase(w);
-    lastWidth = w;
-    lastFrame = frame;
+    const frame = runningLines(tally.runningSteps(), style(), spinner, rows).map((l) => fitWidth(l, Math.min(w, REGION_WIDTH)));
     if (frame.length > 0) region(frame.join('\n'));
     else region.clear();
   };
-  // A narrower terminal rewraps the lines already drawn: erase as many rows as they take now, then draw afresh.
-  const shrinkErase = (w: number) => {
-    const rowsNow = lastFrame.reduce((n, l) => n + Math.max(1, Math.ceil([...stripVTControlCharacters(l)].length / w)), 0);
-    stream.write(`\x1b[2K${'\x1b[1A\x1b[2K'.repeat(rowsNow)}\r`);
-    region.done();
-  };
   const timer = setInterval(draw, REDRAW_MS);
   timer.unref();
+  // Every running line is cut to the width, and to REGION_WIDTH, so the region's height is its line count; on a
+  // resize log-update erases that many lines and draws afresh. A terminal that rewraps lines when it narrows
+  // (tmux, VTE, kitty) would otherwise turn a long line into two rows, one of which stayed behind; erasing more
+  // than the line count instead could erase finished steps' lines on a terminal that does not rewrap.
   const onResize = () => draw();
   stream.on('resize', onResize);
 
