@@ -115,7 +115,7 @@ export function githubReporter(ctx: ReportContext, write: LineSink, options: Git
   const handlers = dispatch({
     'run-started': (e) => {
       if (e.run.id === tally.runId)
-        write(`flow: run ${e.run.id} ${e.resumed ? 'resumed' : 'started'}: ${e.run.workflowName} (${e.run.workflowPath})`);
+        write(`flow: run ${e.run.id} ${e.resumed ? 'resumed' : 'started'}: ${e.run.workflowName} (${ctx.workflowFile})`);
     },
     'run-finished': (e) => {
       if (e.runId !== tally.runId) return;
@@ -241,7 +241,9 @@ export function stepSummary(tally: RunTally, resumeCommand: string): string {
     const notes = [s.cached && s.status === 'succeeded' ? 'cached' : '', s.items ? itemCounts(s.items) : '', s.result?.error?.class ?? ''];
     const shown = s.restored ? 'restored' : s.status + (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
     const time = s.restored || s.status === 'skipped' || s.durationMs === undefined ? '-' : duration(s.durationMs);
-    lines.push(`| ${[s.key, shown, time, String(s.attempts)].map(cell).join(' | ')} |`);
+    // A for_each's attempts are its items' own: its row gives their counts instead.
+    const attempts = s.items ? '-' : String(s.attempts);
+    lines.push(`| ${[s.key, shown, time, attempts].map(cell).join(' | ')} |`);
   }
   if (status !== 'succeeded') lines.push('', `To continue it: \`${resumeCommand}\``);
   return `${lines.join('\n')}\n`;

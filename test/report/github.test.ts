@@ -7,15 +7,26 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { secretForms } from '../../src/engine/masking.js';
 import { nodeHost } from '../../src/language/node-host.js';
 import { validateSource } from '../../src/language/validate.js';
-import type { FlowEvent, StepKind } from '../../src/model/events.js';
-import type { StepError, StepResult } from '../../src/model/run.js';
+import type { FlowEvent } from '../../src/model/events.js';
 import { type GithubOptions, githubReporter } from '../../src/report/github.js';
 import { addMask, annotation, command, endGroup, escapeData, escapeProperty, group } from '../../src/report/github-commands.js';
 import { noColour } from '../../src/report/palette.js';
 import type { ReportContext } from '../../src/report/reporter.js';
 import { type StepIndex, stepIndex } from '../../src/report/step-index.js';
+import {
+  cacheHit,
+  log,
+  runFinished,
+  runStarted,
+  stepError,
+  stepFinished,
+  stepItems,
+  stepOutput,
+  stepRestored,
+  stepRetrying,
+  stepStarted,
+} from '../helpers/events.js';
 import { expectGolden } from '../helpers/golden.js';
-import { aResult, aRun } from '../helpers/records.js';
 
 /** What @actions/core writes for a call, without the newline: the reference our commands must equal. */
 function coreWrites(call: () => void): string {
@@ -142,100 +153,43 @@ const context = (): ReportContext => ({
   now: () => Date.UTC(2026, 0, 1, 12),
 });
 
-const started = (stepId: string, item = -1, attempt = 1, kind: StepKind = 'action'): FlowEvent => ({
-  type: 'step-started',
-  runId: 'r1',
-  stepId,
-  item,
-  attempt,
-  kind,
-  at: '',
-  durable: true,
-});
-const out = (stepId: string, text: string, item = -1, stream: 'stdout' | 'stderr' = 'stdout', attempt = 1): FlowEvent => ({
-  type: 'step-output',
-  runId: 'r1',
-  stepId,
-  item,
-  attempt,
-  stream,
-  text,
-});
-const finished = (
-  stepId: string,
-  durationMs: number,
-  result: Partial<StepResult> = {},
-  item = -1,
-  kind: StepKind = 'action',
-): FlowEvent => ({
-  type: 'step-finished',
-  runId: 'r1',
-  stepId,
-  item,
-  kind,
-  attempt: result.attempts ?? 1,
-  result: aResult(result.status ?? 'succeeded', result),
-  durationMs,
-  durable: true,
-});
-const failure = (message: string, cls = 'exit:1'): StepError => ({ class: cls, message });
-const runFinished = (status: 'succeeded' | 'failed', durationMs: number, error?: StepError): FlowEvent => ({
-  type: 'run-finished',
-  runId: 'r1',
-  status,
-  durationMs,
-  error,
-  outputs: undefined,
-  at: '',
-});
-
 /** A run through every kind of step: output, a retry, a for_each, a parallel group whose two steps' output interleaves, a skip. */
 const FAILING_RUN: FlowEvent[] = [
-  { type: 'run-started', run: aRun({ workflowName: 'demo' }), resumed: false },
-  started('build'),
-  out('build', 'building\n'),
-  finished('build', 1200),
-  started('flaky'),
-  out('flaky', 'trying\n'),
-  out('flaky', 'connection reset\n', -1, 'stderr'),
-  {
-    type: 'step-retrying',
-    runId: 'r1',
-    stepId: 'flaky',
-    item: -1,
-    attempt: 1,
-    delayMs: 1000,
-    error: failure('exited with code 1'),
-    at: '',
-    durable: true,
-  },
-  started('flaky', -1, 2),
-  out('flaky', 'trying\nok', -1, 'stdout', 2),
-  finished('flaky', 2300, { attempts: 2 }),
-  started('each', -1, 1, 'for_each'),
-  { type: 'step-items', runId: 'r1', stepId: 'each', item: -1, count: 3 },
-  started('each', 0),
-  started('each', 1),
-  out('each', '1\n', 0),
-  out('each', '2\n', 1),
-  finished('each', 40, {}, 0),
-  finished('each', 45, {}, 1),
-  started('each', 2),
-  finished('each', 30, {}, 2),
-  finished('each', 120, {}, -1, 'for_each'),
-  started('checks', -1, 1, 'parallel'),
-  started('lint'),
-  started('test'),
-  out('lint', 'linting\n'),
-  out('test', 'running 3 tests\n'),
-  out('lint', 'no problems | 0 warnings\n'),
-  out('test', '::warning::injected\nFAIL add.test.ts\n  expected 3, got 4 (100%)\n', -1, 'stderr'),
-  finished('test', 3100, { status: 'failed', error: failure('process exited with code 1') }),
-  finished('lint', 3300),
-  finished('checks', 3400, { status: 'failed', error: failure("step 'test' failed") }, -1, 'parallel'),
-  finished('deploy', 0, { status: 'skipped', reason: 'if: ${{ inputs.deploy }} was false', attempts: 0 }),
-  { type: 'log', runId: 'r1', level: 'info', message: 'on_failure handlers: none' },
-  runFinished('failed', 8400, failure("step 'test': process exited with code 1")),
+  runStarted({ workflowName: 'demo' }),
+  stepStarted('build'),
+  stepOutput('build', 'building\n'),
+  stepFinished('build', 1200),
+  stepStarted('flaky'),
+  stepOutput('flaky', 'trying\n'),
+  stepOutput('flaky', 'connection reset\n', { stream: 'stderr' }),
+  stepRetrying('flaky', 1, 1000, stepError('exited with code 1')),
+  stepStarted('flaky', { attempt: 2 }),
+  stepOutput('flaky', 'trying\nok', { attempt: 2 }),
+  stepFinished('flaky', 2300, { attempts: 2 }),
+  stepStarted('each', { kind: 'for_each', attempt: 1 }),
+  stepItems('each', 3),
+  stepStarted('each', { item: 0 }),
+  stepStarted('each', { item: 1 }),
+  stepOutput('each', '1\n', { item: 0 }),
+  stepOutput('each', '2\n', { item: 1 }),
+  stepFinished('each', 40, {}, { item: 0 }),
+  stepFinished('each', 45, {}, { item: 1 }),
+  stepStarted('each', { item: 2 }),
+  stepFinished('each', 30, {}, { item: 2 }),
+  stepFinished('each', 120, {}, { kind: 'for_each' }),
+  stepStarted('checks', { kind: 'parallel', attempt: 1 }),
+  stepStarted('lint'),
+  stepStarted('test'),
+  stepOutput('lint', 'linting\n'),
+  stepOutput('test', 'running 3 tests\n'),
+  stepOutput('lint', 'no problems | 0 warnings\n'),
+  stepOutput('test', '::warning::injected\nFAIL add.test.ts\n  expected 3, got 4 (100%)\n', { stream: 'stderr' }),
+  stepFinished('test', 3100, { status: 'failed', error: stepError('process exited with code 1') }),
+  stepFinished('lint', 3300),
+  stepFinished('checks', 3400, { status: 'failed', error: stepError("step 'test' failed") }, { kind: 'parallel' }),
+  stepFinished('deploy', 0, { status: 'skipped', reason: 'if: ${{ inputs.deploy }} was false', attempts: 0 }),
+  log('info', 'on_failure handlers: none'),
+  runFinished('failed', 8400, { error: stepError("step 'test': process exited with code 1") }),
 ];
 
 function report(events: FlowEvent[], options: Partial<GithubOptions> = {}, ctx = context()): string[] {
@@ -260,19 +214,19 @@ describe('githubReporter', () => {
 
   it('reports a resumed run: restored steps in one line, a cache hit, a child run’s steps left out', () => {
     const events: FlowEvent[] = [
-      { type: 'run-started', run: aRun({ workflowName: 'demo' }), resumed: true },
-      { type: 'step-restored', runId: 'r1', stepId: 'build', item: -1, result: aResult() },
-      { type: 'step-restored', runId: 'r1', stepId: 'flaky', item: -1, result: aResult() },
-      { type: 'cache-hit', runId: 'r1', stepId: 'lint', item: -1, key: 'k1' },
-      finished('lint', 2, { reason: 'cache hit' }),
-      started('test'),
-      { type: 'run-started', run: aRun({ id: 'child', workflowName: 'child' }), resumed: false },
-      { ...started('inner'), runId: 'child' } as FlowEvent,
-      { ...out('inner', 'from the child\n'), runId: 'child' } as FlowEvent,
-      { type: 'log', runId: 'child', level: 'warning', message: 'child: output not restorable' },
-      { ...runFinished('succeeded', 5), runId: 'child' } as FlowEvent,
-      out('test', 'ok\n'),
-      finished('test', 900),
+      runStarted({ workflowName: 'demo' }, { resumed: true }),
+      stepRestored('build'),
+      stepRestored('flaky'),
+      cacheHit('lint', 'k1'),
+      stepFinished('lint', 2, { reason: 'cache hit' }),
+      stepStarted('test'),
+      runStarted({ id: 'child', workflowName: 'child' }),
+      stepStarted('inner', { runId: 'child' }),
+      stepOutput('inner', 'from the child\n', { runId: 'child' }),
+      log('warning', 'child: output not restorable', { runId: 'child' }),
+      runFinished('succeeded', 5, { runId: 'child' }),
+      stepOutput('test', 'ok\n'),
+      stepFinished('test', 900),
       runFinished('succeeded', 1000),
     ];
     expectGolden('github-resumed-run.txt', `${report(events, { addMasks: false }).join('\n')}\n`);
@@ -322,7 +276,7 @@ describe('the step summary', () => {
       '| --- | --- | --- | --- |',
       '| build | succeeded | 1.2s | 1 |',
       '| flaky | succeeded | 2.3s | 2 |',
-      '| each | succeeded (3 items: 3 succeeded) | 120ms | 1 |',
+      '| each | succeeded (3 items: 3 succeeded) | 120ms | - |',
       '| lint | succeeded | 3.3s | 1 |',
       '| test | failed (exit:1) | 3.1s | 1 |',
       '| deploy | skipped | - | 0 |',
@@ -335,10 +289,10 @@ describe('the step summary', () => {
   it('escapes what would break the table: a | ends a cell, a newline the row', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'flow-gh-')), 'summary.md');
     const events: FlowEvent[] = [
-      { type: 'run-started', run: aRun({ workflowName: 'a | b\nc' }), resumed: false },
-      started('build'),
-      finished('build', 5, { status: 'failed', error: failure('x', 'odd|class\nnext') }),
-      runFinished('failed', 6, failure('line one\nline two | three')),
+      runStarted({ workflowName: 'a | b\nc' }),
+      stepStarted('build'),
+      stepFinished('build', 5, { status: 'failed', error: stepError('x', 'odd|class\nnext') }),
+      runFinished('failed', 6, { error: stepError('line one\nline two | three') }),
     ];
     report(events, { summaryFile: file });
     const text = readFileSync(file, 'utf8');

@@ -4,8 +4,21 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import type { FlowEvent } from '../../src/model/events.js';
 import { jsonReporter } from '../../src/report/json.js';
+import {
+  cacheHit,
+  log,
+  runFinished,
+  runStarted,
+  stepError,
+  stepFinished,
+  stepItems,
+  stepOutput,
+  stepRestored,
+  stepRetrying,
+  stepStarted,
+} from '../helpers/events.js';
 import { expectGolden } from '../helpers/golden.js';
-import { aResult, aRun } from '../helpers/records.js';
+import { aResult } from '../helpers/records.js';
 
 const SCHEMA_PATH = join(import.meta.dirname, '..', '..', 'schema', 'events.schema.json');
 const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as { oneOf: { $ref: string }[]; $defs: Record<string, unknown> };
@@ -17,86 +30,36 @@ const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 // A run that shows every event type: a retried step, a for_each, a skip, a cache hit, a restored step, a child run,
 // output with a newline and a quote in it, and a run that fails with outputs unset.
 const EVENTS: FlowEvent[] = [
-  {
-    type: 'run-started',
-    run: aRun({
-      id: 'r1',
-      workflowName: 'demo',
-      workflowPath: '/w/demo.yaml',
-      definition: 'steps: [LARGE]',
-      inputs: { who: 'ada', token: '***' },
-    }),
-    resumed: true,
-  },
-  { type: 'step-restored', runId: 'r1', stepId: 'setup', item: -1, result: aResult('succeeded', { output: { stdout: 'ok\n' } }) },
-  { type: 'step-started', runId: 'r1', stepId: 'build', item: -1, attempt: 1, kind: 'action', at: at(1), durable: true },
-  { type: 'step-output', runId: 'r1', stepId: 'build', item: -1, attempt: 1, stream: 'stdout', text: 'line "one"\nline two\n' },
-  {
-    type: 'step-retrying',
-    runId: 'r1',
-    stepId: 'build',
-    item: -1,
-    attempt: 1,
-    delayMs: 1500,
-    error: { class: 'exit:1', message: 'exit code 1' },
-    at: at(2),
-    durable: true,
-  },
-  { type: 'step-started', runId: 'r1', stepId: 'build', item: -1, attempt: 2, kind: 'action', at: at(4), durable: true },
-  { type: 'step-output', runId: 'r1', stepId: 'build', item: -1, attempt: 2, stream: 'stderr', text: 'warn: ***' },
-  {
-    type: 'step-finished',
-    runId: 'r1',
-    stepId: 'build',
-    item: -1,
-    kind: 'action',
-    attempt: 2,
-    result: aResult('succeeded', {
-      attempts: 2,
-      output: { exit_code: 0, stdout: 'x' },
-      outputs: { word: 'x' },
-      startedAt: at(1),
-      endedAt: at(5),
-    }),
-    durationMs: 4000,
-    durable: true,
-  },
-  { type: 'step-items', runId: 'r1', stepId: 'each', item: -1, count: 2 },
-  { type: 'cache-hit', runId: 'r1', stepId: 'each', item: 0, key: 'k0' },
-  {
-    type: 'step-finished',
-    runId: 'r1',
-    stepId: 'each',
-    item: 1,
-    kind: 'action',
-    attempt: 1,
-    result: aResult('failed', { error: { class: 'timeout', message: 'timed out after 5s' }, reason: 'continue_on_error', masked: true }),
-    durationMs: 5000,
-    durable: true,
-  },
-  {
-    type: 'step-finished',
-    runId: 'r1',
-    stepId: 'later',
-    item: -1,
-    kind: 'action',
-    attempt: 0,
-    result: aResult('skipped', { attempts: 0, reason: 'if: false was false', endedAt: undefined }),
-    durationMs: 0,
-    durable: false,
-  },
-  { type: 'run-started', run: aRun({ id: 'c1', parentRunId: 'r1', workflowName: 'child', workflowPath: '/w/child.yaml' }), resumed: false },
-  { type: 'run-finished', runId: 'c1', status: 'succeeded', durationMs: 12, error: undefined, outputs: { n: 1 }, at: at(6) },
-  { type: 'log', runId: 'r1', level: 'warning', message: 'careful' },
-  {
-    type: 'run-finished',
-    runId: 'r1',
-    status: 'failed',
-    durationMs: 7000,
-    error: { class: 'exit:1', message: "step 'x' failed" },
-    outputs: undefined,
-    at: at(7),
-  },
+  runStarted(
+    { id: 'r1', workflowName: 'demo', workflowPath: '/w/demo.yaml', definition: 'steps: [LARGE]', inputs: { who: 'ada', token: '***' } },
+    { resumed: true },
+  ),
+  stepRestored('setup', aResult('succeeded', { output: { stdout: 'ok\n' } })),
+  stepStarted('build', { at: at(1) }),
+  stepOutput('build', 'line "one"\nline two\n'),
+  stepRetrying('build', 1, 1500, stepError('exit code 1'), { at: at(2) }),
+  stepStarted('build', { attempt: 2, at: at(4) }),
+  stepOutput('build', 'warn: ***', { attempt: 2, stream: 'stderr' }),
+  stepFinished('build', 4000, {
+    attempts: 2,
+    output: { exit_code: 0, stdout: 'x' },
+    outputs: { word: 'x' },
+    startedAt: at(1),
+    endedAt: at(5),
+  }),
+  stepItems('each', 2),
+  cacheHit('each', 'k0', { item: 0 }),
+  stepFinished(
+    'each',
+    5000,
+    { status: 'failed', error: stepError('timed out after 5s', 'timeout'), reason: 'continue_on_error', masked: true },
+    { item: 1 },
+  ),
+  stepFinished('later', 0, { status: 'skipped', attempts: 0, reason: 'if: false was false', endedAt: undefined }, { durable: false }),
+  runStarted({ id: 'c1', parentRunId: 'r1', workflowName: 'child', workflowPath: '/w/child.yaml' }),
+  runFinished('succeeded', 12, { runId: 'c1', outputs: { n: 1 }, at: at(6) }),
+  log('warning', 'careful'),
+  runFinished('failed', 7000, { error: stepError("step 'x' failed"), at: at(7) }),
 ];
 
 function ndjson(events: FlowEvent[]): string[] {

@@ -4,15 +4,25 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeHost } from '../../src/language/node-host.js';
 import { validateSource } from '../../src/language/validate.js';
-import type { FlowEvent, StepKind } from '../../src/model/events.js';
-import type { StepResult } from '../../src/model/run.js';
+import type { FlowEvent } from '../../src/model/events.js';
 import { ITEMS_LISTED, junitReporter } from '../../src/report/junit.js';
 import { noColour } from '../../src/report/palette.js';
 import type { ReportContext } from '../../src/report/reporter.js';
 import { stepIndex } from '../../src/report/step-index.js';
 import { tempDir } from '../helpers/engine.js';
+import {
+  cacheHit,
+  runFinished,
+  runStarted,
+  stepError,
+  stepFinished,
+  stepItems,
+  stepOutput,
+  stepRestored,
+  stepRetrying,
+  stepStarted,
+} from '../helpers/events.js';
 import { expectGolden } from '../helpers/golden.js';
-import { aResult, aRun } from '../helpers/records.js';
 
 const JUNIT_XSD = join(import.meta.dirname, '..', 'fixtures', 'junit-4.xsd');
 
@@ -75,106 +85,46 @@ async function context(yaml = WORKFLOW): Promise<ReportContext> {
   };
 }
 
-const run = { runId: 'r1' };
-const started = (stepId: string, item = -1, attempt = 1, kind: StepKind = 'action'): FlowEvent => ({
-  type: 'step-started',
-  ...run,
-  stepId,
-  item,
-  attempt,
-  kind,
-  at: '',
-  durable: true,
-});
-const output = (stepId: string, text: string, stream: 'stdout' | 'stderr' = 'stdout', item = -1): FlowEvent => ({
-  type: 'step-output',
-  ...run,
-  stepId,
-  item,
-  attempt: 1,
-  stream,
-  text,
-});
-const finished = (stepId: string, result: Partial<StepResult>, durationMs: number, item = -1, kind: StepKind = 'action'): FlowEvent => ({
-  type: 'step-finished',
-  ...run,
-  stepId,
-  item,
-  kind,
-  attempt: result.attempts ?? 1,
-  result: aResult(result.status ?? 'succeeded', result),
-  durationMs,
-  durable: true,
-});
-
 // A failed run of WORKFLOW: every way a step can end, and output a report must clean.
 const EVENTS: FlowEvent[] = [
-  { type: 'run-started', run: aRun({ workflowName: 'demo' }), resumed: true },
-  { type: 'step-restored', ...run, stepId: 'setup', item: -1, result: aResult() },
-  started('flaky'),
-  output('flaky', 'connecting\n'),
-  {
-    type: 'step-retrying',
-    ...run,
-    stepId: 'flaky',
-    item: -1,
-    attempt: 1,
-    delayMs: 1500,
-    error: { class: 'exit:1', message: 'exited with code 1' },
-    at: '',
-    durable: true,
-  },
-  started('flaky', -1, 2),
-  {
-    type: 'step-retrying',
-    ...run,
-    stepId: 'flaky',
-    item: -1,
-    attempt: 2,
-    delayMs: 3000,
-    error: { class: 'timeout', message: 'timed out after 5000 ms' },
-    at: '',
-    durable: true,
-  },
-  started('flaky', -1, 3),
-  output('flaky', 'connected\n'),
-  finished('flaky', { attempts: 3 }, 9512),
-  finished('optional', { status: 'skipped', reason: 'if: false was false', attempts: 0 }, 0),
-  started('each', -1, 0, 'for_each'),
-  { type: 'step-items', ...run, stepId: 'each', item: -1, count: 3 },
-  started('each', 0),
-  output('each', 'a\n', 'stdout', 0),
-  finished('each', {}, 12, 0),
-  { type: 'cache-hit', ...run, stepId: 'each', item: 1, key: 'k' },
-  finished('each', { reason: 'cache hit' }, 1, 1),
-  started('each', 2),
-  output('each', '\x1b[32mc\x1b[0m\n', 'stdout', 2),
-  finished('each', {}, 15, 2),
-  finished('each', { attempts: 0 }, 40, -1, 'for_each'),
-  started('checks', -1, 0, 'parallel'),
-  started('lint'),
-  started('unit'),
-  started('e2e'),
-  output('lint', 'checked <&]]>"\' \x1b[1;31mred\x1b[0m bell\x01 done\n'),
-  finished('lint', {}, 800),
-  output('unit', 'running 12 tests\n'),
-  output('unit', 'expected 2 < 3 & got "4"\n', 'stderr'),
-  output('unit', 'FAIL math.test.ts\n'),
-  finished('unit', { status: 'failed', error: { class: 'exit:1', message: 'exited with code 1' } }, 2345),
-  finished('e2e', { status: 'cancelled', error: { class: 'cancelled', message: "cancelled because 'unit' failed" } }, 120),
-  finished('checks', { status: 'failed', error: { class: 'exit:1', message: 'exited with code 1' }, attempts: 0 }, 2400, -1, 'parallel'),
-  started('notify'),
-  output('notify', 'posted\n'),
-  finished('notify', {}, 310),
-  {
-    type: 'run-finished',
-    ...run,
-    status: 'failed',
-    durationMs: 13_021,
-    error: { class: 'exit:1', message: "step 'checks': exited with code 1" },
-    outputs: undefined,
-    at: '',
-  },
+  runStarted({ workflowName: 'demo' }, { resumed: true }),
+  stepRestored('setup'),
+  stepStarted('flaky'),
+  stepOutput('flaky', 'connecting\n'),
+  stepRetrying('flaky', 1, 1500, stepError('exited with code 1')),
+  stepStarted('flaky', { attempt: 2 }),
+  stepRetrying('flaky', 2, 3000, stepError('timed out after 5000 ms', 'timeout')),
+  stepStarted('flaky', { attempt: 3 }),
+  stepOutput('flaky', 'connected\n'),
+  stepFinished('flaky', 9512, { attempts: 3 }),
+  stepFinished('optional', 0, { status: 'skipped', reason: 'if: false was false', attempts: 0 }),
+  stepStarted('each', { kind: 'for_each' }),
+  stepItems('each', 3),
+  stepStarted('each', { item: 0 }),
+  stepOutput('each', 'a\n', { item: 0 }),
+  stepFinished('each', 12, {}, { item: 0 }),
+  cacheHit('each', 'k', { item: 1 }),
+  stepFinished('each', 1, { reason: 'cache hit' }, { item: 1 }),
+  stepStarted('each', { item: 2 }),
+  stepOutput('each', '\x1b[32mc\x1b[0m\n', { item: 2 }),
+  stepFinished('each', 15, {}, { item: 2 }),
+  stepFinished('each', 40, { attempts: 0 }, { kind: 'for_each' }),
+  stepStarted('checks', { kind: 'parallel' }),
+  stepStarted('lint'),
+  stepStarted('unit'),
+  stepStarted('e2e'),
+  stepOutput('lint', 'checked <&]]>"\' \x1b[1;31mred\x1b[0m bell\x01 done\n'),
+  stepFinished('lint', 800),
+  stepOutput('unit', 'running 12 tests\n'),
+  stepOutput('unit', 'expected 2 < 3 & got "4"\n', { stream: 'stderr' }),
+  stepOutput('unit', 'FAIL math.test.ts\n'),
+  stepFinished('unit', 2345, { status: 'failed', error: stepError('exited with code 1') }),
+  stepFinished('e2e', 120, { status: 'cancelled', error: stepError("cancelled because 'unit' failed", 'cancelled') }),
+  stepFinished('checks', 2400, { status: 'failed', error: stepError('exited with code 1'), attempts: 0 }, { kind: 'parallel' }),
+  stepStarted('notify'),
+  stepOutput('notify', 'posted\n'),
+  stepFinished('notify', 310),
+  runFinished('failed', 13_021, { error: stepError("step 'checks': exited with code 1") }),
 ];
 
 async function report(events: FlowEvent[], ctx?: ReportContext): Promise<{ file: string; xml: string }> {
@@ -231,15 +181,15 @@ fallbacks:
   - { id: offline, name: Use the mirror, type: shell, config: { run: "true" } }
 `);
     const events: FlowEvent[] = [
-      { type: 'run-started', run: aRun({ workflowName: 'ship' }), resumed: true },
-      { type: 'step-restored', ...run, stepId: 'tests', item: -1, result: aResult() },
-      started('fetch'),
-      finished('fetch', { status: 'failed', error: { class: 'exit:1', message: 'exited with code 1' } }, 5),
-      started('fetch.offline'),
-      finished('fetch.offline', {}, 7),
-      finished('fetch', { reason: "recovered by fallback 'offline' after: exited with code 1", attempts: 1 }, 12),
-      finished('extras', { status: 'skipped', reason: 'if: false was false', attempts: 0 }, 0, -1, 'sequence'),
-      { type: 'run-finished', ...run, status: 'succeeded', durationMs: 30, error: undefined, outputs: {}, at: '' },
+      runStarted({ workflowName: 'ship' }, { resumed: true }),
+      stepRestored('tests'),
+      stepStarted('fetch'),
+      stepFinished('fetch', 5, { status: 'failed', error: stepError('exited with code 1') }),
+      stepStarted('fetch.offline'),
+      stepFinished('fetch.offline', 7),
+      stepFinished('fetch', 12, { reason: "recovered by fallback 'offline' after: exited with code 1", attempts: 1 }),
+      stepFinished('extras', 0, { status: 'skipped', reason: 'if: false was false', attempts: 0 }, { kind: 'sequence' }),
+      runFinished('succeeded', 30, { outputs: {} }),
     ];
     const { file, xml } = await report(events, ctx);
     expect(schemaErrors(file)).toBe('');
@@ -260,16 +210,12 @@ fallbacks:
 
   it(`lists the first ${ITEMS_LISTED} items of a for_each one by one and sums up the rest in one testcase`, async () => {
     const total = ITEMS_LISTED + 250;
-    const events: FlowEvent[] = [
-      { type: 'run-started', run: aRun({ workflowName: 'demo' }), resumed: false },
-      started('each', -1, 0, 'for_each'),
-      { type: 'step-items', ...run, stepId: 'each', item: -1, count: total },
-    ];
+    const events: FlowEvent[] = [runStarted({ workflowName: 'demo' }), stepStarted('each', { kind: 'for_each' }), stepItems('each', total)];
     // Item 1100 fails and stops the for_each: the items after it never start.
     for (let i = 0; i <= 1100; i++) {
-      events.push(started('each', i));
+      events.push(stepStarted('each', { item: i }));
       const failed = i === 1100;
-      events.push(finished('each', failed ? { status: 'failed', error: { class: 'exit:2', message: 'bad item' } } : {}, 2, i));
+      events.push(stepFinished('each', 2, failed ? { status: 'failed', error: stepError('bad item', 'exit:2') } : {}, { item: i }));
     }
     const { file, xml } = await report(events);
     expect(schemaErrors(file)).toBe('');

@@ -6,6 +6,7 @@ import { fitWidth, itemCounts, runningLines } from '../../src/report/live/frame.
 import { liveReporter } from '../../src/report/live/live-reporter.js';
 import { noColour, paletteFor } from '../../src/report/palette.js';
 import { RunTally } from '../../src/report/run-tally.js';
+import { stepStarted } from '../helpers/events.js';
 import { expectGolden } from '../helpers/golden.js';
 import { sampleContext, sampleEvents, sampleIndex } from './sample-run.js';
 
@@ -91,8 +92,7 @@ describe('the live view’s frame', () => {
 
   it('keeps within the terminal’s rows, saying how many more run', () => {
     const events: FlowEvent[] = [sampleEvents()[0]!];
-    for (let i = 0; i < 50; i++)
-      events.push({ type: 'step-started', runId: 'r1', stepId: `s${i}`, item: -1, attempt: 1, kind: 'action', at: '', durable: true });
+    for (let i = 0; i < 50; i++) events.push(stepStarted(`s${i}`));
     const lines = runningLines(tallyOf(events).runningSteps(), style, () => '*', 10);
     expect(lines).toHaveLength(10);
     expect(lines.at(-1)).toBe('… and 41 more running');

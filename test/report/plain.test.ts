@@ -3,8 +3,8 @@ import type { FlowEvent } from '../../src/model/events.js';
 import { duration } from '../../src/report/format.js';
 import { paletteFor } from '../../src/report/palette.js';
 import { plainReporter } from '../../src/report/plain.js';
+import { log, stepRestored } from '../helpers/events.js';
 import { expectGolden } from '../helpers/golden.js';
-import { aResult } from '../helpers/records.js';
 import { sampleContext, sampleEvents } from './sample-run.js';
 
 const render = (events: FlowEvent[], ctx = sampleContext()) => {
@@ -42,12 +42,11 @@ describe('plainReporter', () => {
 });
 
 describe('plainReporter, restored steps', () => {
-  const restored = (stepId: string): FlowEvent => ({ type: 'step-restored', runId: 'r1', stepId, item: -1, result: aResult() });
-  const log: FlowEvent = { type: 'log', runId: 'r1', level: 'info', message: 'next' };
+  const next = log('info', 'next');
   const unstamped = (lines: string[]) => lines.map((l) => l.replace(/^\S+ /, ''));
 
   it('lists a few restored steps, one line each, before the next event', () => {
-    expect(unstamped(render([restored('a'), restored('b'), log]))).toEqual([
+    expect(unstamped(render([stepRestored('a'), stepRestored('b'), next]))).toEqual([
       '[a] succeeded earlier; output restored',
       '[b] succeeded earlier; output restored',
       'flow: next',
@@ -55,7 +54,7 @@ describe('plainReporter, restored steps', () => {
   });
 
   it('sums up a long run of restored steps in one line', () => {
-    const events = [...Array.from({ length: 500 }, (_, i) => restored(`s${i}`)), log];
+    const events = [...Array.from({ length: 500 }, (_, i) => stepRestored(`s${i}`)), next];
     expect(unstamped(render(events))).toEqual([
       'flow: 500 steps restored from the record (they succeeded earlier), [s0] to [s499]',
       'flow: next',

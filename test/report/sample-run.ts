@@ -1,9 +1,20 @@
-import type { FlowEvent, StepKind } from '../../src/model/events.js';
-import type { StepResult, StepStatus } from '../../src/model/run.js';
+import type { FlowEvent } from '../../src/model/events.js';
 import { noColour } from '../../src/report/palette.js';
 import type { ReportContext } from '../../src/report/reporter.js';
 import type { StepIndex, StepInfo } from '../../src/report/step-index.js';
-import { aResult, aRun } from '../helpers/records.js';
+import {
+  cacheHit,
+  log,
+  runFinished,
+  runStarted,
+  stepError,
+  stepFinished,
+  stepItems,
+  stepOutput,
+  stepRestored,
+  stepRetrying,
+  stepStarted,
+} from '../helpers/events.js';
 
 // One fixed run for the reporters' golden tests: every kind of event, a group, a for_each, a retry, a failure.
 // A clock that moves 10 ms a call keeps time stamps and durations fixed.
@@ -42,87 +53,41 @@ export function sampleContext(extra: Partial<ReportContext> = {}): ReportContext
   };
 }
 
-const base = { runId: 'r1' };
-const started = (stepId: string, item = -1, attempt = 1, kind: StepKind = 'action'): FlowEvent => ({
-  type: 'step-started',
-  ...base,
-  stepId,
-  item,
-  attempt,
-  kind,
-  at: '',
-  durable: kind === 'action',
-});
-const output = (stepId: string, text: string, stream: 'stdout' | 'stderr' = 'stdout', item = -1): FlowEvent => ({
-  type: 'step-output',
-  ...base,
-  stepId,
-  item,
-  attempt: 1,
-  stream,
-  text,
-});
-const finished = (
-  stepId: string,
-  status: StepStatus,
-  durationMs: number,
-  extra: Partial<StepResult> = {},
-  item = -1,
-  kind: StepKind = 'action',
-): FlowEvent => ({
-  type: 'step-finished',
-  ...base,
-  stepId,
-  item,
-  kind,
-  attempt: extra.attempts ?? 1,
-  result: aResult(status, extra),
-  durationMs,
-  durable: kind === 'action',
-});
-
 export function sampleEvents(): FlowEvent[] {
-  const exit1 = { class: 'exit:1', message: "'npm test' exited with code 1" };
+  const exit1 = stepError("'npm test' exited with code 1");
+  const exit2 = stepError('exited with code 2', 'exit:2');
   return [
-    { type: 'run-started', run: aRun({ workflowName: 'demo', workflowPath: 'w.yaml' }), resumed: false },
-    { type: 'step-restored', ...base, stepId: 'setup', item: -1, result: aResult() },
-    started('build'),
-    output('build', 'compiling\nwarn: slow disk\n'),
-    { type: 'step-retrying', ...base, stepId: 'build', item: -1, attempt: 1, delayMs: 1500, error: exit1, at: '', durable: true },
-    started('build', -1, 2),
-    output('build', 'compiled'),
-    finished('build', 'succeeded', 2300, { attempts: 2 }),
-    started('checks', -1, 0, 'parallel'),
-    started('lint'),
-    started('test'),
-    output('test', 'FAIL sum.test.js\n'),
-    output('test', 'expected 3, got 4\n', 'stderr'),
-    finished('lint', 'succeeded', 800),
-    finished('test', 'failed', 1200, { error: exit1 }),
-    finished('checks', 'failed', 1210, { error: exit1 }, -1, 'parallel'),
-    started('each', -1, 0, 'for_each'),
-    { type: 'step-items', ...base, stepId: 'each', item: -1, count: 3 },
-    started('each', 0),
-    finished('each', 'succeeded', 100, {}, 0),
-    started('each', 1),
-    output('each', 'no such file\n', 'stderr', 1),
-    finished('each', 'failed', 100, { error: { class: 'exit:2', message: 'exited with code 2' } }, 1),
-    started('each', 2),
-    finished('each', 'succeeded', 100, {}, 2),
-    finished('each', 'failed', 330, { error: { class: 'exit:2', message: 'exited with code 2' } }, -1, 'for_each'),
-    finished('docs', 'skipped', 0, { reason: 'if: inputs.docs was false', attempts: 0 }),
-    started('deploy'),
-    { type: 'cache-hit', ...base, stepId: 'deploy', item: -1, key: 'k1' },
-    finished('deploy', 'succeeded', 5, { reason: 'cache hit' }),
-    { type: 'log', ...base, level: 'warning', message: "step 'notify' has no effect" },
-    {
-      type: 'run-finished',
-      ...base,
-      status: 'failed',
-      durationMs: 4100,
-      error: { class: 'exit:1', message: "step 'checks': 'npm test' exited with code 1" },
-      outputs: undefined,
-      at: '',
-    },
+    runStarted({ workflowName: 'demo', workflowPath: 'w.yaml' }),
+    stepRestored('setup'),
+    stepStarted('build'),
+    stepOutput('build', 'compiling\nwarn: slow disk\n'),
+    stepRetrying('build', 1, 1500, exit1),
+    stepStarted('build', { attempt: 2 }),
+    stepOutput('build', 'compiled'),
+    stepFinished('build', 2300, { attempts: 2 }),
+    stepStarted('checks', { kind: 'parallel' }),
+    stepStarted('lint'),
+    stepStarted('test'),
+    stepOutput('test', 'FAIL sum.test.js\n'),
+    stepOutput('test', 'expected 3, got 4\n', { stream: 'stderr' }),
+    stepFinished('lint', 800),
+    stepFinished('test', 1200, { status: 'failed', error: exit1 }),
+    stepFinished('checks', 1210, { status: 'failed', error: exit1 }, { kind: 'parallel' }),
+    stepStarted('each', { kind: 'for_each' }),
+    stepItems('each', 3),
+    stepStarted('each', { item: 0 }),
+    stepFinished('each', 100, {}, { item: 0 }),
+    stepStarted('each', { item: 1 }),
+    stepOutput('each', 'no such file\n', { stream: 'stderr', item: 1 }),
+    stepFinished('each', 100, { status: 'failed', error: exit2 }, { item: 1 }),
+    stepStarted('each', { item: 2 }),
+    stepFinished('each', 100, {}, { item: 2 }),
+    stepFinished('each', 330, { status: 'failed', error: exit2 }, { kind: 'for_each' }),
+    stepFinished('docs', 0, { status: 'skipped', reason: 'if: inputs.docs was false', attempts: 0 }),
+    stepStarted('deploy'),
+    cacheHit('deploy', 'k1'),
+    stepFinished('deploy', 5, { reason: 'cache hit' }),
+    log('warning', "step 'notify' has no effect"),
+    runFinished('failed', 4100, { error: stepError("step 'checks': 'npm test' exited with code 1") }),
   ];
 }
