@@ -37,8 +37,8 @@ EOF
 rc=0
 flow run resume.yaml >run.out 2>run.err || rc=$?
 [[ $rc -eq 1 ]] || { show run.out run.err; fail "flow run resume.yaml exited $rc, expected 1 (step 'second' fails)"; }
-# The first line of progress names the run: "flow: run <id> started: resume-smoke (<path>)".
-id=$(sed -n '1s/^flow: run \([^ ]*\) started.*/\1/p' run.err)
+# The first line of progress names the run: "<time> flow: run <id> started: resume-smoke (<path>)".
+id=$(sed -n '1s/^[0-9:.]* *flow: run \([^ ]*\) started.*/\1/p' run.err)
 [[ -n $id ]] || { show run.err; fail "no run id on the first line of flow run's standard error"; }
 echo "smoke: flow run resume.yaml failed as expected (exit 1), run $id"
 
