@@ -9,9 +9,10 @@ import type { OutputFlags } from '../report/output-mode.js';
 import { currentOwner, HEARTBEAT_MS } from '../state/lease.js';
 import { recordEvents } from '../state/record-events.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
+import type { RunOwner } from '../model/run.js';
 import { secretValues } from '../engine/masking.js';
 import type { CommandIO } from './io.js';
-import { openReporting } from './reporting.js';
+import { openReporting, type Reporting } from './reporting.js';
 
 export interface DriveRun {
   store: RunStore;
@@ -53,33 +54,46 @@ export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal):
     if (!held) lost.abort(new StepFailure('interrupted', `this process no longer owns run ${d.runId}`));
   }, HEARTBEAT_MS);
   heartbeat.unref();
+  let code: number;
+  let reportsWritten: boolean;
   try {
-    const listeners = [recordEvents(d.store, { token: owner.token }), ...reporting.listeners];
-    const env = withEnv(process.env, reporting.childEnv);
-    const base = { store: d.store, listeners, cwd: io.cwd, maxConcurrency: d.maxConcurrency, owner, noCache: d.noCache, env };
-    const outcome = await runWorkflow({
-      ...base,
-      workflow: d.workflow,
-      definition: d.text,
-      inputs: d.inputs,
-      executors: d.executors,
-      runId: d.runId,
-      signal: AbortSignal.any([signal, lost.signal]),
-      runChild: childRunner(base, () => d.runId),
-      ...(d.recorded ? { recorded: d.recorded } : {}),
-      ...(d.resume ? { resume: d.resume } : {}),
-    });
-    if (lost.signal.aborted) throw new LeaseLostError(`this process no longer owns run ${d.runId}; it stopped`);
-    // With --json the outputs are in the last event; otherwise stdout holds only them, so `> out.json` works.
-    if (!reporting.choice.json && outcome.outputs && Object.keys(outcome.outputs).length > 0)
-      io.stdout(JSON.stringify(outcome.outputs, null, 2));
-    if (outcome.status === 'succeeded') return EXIT.ok;
-    if (outcome.status === 'interrupted') return signalExit(signal);
-    return EXIT.failed;
+    code = await drive(d, io, signal, { owner, lost, reporting });
   } finally {
     clearInterval(heartbeat);
-    await reporting.close();
+    reportsWritten = await reporting.close();
   }
+  // A run that succeeded but whose asked-for report is missing must not look green to a CI.
+  return code === EXIT.ok && !reportsWritten ? EXIT.invalid : code;
+}
+
+async function drive(
+  d: DriveRun,
+  io: CommandIO,
+  signal: AbortSignal,
+  { owner, lost, reporting }: { owner: RunOwner; lost: AbortController; reporting: Reporting },
+): Promise<number> {
+  const listeners = [recordEvents(d.store, { token: owner.token }), ...reporting.listeners];
+  const env = withEnv(process.env, reporting.childEnv);
+  const base = { store: d.store, listeners, cwd: io.cwd, maxConcurrency: d.maxConcurrency, owner, noCache: d.noCache, env };
+  const outcome = await runWorkflow({
+    ...base,
+    workflow: d.workflow,
+    definition: d.text,
+    inputs: d.inputs,
+    executors: d.executors,
+    runId: d.runId,
+    signal: AbortSignal.any([signal, lost.signal]),
+    runChild: childRunner(base, () => d.runId),
+    ...(d.recorded ? { recorded: d.recorded } : {}),
+    ...(d.resume ? { resume: d.resume } : {}),
+  });
+  if (lost.signal.aborted) throw new LeaseLostError(`this process no longer owns run ${d.runId}; it stopped`);
+  // With --json the outputs are in the last event; otherwise stdout holds only them, so `> out.json` works.
+  if (!reporting.choice.json && outcome.outputs && Object.keys(outcome.outputs).length > 0)
+    io.stdout(JSON.stringify(outcome.outputs, null, 2));
+  if (outcome.status === 'succeeded') return EXIT.ok;
+  if (outcome.status === 'interrupted') return signalExit(signal);
+  return EXIT.failed;
 }
 
 function withEnv(env: NodeJS.ProcessEnv, changes: Record<string, string | undefined>): Record<string, string | undefined> {

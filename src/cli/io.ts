@@ -34,6 +34,8 @@ export function processIO(): CommandIO {
     stdout: write(process.stdout),
     stderr: write(stderr),
     env: process.env,
-    ...(stderr.isTTY ? { terminal: { isTTY: true, colourDepth: stderr.getColorDepth(), stream: stderr } } : {}),
+    ...(stderr.isTTY
+      ? { terminal: { isTTY: true, colourDepth: stderr.getColorDepth(), stdoutIsTTY: Boolean(process.stdout.isTTY), stream: stderr } }
+      : {}),
   };
 }

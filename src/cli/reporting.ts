@@ -25,7 +25,8 @@ export interface Reporting {
   choice: OutputChoice;
   listeners: EventListener[];
   childEnv: Record<string, string | undefined>;
-  close(): Promise<void>;
+  /** Finishes every reporter; false when one could not (it has said why). Never throws. */
+  close(): Promise<boolean>;
 }
 
 // Each reporter's module is loaded only when it is chosen: a plain run never loads ora or the renderer.
@@ -63,20 +64,35 @@ export async function openReporting(flags: OutputFlags, setup: ReportSetup, io: 
     reporters.push(jsonReporter((line) => io.stdout(line)));
   }
   if (choice.junit) {
-    const file = resolve(io.cwd, choice.junit);
-    // Found out now, not after an hour of running: the report is written when the run ends.
-    assertWritable(file);
     const { junitReporter } = await import('../report/junit.js');
-    reporters.push(junitReporter(ctx, file));
+    reporters.push(junitReporter(ctx, resolve(io.cwd, choice.junit)));
   }
   return {
     choice,
     listeners: reporters.map((r) => r.listener),
     childEnv: childColourEnv(choice.colour),
+    // A report that cannot be written is said, and the others are still closed: it never hides how the run ended.
     close: async () => {
-      for (const r of reporters) await r.close();
+      let written = true;
+      for (const r of reporters) {
+        try {
+          await r.close();
+        } catch (err) {
+          written = false;
+          io.stderr(`flow: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return written;
     },
   };
+}
+
+/**
+ * Refuses a report file that cannot be written, before anything is opened or claimed: found out now, not after an
+ * hour of running, and not after a resume has taken over its run.
+ */
+export function checkReportFiles(flags: OutputFlags, cwd: string): void {
+  if (flags.junit) assertWritable(resolve(cwd, flags.junit));
 }
 
 function assertWritable(file: string): void {

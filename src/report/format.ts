@@ -17,3 +17,26 @@ export function clockTime(ms: number): string {
 export function stepLabel(stepId: string, item: number): string {
   return item >= 0 ? `${stepId}[${item}]` : stepId;
 }
+
+/** A line longer than this, still without its end, is shown in pieces: output with no newline must not pile up. */
+const LONGEST_LINE = 64 * 1024;
+
+/**
+ * Cuts a stream's chunks into whole lines: what follows the last newline waits in `partial` (by `key`) for the next
+ * chunk. A chunk without a newline is only appended, so a long line in many chunks costs no re-scanning.
+ */
+export function completeLines(partial: Map<string, string>, key: string, text: string): string[] {
+  const before = partial.get(key) ?? '';
+  if (!text.includes('\n')) {
+    const rest = before + text;
+    if (rest.length <= LONGEST_LINE) {
+      partial.set(key, rest);
+      return [];
+    }
+    partial.delete(key);
+    return [rest];
+  }
+  const lines = (before + text).split('\n');
+  partial.set(key, lines.pop() ?? '');
+  return lines;
+}

@@ -49,7 +49,11 @@ interface StepOutput {
 // its status line: an empty group would only be a click that shows nothing.
 // Retries are plain lines, not ::warning: annotations are capped per step and a retry that then succeeds is no
 // problem to flag; the summary table's Attempts column shows them.
-export function githubReporter(ctx: ReportContext, write: LineSink, options: GithubOptions): Reporter {
+export function githubReporter(ctx: ReportContext, command: LineSink, options: GithubOptions): Reporter {
+  // Our own lines carry step data (an error message ends with a step's last line of stderr): a CR or LF in them
+  // would start a new line, which the runner would read as a workflow command. Only commands and the output inside
+  // stop-commands are written as they are.
+  const write: LineSink = (line) => command(line.replace(/\r\n|\r|\n/g, ' ⏎ '));
   const { palette } = ctx;
   const tally = new RunTally(ctx.now);
   const token = options.stopToken ?? randomUUID();
@@ -58,8 +62,14 @@ export function githubReporter(ctx: ReportContext, write: LineSink, options: Git
   const annotatedWithin = new Set<string>();
   let restored: string[] = [];
   let summaryWritten = false;
+  /** Failed steps' annotations, by step label, written when the run ends. */
+  const failures = new Map<string, string>();
+  const annotateFailures = () => {
+    for (const failure of failures.values()) command(failure);
+    failures.clear();
+  };
 
-  if (options.addMasks) for (const value of maskedValues(ctx.secrets)) write(addMask(value));
+  if (options.addMasks) for (const value of maskedValues(ctx.secrets)) command(addMask(value));
 
   const name = (stepId: string, item: number) => `[${stepLabel(stepId, item)}]`;
   const workflowFile = (at: SourceLocation | undefined) => annotationFile(at?.file ?? ctx.workflowFile, ctx.workflowFile, options);
@@ -68,13 +78,13 @@ export function githubReporter(ctx: ReportContext, write: LineSink, options: Git
     const out = outputs.get(key);
     outputs.delete(key);
     if (!out || out.text === '') return write(status);
-    write(group(title));
-    write(stopCommands(token));
+    command(group(title));
+    command(stopCommands(token));
     if (out.dropped > 0) write(`[… ${out.dropped} earlier characters of output not kept]`);
-    for (const line of lastLines(out.text, out.text.length)) write(line);
-    write(resumeCommands(token));
+    for (const line of lastLines(out.text, out.text.length)) command(line);
+    command(resumeCommands(token));
     write(status);
-    write(endGroup());
+    command(endGroup());
   };
 
   /** The annotation for a failed step, unless one inside it (an item, a grouped step) already told the failure. */
@@ -108,7 +118,7 @@ export function githubReporter(ctx: ReportContext, write: LineSink, options: Git
       const separated = existsSync(file) && statSync(file).size > 0 ? '\n' : '';
       appendFileSync(file, separated + stepSummary(tally, ctx.resumeCommand));
     } catch (err) {
-      write(annotation('warning', {}, `flow could not append to the step summary ${options.summaryFile}: ${(err as Error).message}`));
+      command(annotation('warning', {}, `flow could not append to the step summary ${options.summaryFile}: ${(err as Error).message}`));
     }
   };
 
@@ -120,10 +130,11 @@ export function githubReporter(ctx: ReportContext, write: LineSink, options: Git
     'run-finished': (e) => {
       if (e.runId !== tally.runId) return;
       for (const line of summaryLines(tally, ctx.resumeCommand, palette)) write(line);
+      annotateFailures();
       if (e.status !== 'succeeded') {
         const why = e.error ? `: ${errorText(e.error)}` : '';
         const title = `flow run ${e.status}`;
-        write(
+        command(
           annotation(
             'error',
             { title, file: workflowFile(undefined) },
@@ -164,11 +175,13 @@ export function githubReporter(ctx: ReportContext, write: LineSink, options: Git
       const info = stepInfo(ctx.index, e.stepId);
       const title = `${stepLabel(e.stepId, e.item)}${info?.name ? ` (${info.name})` : ''}`;
       printStep(stepLabel(e.stepId, e.item), title, statusLine(e, step));
-      if (failure) write(failure);
+      // Held until the run ends: a fallback may still recover the step, which then must not show as an error.
+      if (failure) failures.set(stepLabel(e.stepId, e.item), failure);
+      else if (e.result.status === 'succeeded') failures.delete(stepLabel(e.stepId, e.item));
     },
     'step-restored': () => {},
     'cache-hit': () => {},
-    log: (e) => write(e.level === 'warning' ? annotation('warning', {}, e.message) : `flow: ${e.message}`),
+    log: (e) => (e.level === 'warning' ? command(annotation('warning', {}, e.message)) : write(`flow: ${e.message}`)),
   });
 
   const statusLine = (e: EventOf<'step-finished'>, step: StepTally | undefined) => {
@@ -198,6 +211,7 @@ export function githubReporter(ctx: ReportContext, write: LineSink, options: Git
     listener,
     close: () => {
       flushRestored();
+      annotateFailures();
       finishRun();
     },
   };

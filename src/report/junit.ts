@@ -14,6 +14,8 @@ import { type StepInfo, stepInfo } from './step-index.js';
 
 /** Items of one for_each listed one by one; the rest are summed up in one testcase. */
 export const ITEMS_LISTED = 1000;
+/** Characters of a passed for_each item's output kept for its testcase: 1000 items of it stay a few MB. */
+const PASSED_ITEM_OUTPUT = 2048;
 const FAILURE_LINES = 30;
 
 type XMLBuilder = ReturnType<typeof create>;
@@ -41,7 +43,8 @@ interface Suite {
 }
 
 export function junitReporter(ctx: ReportContext, file: string): Reporter {
-  const tally = new RunTally(ctx.now);
+  // A passed item's testcase carries a short tail of its output; items past the listed ones none (they are summed up).
+  const tally = new RunTally(ctx.now, { passedItemOutput: (item) => (item < ITEMS_LISTED ? PASSED_ITEM_OUTPUT : 0) });
   return {
     listener: (event) => void tally.apply(event),
     close: () => {

@@ -31,6 +31,8 @@ export interface Terminal {
   isTTY: boolean;
   /** stderr's colour depth in bits (1, 4, 8, 24) when it is a terminal. */
   colourDepth: number;
+  /** Whether stdout is the same kind of terminal: NDJSON written there would land inside the redrawn lines. */
+  stdoutIsTTY?: boolean;
 }
 
 export function chooseOutput(flags: OutputFlags, env: Record<string, string | undefined>, stderr: Terminal): OutputChoice {
@@ -38,8 +40,9 @@ export function chooseOutput(flags: OutputFlags, env: Record<string, string | un
   if (!(REPORTERS as readonly string[]).includes(reporter))
     throw new UsageError(`--reporter must be one of ${REPORTERS.join(', ')}, got '${reporter}'`);
   const dumb = env['TERM'] === 'dumb';
-  // Spinners need a terminal to redraw; asked for elsewhere, the plain lines say the same.
-  const canDraw = stderr.isTTY && !dumb;
+  // Spinners need a terminal to redraw, and one that nothing else writes to; asked for elsewhere, plain lines say
+  // the same.
+  const canDraw = stderr.isTTY && !dumb && !(flags.json === true && stderr.stdoutIsTTY === true);
   const display: Display =
     reporter === 'auto'
       ? env['GITHUB_ACTIONS'] === 'true'

@@ -1,6 +1,6 @@
 import { dispatch, type EventListener } from '../model/events.js';
 import type { StepError } from '../model/run.js';
-import { clockTime, duration, stepLabel } from './format.js';
+import { clockTime, completeLines, duration, stepLabel } from './format.js';
 import type { LineSink, ReportContext, Reporter } from './reporter.js';
 import { RunTally } from './run-tally.js';
 import { isFailure, summaryLines } from './summary.js';
@@ -49,9 +49,7 @@ export function plainReporter(ctx: PlainContext, write: LineSink): Reporter {
     'step-output': (e) => {
       const key = `${e.stepId}#${e.item}#${e.stream}`;
       const prefix = `${name(e.stepId, e.item)}${e.stream === 'stderr' ? ' stderr' : ''}`;
-      const lines = ((partial.get(key) ?? '') + e.text).split('\n');
-      partial.set(key, lines.pop() ?? '');
-      for (const line of lines) stamped(`${prefix} | ${line}`);
+      for (const line of completeLines(partial, key, e.text)) stamped(`${prefix} | ${line}`);
     },
     'step-retrying': (e) =>
       stamped(
@@ -83,6 +81,7 @@ export function plainReporter(ctx: PlainContext, write: LineSink): Reporter {
 
 const RESTORED_LISTED = 20;
 
+/** One line per event: a message of several lines (a custom step's error) is joined. */
 function errorText(error: StepError): string {
-  return `${error.class}: ${error.message}`;
+  return `${error.class}: ${error.message.replace(/\r?\n/g, ' ⏎ ')}`;
 }

@@ -42,6 +42,14 @@ export interface RunEnd {
   outputs: Record<string, unknown> | undefined;
 }
 
+export interface TallyOptions {
+  /**
+   * How much of a for_each item's output to keep once it has finished and not failed (default none): a run of
+   * 100,000 items must not keep 100,000 tails. A failed item keeps its tail for the lines shown under it.
+   */
+  passedItemOutput?: (item: number) => number;
+}
+
 export class RunTally {
   runId: string | undefined;
   workflowName = '';
@@ -53,7 +61,10 @@ export class RunTally {
   readonly steps = new Map<string, StepTally>();
   private readonly running = new Set<StepTally>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly options: TallyOptions = {},
+  ) {}
 
   /** Steps under way, in the order they started. */
   runningSteps(): StepTally[] {
@@ -84,7 +95,8 @@ export class RunTally {
       this.startedAt = this.clock();
       return undefined;
     }
-    if (event.type === 'log' || event.runId !== this.runId) return undefined;
+    if (event.type === 'log') return undefined;
+    if (event.runId !== this.runId) return this.childOutput(event);
     if (event.type === 'run-finished') {
       this.end = { status: event.status, durationMs: event.durationMs, error: event.error, outputs: event.outputs };
       this.running.clear();
@@ -129,18 +141,35 @@ export class RunTally {
         const step = this.steps.get(key) ?? this.newStep(key, event.stepId, event.item, kind);
         if (event.type === 'step-finished') step.kind = event.kind;
         step.status = event.result.status;
-        step.result = event.result;
+        // The step's output value is the run's business, not a reporter's: kept, it would hold every item's stdout.
+        step.result = { ...event.result, output: null, outputs: {} };
         step.attempts = Math.max(step.attempts, event.result.attempts);
         step.restored = event.type === 'step-restored';
         step.durationMs = event.type === 'step-finished' ? event.durationMs : 0;
         this.running.delete(step);
         if (event.item >= 0) {
+          if (!isFailure(step.status)) keepAtMost(step, this.options.passedItemOutput?.(event.item) ?? 0);
           const parent = this.steps.get(event.stepId);
           if (parent?.items) parent.items.finished[step.status] = (parent.items.finished[step.status] ?? 0) + 1;
         }
         return step;
       }
     }
+  }
+
+  /**
+   * A child run's output (a `workflow` step's) belongs to the step that started it, as that step's own: its failure
+   * shows the child's last lines. The child's step ids start with that step's key (`sub/build`, `each[2]/build`).
+   */
+  private childOutput(event: FlowEvent): StepTally | undefined {
+    const slash = event.type === 'step-output' ? event.stepId.indexOf('/') : -1;
+    if (event.type !== 'step-output' || slash < 0) return undefined;
+    const step = this.steps.get(event.stepId.slice(0, slash));
+    if (!step || step.result) return undefined;
+    if (event.stream === 'stdout') step.stdout = keepTail(step.stdout + event.text);
+    else step.stderr = keepTail(step.stderr + event.text);
+    step.combined = keepTail(step.combined + event.text);
+    return step;
   }
 
   private newStep(key: string, stepId: string, item: number, kind: StepKind): StepTally {
@@ -166,8 +195,18 @@ export class RunTally {
   }
 }
 
-function keepTail(text: string): string {
-  return text.length <= OUTPUT_KEPT ? text : text.slice(text.length - OUTPUT_KEPT);
+function keepTail(text: string, limit = OUTPUT_KEPT): string {
+  return text.length <= limit ? text : text.slice(text.length - limit);
+}
+
+function keepAtMost(step: StepTally, limit: number): void {
+  step.stdout = keepTail(step.stdout, limit);
+  step.stderr = keepTail(step.stderr, limit);
+  step.combined = keepTail(step.combined, limit);
+}
+
+function isFailure(status: StepStatus): boolean {
+  return status === 'failed' || status === 'cancelled' || status === 'interrupted';
 }
 
 /** The last `n` non-empty lines of a step's output. */

@@ -102,4 +102,27 @@ steps:
     expect(caseBody(xml, 'leak')).toContain('<system-err>again: ***');
     for (const form of secretForms(token)) expect(xml.includes(form), form).toBe(false);
   });
+
+  it('a report that cannot be written at the end is said, and never hides how the run ended', () => {
+    // The step makes the report's path a directory: the file is written when the run ends, and fails then.
+    const failing = workflowIn('steps:\n  - { id: a, type: shell, config: { run: "mkdir -p rep/r.xml; exit 1" } }\n');
+    const r = flow(['run', 'w.yaml', '--junit', 'rep/r.xml'], failing);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^flow: cannot write the report '.*rep\/r\.xml'/m);
+    // A run that succeeded without its report must not look green.
+    const passing = workflowIn('steps:\n  - { id: a, type: shell, config: { run: "mkdir -p rep/r.xml" } }\n');
+    expect(flow(['run', 'w.yaml', '--junit', 'rep/r.xml'], passing).code).toBe(2);
+  });
+
+  it('flow resume refuses a report file it cannot write before it takes the run over', () => {
+    const dir = workflowIn('steps:\n  - { id: a, type: shell, config: { run: "test -f ok" } }\n');
+    const first = flow(['run', 'w.yaml'], dir);
+    const id = /run (\w+) started/.exec(first.stderr)![1]!;
+    writeFileSync(join(dir, 'afile'), '');
+    const r = flow(['resume', id, '--junit', 'afile/r.xml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('resuming run');
+    const runs = JSON.parse(flow(['runs', '--json'], dir).stdout) as { id: string; status: string; attempt: number }[];
+    expect(runs[0]).toMatchObject({ id, status: 'failed', attempt: 1 });
+  });
 });

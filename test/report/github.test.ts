@@ -212,6 +212,32 @@ describe('githubReporter', () => {
     expectGolden('github-failing-run.txt', `${report(FAILING_RUN).join('\n')}\n`);
   });
 
+  it('lets no step data outside stop-commands start a line: a CR or LF in an error message stays on its line', () => {
+    const forged = stepError('exited with code 1: building\r::error title=forged::all green\n::add-mask::x');
+    const lines = report([
+      runStarted({ workflowName: 'demo' }),
+      stepStarted('build'),
+      stepRetrying('build', 1, 100, forged),
+      stepFinished('build', 10, { status: 'failed', error: forged }),
+      runFinished('failed', 20, { error: forged }),
+    ]).flatMap((l) => l.split(/\r\n|\r|\n/));
+    expect(lines.filter((l) => l.startsWith('::error title=forged') || l.startsWith('::add-mask::x'))).toEqual([]);
+    expect(lines.some((l) => l.includes('building ⏎ ::error title=forged::all green'))).toBe(true);
+  });
+
+  it('annotates no error for a step that a fallback recovered', () => {
+    const lines = report([
+      runStarted({ workflowName: 'demo' }),
+      stepStarted('build'),
+      stepFinished('build', 10, { status: 'failed', error: stepError('exited with code 69') }),
+      stepStarted('build.cached'),
+      stepFinished('build.cached', 5),
+      stepFinished('build', 20, { status: 'succeeded', reason: "recovered by fallback 'cached'" }),
+      runFinished('succeeded', 30),
+    ]);
+    expect(lines.filter((l) => l.startsWith('::error'))).toEqual([]);
+  });
+
   it('reports a resumed run: restored steps in one line, a cache hit, a child run’s steps left out', () => {
     const events: FlowEvent[] = [
       runStarted({ workflowName: 'demo' }, { resumed: true }),

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FlowEvent } from '../../src/model/events.js';
-import { fitWidth, itemCounts, runningLines } from '../../src/report/live/frame.js';
+import { fitWidth, itemCounts, runningLines, stepText } from '../../src/report/live/frame.js';
 import { liveReporter } from '../../src/report/live/live-reporter.js';
 import { noColour, paletteFor } from '../../src/report/palette.js';
 import { RunTally } from '../../src/report/run-tally.js';
@@ -53,6 +53,15 @@ describe('the live view', () => {
     expect(drawn).toContain('\x1b[1A');
   });
 
+  it('never cuts the command that continues the run, however narrow the terminal', () => {
+    const tty = terminal(30);
+    const resumeCommand = 'flow resume r1 --state build/ci-state/flow-state.db';
+    const reporter = liveReporter(sampleContext({ resumeCommand }), tty.stream);
+    for (const e of sampleEvents()) reporter.listener(e);
+    reporter.close();
+    expect(stripVTControlCharacters(tty.text())).toContain(`to continue it: ${resumeCommand}`);
+  });
+
   it('prints each step’s output with --verbose, prefixed with its id', () => {
     const tty = terminal();
     const reporter = liveReporter(sampleContext({ verbose: true }), tty.stream);
@@ -96,6 +105,14 @@ describe('the live view’s frame', () => {
     const lines = runningLines(tallyOf(events).runningSteps(), style, () => '*', 10);
     expect(lines).toHaveLength(10);
     expect(lines.at(-1)).toBe('… and 41 more running');
+  });
+
+  it('shows a step’s line with its colours reset at its end, without cursor moves, as a progress bar left it', () => {
+    expect(stepText('\x1b[31mFAIL')).toBe('\x1b[31mFAIL\x1b[0m');
+    expect(stepText('\x1b[8mhidden')).toBe('\x1b[8mhidden\x1b[0m');
+    expect(stepText('a\x1b[2Kb\x1b[1Ac\x1b[?25l')).toBe('abc');
+    expect(stepText('10%\r50%\r100% done')).toBe('100% done');
+    expect(stepText('bell\x07 and \x1b]0;title\x07tab\tok')).toBe('bell and tab\tok');
   });
 
   it('cuts lines to the terminal’s width, so none wraps', () => {

@@ -23,6 +23,11 @@ describe('chooseOutput', () => {
     expect(chooseOutput({ reporter: 'live' }, {}, pipe).display).toBe('plain');
     expect(() => chooseOutput({ reporter: 'fancy' }, {}, tty)).toThrow(/--reporter must be one of auto, live, plain, github/);
   });
+
+  it('does not draw when --json writes its events to the same terminal', () => {
+    expect(chooseOutput({ json: true }, {}, { ...tty, stdoutIsTTY: true }).display).toBe('plain');
+    expect(chooseOutput({ json: true }, {}, { ...tty, stdoutIsTTY: false }).display).toBe('live');
+  });
 });
 
 describe('colourLevel', () => {

@@ -16,6 +16,7 @@ import type { RunStore } from '../../state/run-store.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
+import { checkReportFiles } from '../reporting.js';
 import { keepModel, keptModel } from '../kept-model.js';
 import type { RunnableDefinition } from '../resume-definition.js';
 import { describePlan } from '../resume-report.js';
@@ -32,6 +33,7 @@ export interface ResumeCommandOptions extends DriverFlags {
 export async function resumeCommand(runId: string, options: ResumeCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const maxConcurrency = parseConcurrency(options.maxConcurrency);
   const durability = parseDurability(options.durability);
+  checkReportFiles(options, io.cwd);
   const path = statePath(options.state, io);
   if (!existsSync(path)) throw new UnknownRunError(runId, path);
   const store = openSqliteStore(path, { durability });

@@ -6,6 +6,7 @@ import { executorTable } from '../../executors/custom.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
+import { checkReportFiles } from '../reporting.js';
 import { keepModel } from '../kept-model.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
 import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
@@ -19,6 +20,7 @@ export interface RunCommandOptions extends DriverFlags {
 export async function runCommand(file: string, options: RunCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const maxConcurrency = parseConcurrency(options.maxConcurrency);
   const durability = parseDurability(options.durability);
+  checkReportFiles(options, io.cwd);
   const { workflow, text } = await loadWorkflowForRun(file, io);
   const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...parseInputFlags(options.input) };
   const inputs = resolveInputs(workflow.inputs, given);

@@ -62,7 +62,7 @@ export function finishedLines(step: StepTally, style: FrameStyle): string[] {
         : '';
   const attempts = step.attempts > 1 ? palette.dim(` after ${step.attempts} attempts`) : '';
   const lines = [`${pad}${mark} ${stepLabel(step.stepId, step.item)}${items}${failed ? palette.fail(what) : what}${took}${attempts}${why}`];
-  for (const line of tail) lines.push(`${pad}  ${palette.dim('│')} ${line}`);
+  for (const line of tail) lines.push(`${pad}  ${palette.dim('│')} ${stepText(line)}`);
   return lines;
 }
 
@@ -70,7 +70,7 @@ export function retryLine(step: StepTally, style: FrameStyle): string {
   const retry = step.retries.at(-1)!;
   // The failed attempt's last line of output says why, where its message would repeat the script.
   const [last] = lastLines(step.combined, 1);
-  const why = last === undefined ? errorText(retry.error, false) : ` (${retry.error.class}) ${style.palette.dim(last)}`;
+  const why = last === undefined ? errorText(retry.error, false) : ` (${retry.error.class}) ${stepText(last)}`;
   return `${indent(depthOf(style.index, step.stepId))}${style.palette.warn('↻')} ${stepLabel(step.stepId, step.item)} attempt ${retry.attempt} failed${why}; retrying in ${duration(retry.delayMs)}`;
 }
 
@@ -113,4 +113,18 @@ export function fitWidth(line: string, width: number): string {
   const plain = stripVTControlCharacters(line);
   if ([...plain].length <= width) return line;
   return `${[...plain].slice(0, Math.max(1, width - 1)).join('')}…`;
+}
+
+/**
+ * A line of a step's output as the live view shows it: its colours kept and reset at its end (a test runner killed
+ * mid-colour must not colour flow's own lines), cursor moves and other controls dropped (they would move the
+ * redrawn lines), and of a line a progress bar rewrote with CR, the last state.
+ */
+export function stepText(line: string): string {
+  const last = line.slice(line.lastIndexOf('\r') + 1);
+  // Keep SGR (colour) sequences, drop every other escape sequence and control character.
+  const kept = last
+    .replace(/\x1b\[[0-9;?]*[A-Za-ln-z@`]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[^[\]]/g, '')
+    .replace(/[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/g, '');
+  return kept.includes('\x1b[') ? `${kept}\x1b[0m` : kept;
 }

@@ -1,11 +1,12 @@
 import { createLogUpdate } from 'log-update';
 import ora, { type Ora } from 'ora';
 import type { EventListener } from '../../model/events.js';
-import { stepLabel } from '../format.js';
+import { completeLines, stepLabel } from '../format.js';
 import type { ReportContext, Reporter } from '../reporter.js';
 import { RunTally } from '../run-tally.js';
+import { stepInfo } from '../step-index.js';
 import { isFailure, summaryLines } from '../summary.js';
-import { type FrameStyle, depthOf, finishedLines, fitWidth, groupStartLine, retryLine, runningLines } from './frame.js';
+import { type FrameStyle, depthOf, finishedLines, fitWidth, groupStartLine, retryLine, runningLines, stepText } from './frame.js';
 
 const REDRAW_MS = 80;
 /** The running lines' widest: a terminal narrowed to more than this never rewraps them. */
@@ -82,35 +83,47 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
         return;
       case 'run-finished':
         if (event.runId !== tally.runId) return;
-        // The summary is read at a glance: each line fits the terminal (the full error is in flow show).
+        // The first line fits the terminal (the full error is in flow show); the command that continues the run is
+        // never cut, so it can be copied as it is.
         pending.push(
-          ...summaryLines(tally, ctx.resumeCommand, palette).map((l, i) => fitWidth(i === 0 ? `${mark(event.status)} ${l}` : l, width())),
+          ...summaryLines(tally, ctx.resumeCommand, palette).map((l, i) =>
+            i === 0 ? fitWidth(stepText(`${mark(event.status)} ${l}`), width()) : l,
+          ),
         );
         draw();
         return;
     }
     if (!step) return;
+    if (event.type === 'step-started') announceSection(step.stepId);
     if (event.type === 'step-started' && (step.kind === 'parallel' || step.kind === 'sequence'))
       pending.push(groupStartLine(step, style()));
     else if (event.type === 'step-retrying') pending.push(retryLine(step, style()));
     else if (event.type === 'step-output' && ctx.verbose) {
       const key = `${step.key}#${event.stream}`;
-      const lines = ((partial.get(key) ?? '') + event.text).split('\n');
-      partial.set(key, lines.pop() ?? '');
+      const lines = completeLines(partial, key, event.text);
       const prefix = `${'  '.repeat(depthOf(ctx.index, step.stepId))}${palette.dim(`${step.key} |`)}`;
-      for (const line of lines) pending.push(`${prefix} ${line}`);
+      for (const line of lines) pending.push(`${prefix} ${stepText(line)}`);
     } else if (event.type === 'step-finished') {
       spinners.delete(step.key);
       if (ctx.verbose)
         for (const stream of ['stdout', 'stderr'] as const) {
           const rest = partial.get(`${step.key}#${stream}`);
-          if (rest) pending.push(`${palette.dim(`${step.key} |`)} ${rest}`);
+          if (rest) pending.push(`${palette.dim(`${step.key} |`)} ${stepText(rest)}`);
           partial.delete(`${step.key}#${stream}`);
         }
       // A for_each item shows in its step's counts; only a failed one gets lines of its own.
       if (step.item < 0 || isFailure(step.status)) pending.push(...finishedLines(step, style()));
     }
   };
+
+  // Handlers (on_success, on_failure, finally) follow the main steps under a line that says which they are.
+  const announced = new Set<string>();
+  function announceSection(stepId: string): void {
+    const section = stepInfo(ctx.index, stepId)?.section;
+    if (!section || section === 'steps' || section === 'fallbacks' || announced.has(section)) return;
+    announced.add(section);
+    pending.push(`${palette.accent('▸')} ${section} ${palette.dim('(handlers)')}`);
+  }
 
   function mark(status: string): string {
     return status === 'succeeded' ? palette.ok('✔') : palette.fail('✖');

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { RunTally } from '../../src/report/run-tally.js';
+import { runStarted, stepError, stepFinished, stepItems, stepOutput, stepStarted } from '../helpers/events.js';
+
+describe('RunTally', () => {
+  it('gives a workflow step its child run’s output, so its failure shows the child’s last lines', () => {
+    const tally = new RunTally(() => 0);
+    tally.apply(runStarted({ id: 'r1' }));
+    tally.apply(stepStarted('sub'));
+    tally.apply(runStarted({ id: 'c1', parentRunId: 'r1' }));
+    tally.apply(stepStarted('sub/build', { runId: 'c1' }));
+    tally.apply(stepOutput('sub/build', 'error: X.c:12 undefined symbol\n', { runId: 'c1', stream: 'stderr' }));
+    tally.apply(stepFinished('sub', 5, { status: 'failed', error: stepError('child workflow failed') }));
+    expect(tally.steps.get('sub')?.combined).toBe('error: X.c:12 undefined symbol\n');
+    expect(tally.steps.has('sub/build')).toBe(false);
+  });
+
+  it('lets go of a passed item’s output and of every step’s output value; a failed item keeps its tail', () => {
+    const tally = new RunTally(() => 0, { passedItemOutput: (item) => (item === 0 ? 3 : 0) });
+    tally.apply(runStarted({ id: 'r1' }));
+    tally.apply(stepStarted('each', { kind: 'for_each' }));
+    tally.apply(stepItems('each', 3));
+    for (const item of [0, 1, 2]) {
+      tally.apply(stepStarted('each', { item }));
+      tally.apply(stepOutput('each', `item ${item} output\n`, { item }));
+    }
+    const big = { stdout: 'x'.repeat(100_000) };
+    tally.apply(stepFinished('each', 1, { output: big }, { item: 0 }));
+    tally.apply(stepFinished('each', 1, { output: big }, { item: 1 }));
+    tally.apply(stepFinished('each', 1, { status: 'failed', error: stepError('exit 1') }, { item: 2 }));
+    expect(tally.steps.get('each[0]')?.stdout).toBe('ut\n');
+    expect(tally.steps.get('each[1]')?.combined).toBe('');
+    expect(tally.steps.get('each[2]')?.combined).toBe('item 2 output\n');
+    expect(tally.steps.get('each[0]')?.result?.output).toBeNull();
+    expect(tally.steps.get('each')?.items).toEqual({ total: 3, finished: { succeeded: 2, failed: 1 } });
+  });
+});
