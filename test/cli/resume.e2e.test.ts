@@ -149,6 +149,10 @@ describe('flow resume', () => {
     ).toEqual([
       expect.objectContaining({ schema_version: 1, type: 'run-finished', run_id: id, status: 'succeeded', outputs: { a: 'A\n' } }),
     ]);
+    // With --junit, the report of the run as it stands: its steps restored.
+    const junit = flow(['resume', id, '--junit', 'report.xml'], dir);
+    expect(junit.code).toBe(0);
+    expect(readFileSync(join(dir, 'report.xml'), 'utf8')).toMatch(/<testcase name="a"[^>]*>\s*<system-out>restored/);
     const unknown = flow(['resume', 'nosuchrun'], dir);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("no run 'nosuchrun'");

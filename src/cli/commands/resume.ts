@@ -16,6 +16,7 @@ import type { RunStore } from '../../state/run-store.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
+import { finishedRun } from '../finished-run.js';
 import { checkReportFiles } from '../reporting.js';
 import { keepModel, keptModel } from '../kept-model.js';
 import type { RunnableDefinition } from '../resume-definition.js';
@@ -42,7 +43,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     if (!run) throw new UnknownRunError(runId, path);
     if (run.parentRunId)
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
-    if (run.status === 'succeeded' && options.from === undefined) return nothingToDo(run, io, options.json === true);
+    if (run.status === 'succeeded' && options.from === undefined) return await finishedRun(run, store, path, options, io);
     const given = parseInputFlags(options.input);
     const { workflow, text, changed, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
     const { order } = stepOrder(workflow.steps);
@@ -63,7 +64,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     const alive = (owner: RunOwner, heartbeatAt: number | undefined) => ownerAlive(owner, heartbeatAt, Date.now());
     const claim = store.claimRun(runId, currentOwner(), Date.now(), alive, options.from !== undefined);
     if (claim.kind === 'unknown') throw new UnknownRunError(runId, path);
-    if (claim.kind === 'succeeded') return nothingToDo(claim.run, io, options.json === true);
+    if (claim.kind === 'succeeded') return await finishedRun(claim.run, store, path, options, io);
     if (claim.kind === 'owned') {
       throw new RunOwnedError(
         `run ${runId} is being driven by ${describeOwner(claim.owner)}`,
@@ -105,20 +106,6 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
   } finally {
     store.close();
   }
-}
-
-async function nothingToDo(run: RunRecord, io: CommandIO, json: boolean): Promise<number> {
-  io.stderr(`flow: run ${run.id} already succeeded; nothing to do`);
-  // Its outputs as a finished `flow run` printed them: a script that resumes until done reads them the same way.
-  // With --json, as the run-finished event it ended with.
-  if (json) {
-    const { jsonReporter } = await import('../../report/json.js');
-    const { listener } = jsonReporter((line) => io.stdout(line));
-    const durationMs = run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : 0;
-    const at = run.endedAt ?? run.startedAt;
-    listener({ type: 'run-finished', runId: run.id, status: run.status, durationMs, error: run.error, outputs: run.outputs, at });
-  } else if (run.outputs && Object.keys(run.outputs).length > 0) io.stdout(JSON.stringify(run.outputs, null, 2));
-  return EXIT.ok;
 }
 
 /**
