@@ -156,6 +156,7 @@ async function executeOnce(
     previous: scope.previous,
     inputs: scope.inputs,
     workflowFile: ctx.workflow.file,
+    models: ctx.workflow.models,
     emitOutput: lines.push,
     runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, item, signal, maskValues: ctx.masker.values }),
   };

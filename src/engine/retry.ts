@@ -2,7 +2,8 @@ import type { RetryPolicy } from '../model/workflow.js';
 import type { StepError } from '../model/run.js';
 
 // Failures that another attempt cannot fix: a bad expression or config, or a stop we were asked for.
-const NEVER_RETRIED = new Set(['validation', 'expression', 'cancelled', 'interrupted', 'unavailable']);
+// An exhausted API quota is not refilled by waiting.
+const NEVER_RETRIED = new Set(['validation', 'expression', 'cancelled', 'interrupted', 'unavailable', 'ai:quota']);
 
 export function matchesErrorClass(pattern: string, errorClass: string): boolean {
   if (pattern === 'any') return true;

@@ -1,5 +1,6 @@
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
-import { StepFailure } from '../engine/step-failure.js';
+import { chat } from './ai/chat.js';
+import { aiRequest } from './ai/request.js';
 import type { Executor } from './executor.js';
 
 const modelSelection = strictObject(
@@ -34,16 +35,21 @@ export const aiProcessingExecutor: Executor = {
       max_tokens: orExpression({ type: 'integer', minimum: 1 }),
       temperature: orExpression({ type: 'number', minimum: 0, maximum: 2 }),
       top_p: orExpression({ type: 'number', minimum: 0, maximum: 1 }),
+      seed: orExpression({ type: 'integer' }),
+      stop: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4 }] },
       response_schema: { type: 'object', description: 'JSON Schema the answer must satisfy; the output gains `json`.' },
+      schema_retries: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 5,
+        description: 'How often an answer that breaks response_schema is sent back (default 1).',
+      },
       stream: { type: 'boolean' },
       timeout: ref('duration'),
     },
     { not: { required: ['prompt', 'messages'] } },
   ),
-  async execute() {
-    throw new StepFailure(
-      'unavailable',
-      'ai_processing steps are not available yet in this version of flow; the workflow validates, but this step cannot run',
-    );
+  async execute(config, context) {
+    return chat(aiRequest(config, context.env, context.models, context.previous), context);
   },
 };

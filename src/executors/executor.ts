@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../language/schema/json-schema.js';
+import type { ModelSpec } from '../model/workflow.js';
 
 // What every step type declares about itself; the workflow schema is assembled from these.
 export interface ExecutorDefinition {
@@ -30,6 +31,8 @@ export interface StepContext {
   /** The run's inputs, after defaults and type coercion. */
   inputs: Record<string, unknown>;
   workflowFile: string;
+  /** The workflow's `models:` catalog, for the steps that call a model. */
+  models: readonly ModelSpec[];
   emitOutput(stream: 'stdout' | 'stderr', text: string): void;
   /** Runs another workflow file as a child run and returns its outputs. */
   runChildWorkflow(path: string, inputs: Record<string, unknown>): Promise<Record<string, unknown>>;

@@ -50,13 +50,13 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     raw: Raw,
     base: Omit<ActionStep, 'kind' | 'type' | 'config' | 'retry' | 'onError' | 'cache' | 'forEach' | 'maxConcurrency' | 'outputs'>,
   ): ActionStep => {
-    const type = String(raw['type']);
+    const type = findBuiltinExecutor(String(raw['type']))?.type ?? String(raw['type']);
     return {
       ...base,
       kind: 'action',
-      type: findBuiltinExecutor(type)?.type ?? type,
+      type,
       config: record(raw['config']),
-      retry: retryPolicy(raw['retry'] ?? defaultRetry),
+      retry: retryPolicy(raw['retry'] ?? defaultRetry ?? (type === 'ai_processing' ? AI_RETRY : undefined)),
       onError: onError(raw['on_error']),
       cache: cachePolicy(raw['cache'] ?? defaults['cache']),
       forEach: raw['for_each'],
@@ -104,6 +104,19 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     finally: buildSteps(doc['finally'], ['finally']),
   };
 }
+
+/**
+ * Model APIs fail in passing (rate limits, overload, a dropped stream): an AI step that says nothing of retries is
+ * tried three times on those, waiting at least what the server asks. Other failures (a 400, a refusal) are not.
+ */
+const AI_RETRY = {
+  max_attempts: 3,
+  backoff: 'exponential',
+  initial_delay: '1s',
+  max_delay: '30s',
+  jitter: 'full',
+  on: ['http:429', 'http:5xx', 'timeout', 'network'],
+};
 
 function retryPolicy(value: unknown): RetryPolicy | undefined {
   if (value === undefined) return undefined;

@@ -35,7 +35,7 @@ describe('what a run loads', () => {
     ['plain', ['run', 'w.yaml'], { CI: 'true' }],
     ['--json', ['run', 'w.yaml', '--json'], {}],
     ['GitHub Actions', ['run', 'w.yaml'], { GITHUB_ACTIONS: 'true' }],
-  ] as const)('a %s run loads neither ora, log-update nor xmlbuilder2', (_, args, env) => {
+  ] as const)('a %s run without AI steps loads neither ora, log-update, xmlbuilder2 nor openai', (_, args, env) => {
     const { dir, log } = workspace();
     const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
       cwd: dir,
@@ -45,7 +45,7 @@ describe('what a run loads', () => {
     expect(r.status, r.stderr).toBe(0);
     const modules = loaded(log);
     expect(modules.some((url) => url.endsWith('/dist/cli.js'))).toBe(true);
-    for (const pkg of ['ora', 'log-update', 'xmlbuilder2', 'chalk'])
+    for (const pkg of ['ora', 'log-update', 'xmlbuilder2', 'chalk', 'openai'])
       for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk), `${pkg} (${chunk}) was loaded`).toBe(false);
   });
 

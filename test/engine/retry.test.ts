@@ -35,7 +35,7 @@ describe('shouldRetry', () => {
   });
 
   it('never retries validation, expression, cancellation or interruption', () => {
-    for (const cls of ['validation', 'expression', 'cancelled', 'interrupted', 'unavailable'])
+    for (const cls of ['validation', 'expression', 'cancelled', 'interrupted', 'unavailable', 'ai:quota'])
       expect(shouldRetry(policy({ on: ['any'] }), { class: cls, message: '' }, 1)).toBe(false);
   });
 

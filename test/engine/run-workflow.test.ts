@@ -190,9 +190,12 @@ describe('workflow and custom steps', () => {
     expect(outputOf(run, 'hi')).toEqual({ text: 'hello ada from hi' });
   });
 
-  it('an ai_processing step validates but fails at run time with a clear message', async () => {
+  it('an ai_processing step that names no model fails once, as validation, saying what to give', async () => {
     const run = await runYaml('steps:\n  - { id: ask, type: ai, config: { prompt: hi } }\n');
-    expect(run.outcome.results.get('ask')?.error?.message).toMatch(/not available yet/);
+    expect(run.outcome.results.get('ask')?.error).toEqual({
+      class: 'validation',
+      message: expect.stringMatching(/^no model: give the step a `model:`/),
+    });
     expect(run.outcome.results.get('ask')?.attempts).toBe(1);
   });
 

@@ -46,6 +46,7 @@ export function stepContext(overrides: Partial<StepContext> = {}): TestStepConte
     previous: null,
     inputs: {},
     workflowFile: join(cwd, 'workflow.yaml'),
+    models: [],
     emitOutput(stream, text) {
       emitted.push({ stream, text });
     },

@@ -3,7 +3,7 @@ import { orExpression, ref, stringMap, strictObject, type JsonSchema } from './j
 export const STEP_ID_PATTERN = '^[a-z][a-z0-9_]*$';
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$';
 export const EXPRESSION_PATTERN = '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$';
-export const ERROR_CLASS_PATTERN = '^(any|timeout|network|exit:([0-9]+|any)|http:([1-5][0-9][0-9]|[1-5]xx))$';
+export const ERROR_CLASS_PATTERN = '^(any|timeout|network|exit:([0-9]+|any)|http:([1-5][0-9][0-9]|[1-5]xx)|ai:(refusal|length|schema))$';
 export const MODEL_CAPABILITIES = ['json_schema', 'tools', 'vision', 'streaming', 'long_context'] as const;
 
 // Shared definitions, referenced as #/$defs/<name> from the workflow schema and the executors' schemas.
@@ -51,6 +51,7 @@ export const sharedDefs: Record<string, JsonSchema> = {
     context_window: { type: 'integer', minimum: 1 },
     cost_per_1k_input: { type: 'number', minimum: 0 },
     cost_per_1k_output: { type: 'number', minimum: 0 },
+    cost_per_1k_cached_input: { type: 'number', minimum: 0 },
   }),
   for_each: orExpression({ type: 'array' }),
   if: { type: ['string', 'boolean'], description: 'An expression, with or without ${{ }}; false skips the step.' },

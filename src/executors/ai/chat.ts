@@ -1,0 +1,201 @@
+import type OpenAI from 'openai';
+import { StepFailure } from '../../engine/step-failure.js';
+import type { StepContext } from '../executor.js';
+import { retryAfterMs } from '../http.js';
+import { type Usage, costOf } from './models.js';
+import type { AiRequest } from './request.js';
+
+/** What an AI step gives the steps after it. */
+export interface AiOutput {
+  text: string;
+  model: string;
+  finish_reason: string;
+  usage: Usage | null;
+  /** US dollars; null when unknown (no usage from the server, or no price for the model). */
+  cost: number | null;
+  /** With `response_schema`: the answer, parsed and checked against it. */
+  json?: unknown;
+}
+
+// One call to a Chat Completions endpoint through the openai SDK, loaded only when an AI step runs. The SDK's own
+// retries are off: the step's `retry:` is the one policy, so the layers never multiply.
+export async function chat(request: AiRequest, context: Pick<StepContext, 'signal' | 'emitOutput'>): Promise<AiOutput> {
+  const { default: OpenAIClient } = await import('openai');
+  const client = new OpenAIClient({ baseURL: request.baseUrl, apiKey: request.apiKey, maxRetries: 0 });
+  // The SDK's timeout ends once the headers arrive; this one covers the whole answer, streamed or not.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new StepFailure('timeout', `no complete answer within ${request.timeoutMs} ms`)),
+    request.timeoutMs,
+  );
+  const signal = AbortSignal.any([context.signal, deadline.signal]);
+  const format = request.responseSchema && responseFormat(request.responseSchema);
+  let messages = request.messages;
+  const spent: Usage[] = [];
+  try {
+    for (let tries = 0; ; tries++) {
+      const body = { model: request.model.name, messages, ...request.params, ...(format ? { response_format: format } : {}) };
+      const answer = request.stream ? await streamed(client, body, signal, context) : await whole(client, body, signal);
+      if (signal.aborted) throw signal.reason;
+      if (answer.usage) spent.push(answer.usage);
+      const usage = spent.length === 0 ? null : sumUsage(spent);
+      const output: AiOutput = {
+        text: answer.text,
+        model: answer.model,
+        finish_reason: answer.finishReason,
+        usage,
+        cost: costOf(usage, request.model),
+      };
+      if (answer.refusal) throw new StepFailure('ai:refusal', `the model refused: ${answer.refusal}`, output);
+      if (answer.finishReason === 'length')
+        throw new StepFailure('ai:length', 'the answer was cut off at max_tokens (finish_reason: length)', output);
+      if (!request.stream && output.text !== '') context.emitOutput('stdout', `${output.text}\n`);
+      if (!request.responseSchema) return output;
+      const checked = await checkAnswer(answer.text, request.responseSchema);
+      if (checked.ok) return { ...output, json: checked.json };
+      if (tries >= request.schemaRetries)
+        throw new StepFailure('ai:schema', `the answer does not match response_schema: ${checked.problems}`, output);
+      // Asked again with what was wrong: a model corrects a near miss more often than it repeats it.
+      messages = [
+        ...messages,
+        { role: 'assistant', content: answer.text },
+        {
+          role: 'user',
+          content: `That answer does not match the JSON schema: ${checked.problems}. Answer again, with JSON that matches it.`,
+        },
+      ];
+    }
+  } catch (err) {
+    throw failureOf(err, signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sumUsage(all: Usage[]): Usage {
+  const sum = (k: keyof Usage) => all.reduce((n, u) => n + u[k], 0);
+  return {
+    prompt_tokens: sum('prompt_tokens'),
+    completion_tokens: sum('completion_tokens'),
+    cached_tokens: sum('cached_tokens'),
+    total_tokens: sum('total_tokens'),
+  };
+}
+
+/**
+ * `response_format` for a schema: strict (the server guarantees the shape) when the schema already meets strict
+ * mode's rules (every object closed, every property required); otherwise a request the server may follow loosely,
+ * and flow checks the answer either way.
+ */
+export function responseFormat(schema: Record<string, unknown>): OpenAI.ResponseFormatJSONSchema {
+  return { type: 'json_schema', json_schema: { name: 'answer', schema, strict: strictCompatible(schema) } };
+}
+
+export function strictCompatible(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(strictCompatible);
+  if (typeof schema !== 'object' || schema === null) return true;
+  const s = schema as Record<string, unknown>;
+  if (s['type'] === 'object' || s['properties'] !== undefined) {
+    const properties = Object.keys((s['properties'] as Record<string, unknown>) ?? {});
+    const required = Array.isArray(s['required']) ? (s['required'] as string[]) : [];
+    if (s['additionalProperties'] !== false || properties.some((p) => !required.includes(p))) return false;
+  }
+  return Object.values(s).every(strictCompatible);
+}
+
+async function checkAnswer(
+  text: string,
+  schema: Record<string, unknown>,
+): Promise<{ ok: true; json: unknown } | { ok: false; problems: string }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problems: 'it is not JSON' };
+  }
+  const { Ajv } = await import('ajv');
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  if (validate(json)) return { ok: true, json };
+  return { ok: false, problems: (validate.errors ?? []).map((e) => `${e.instancePath || '(the answer)'} ${e.message}`).join('; ') };
+}
+
+interface Answer {
+  text: string;
+  refusal: string | undefined;
+  model: string;
+  finishReason: string;
+  usage: Usage | null;
+}
+
+type Body = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+
+async function whole(client: OpenAI, body: Omit<Body, 'stream'>, signal: AbortSignal): Promise<Answer> {
+  const reply = await client.chat.completions.create({ ...body, stream: false } as Body, { signal });
+  const choice = reply.choices[0];
+  return {
+    text: choice?.message.content ?? '',
+    refusal: choice?.message.refusal ?? undefined,
+    model: reply.model,
+    finishReason: choice?.finish_reason ?? 'unknown',
+    usage: usageOf(reply.usage),
+  };
+}
+
+async function streamed(
+  client: OpenAI,
+  body: Omit<Body, 'stream'>,
+  signal: AbortSignal,
+  context: Pick<StepContext, 'emitOutput'>,
+): Promise<Answer> {
+  const stream = await client.chat.completions.create(
+    { ...body, stream: true, stream_options: { include_usage: true } } as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
+    { signal },
+  );
+  const answer: Answer = { text: '', refusal: undefined, model: body.model, finishReason: '', usage: null };
+  for await (const chunk of stream) {
+    answer.model = chunk.model || answer.model;
+    if (chunk.usage) answer.usage = usageOf(chunk.usage);
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    if (choice.delta.content) {
+      answer.text += choice.delta.content;
+      context.emitOutput('stdout', choice.delta.content);
+    }
+    if (choice.delta.refusal) answer.refusal = (answer.refusal ?? '') + choice.delta.refusal;
+    if (choice.finish_reason) answer.finishReason = choice.finish_reason;
+  }
+  if (answer.text !== '' && !answer.text.endsWith('\n')) context.emitOutput('stdout', '\n');
+  // The SDK ends the loop quietly when the stream is aborted or cut short: a stream without its end is a failure.
+  if (!signal.aborted && answer.finishReason === '') throw new StepFailure('network', 'the answer stream ended before it was complete');
+  return answer;
+}
+
+function usageOf(usage: OpenAI.Completions.CompletionUsage | null | undefined): Usage | null {
+  if (!usage) return null;
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  return {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    cached_tokens: cached,
+    total_tokens: usage.total_tokens,
+  };
+}
+
+/**
+ * The error class a failed call gets, for `retry.on` and the record: `http:NNN` with the server's Retry-After,
+ * `ai:quota` for an exhausted quota (never retried: waiting does not refill it), `timeout`, `network`.
+ */
+function failureOf(err: unknown, signal: AbortSignal): unknown {
+  if (err instanceof StepFailure) return err;
+  if (signal.aborted) return signal.reason instanceof StepFailure ? signal.reason : new StepFailure('cancelled', 'the call was cancelled');
+  const e = err as { status?: number; code?: string | null; message?: string; headers?: Headers; name?: string };
+  if (e?.code === 'insufficient_quota') return new StepFailure('ai:quota', `the API quota is used up: ${e.message ?? ''}`.trim());
+  if (typeof e?.status === 'number') {
+    const ms = e.headers?.get('retry-after-ms');
+    const wait = ms && Number(ms) > 0 ? Number(ms) : retryAfterMs(e.headers?.get('retry-after') ?? null);
+    return new StepFailure(`http:${e.status}`, `the model API answered ${e.status}: ${e.message ?? ''}`.trim(), undefined, wait);
+  }
+  if (e?.name === 'APIConnectionTimeoutError') return new StepFailure('timeout', 'the model API did not answer in time');
+  // The SDK's connection errors, and undici's "terminated" when a server cuts a stream.
+  return new StepFailure('network', `cannot reach the model API: ${e?.message ?? String(err)}`);
+}

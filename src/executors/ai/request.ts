@@ -1,0 +1,92 @@
+import type { ModelSpec } from '../../model/workflow.js';
+import { StepFailure } from '../../engine/step-failure.js';
+import { parseDuration } from '../../language/durations.js';
+import { type ModelInfo, modelInfo } from './models.js';
+
+// What one AI step asks, from its resolved config: pure, so every rule is tested without a server.
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface AiRequest {
+  model: ModelInfo;
+  /** The endpoint: the step's base_url, the model's, OPENAI_BASE_URL, or OpenAI's own. */
+  baseUrl: string | undefined;
+  apiKey: string;
+  messages: ChatMessage[];
+  /** Sampling parameters, as the API names them; only those the step set. */
+  params: Record<string, unknown>;
+  stream: boolean;
+  timeoutMs: number;
+  /** The JSON Schema the answer must satisfy, and how many times a wrong answer is sent back to be corrected. */
+  responseSchema: Record<string, unknown> | undefined;
+  schemaRetries: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const PARAMS = ['temperature', 'max_tokens', 'top_p', 'seed', 'stop'] as const;
+
+export function aiRequest(
+  config: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  catalog: readonly ModelSpec[],
+  previous: unknown,
+): AiRequest {
+  const model = chooseModel(config['model'], env, catalog);
+  const baseUrl = str(config['base_url']) ?? model.baseUrl ?? env['OPENAI_BASE_URL'];
+  const keyEnv = str(config['api_key_env']) ?? model.apiKeyEnv ?? 'OPENAI_API_KEY';
+  const key = env[keyEnv];
+  // OpenAI itself needs a key; a local server (Ollama, vLLM, llama.cpp) usually takes none.
+  if (!key && baseUrl === undefined)
+    throw new StepFailure('validation', `no API key: ${keyEnv} is not set (or give base_url for a server that needs none)`);
+  const params = Object.fromEntries(PARAMS.filter((p) => config[p] !== undefined).map((p) => [p, config[p]]));
+  return {
+    model,
+    baseUrl,
+    apiKey: key || 'none',
+    messages: messagesOf(config, previous),
+    params,
+    stream: config['stream'] === true,
+    responseSchema: typeof config['response_schema'] === 'object' ? (config['response_schema'] as Record<string, unknown>) : undefined,
+    schemaRetries: typeof config['schema_retries'] === 'number' ? config['schema_retries'] : 1,
+    timeoutMs: (typeof config['timeout'] === 'string' ? parseDuration(config['timeout']) : undefined) ?? DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** `messages` as given; else `system` and `prompt`; with neither, the model is asked about what the step before gave. */
+export function messagesOf(config: Record<string, unknown>, previous: unknown): ChatMessage[] {
+  if (Array.isArray(config['messages'])) return config['messages'] as ChatMessage[];
+  const system = str(config['system']);
+  const prompt = str(config['prompt']) ?? (typeof previous === 'string' ? previous : JSON.stringify(previous ?? null, null, 2));
+  return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: prompt }];
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The model a step names, or the first of a selection's `prefer` list that has every capability it `requires` and
+ * costs at most `max_cost` per 1,000 input tokens (the catalog's figures over the built-in table's).
+ */
+export function chooseModel(model: unknown, env: Record<string, string | undefined>, catalog: readonly ModelSpec[]): ModelInfo {
+  if (typeof model === 'string') return modelInfo(model, catalog);
+  if (model === undefined) {
+    const name = env['FLOW_AI_MODEL'];
+    if (!name) throw new StepFailure('validation', 'no model: give the step a `model:` (or set FLOW_AI_MODEL for steps that name none)');
+    return modelInfo(name, catalog);
+  }
+  const selection = model as { prefer: string[]; requires?: string[]; max_cost?: number };
+  const fits = (m: ModelInfo) =>
+    (selection.requires ?? []).every((c) => m.capabilities.includes(c)) &&
+    (selection.max_cost === undefined || (m.costPer1kInput !== undefined && m.costPer1kInput <= selection.max_cost));
+  const chosen = selection.prefer.map((name) => modelInfo(name, catalog)).find(fits);
+  if (!chosen)
+    throw new StepFailure(
+      'validation',
+      `no model of ${selection.prefer.join(', ')} has ${[...(selection.requires ?? []), ...(selection.max_cost === undefined ? [] : [`a price up to ${selection.max_cost} per 1k input tokens`])].join(', ')}`,
+    );
+  return chosen;
+}

@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engine.js';
+import { type OpenAIServer, startOpenAIServer } from '../helpers/openai-server.js';
+import { runIdOf } from '../helpers/state.js';
+
+// AI steps as a user runs them: bin/flow.js, the openai SDK, a Chat Completions server on 127.0.0.1 named by
+// OPENAI_BASE_URL, and the run recorded in SQLite.
+
+let server: OpenAIServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const CLASSIFY = `name: triage
+steps:
+  - id: classify
+    type: ai
+    config: { model: gpt-4o-mini, system: "Answer spam or ham.", prompt: "WIN A PRIZE NOW" }
+  - id: after
+    type: shell
+    config: { run: "test -f done || sleep 30; echo routed" }
+outputs: { label: "\${{ steps.classify.output.text }}" }
+`;
+
+function workspace(yaml: string): string {
+  const dir = tempDir('flow-ai-');
+  writeFileSync(join(dir, 'w.yaml'), yaml);
+  writeFileSync(join(dir, 'done'), '');
+  return dir;
+}
+
+const env = (s: OpenAIServer) => ({ OPENAI_BASE_URL: s.url, OPENAI_API_KEY: 'sk-test' });
+
+describe('an ai step', () => {
+  it('is retried on a 429 after the wait the server asked, and records its answer, usage and cost', async () => {
+    server = await startOpenAIServer([
+      { status: 429, headers: { 'retry-after-ms': '300' }, error: { message: 'rate limited' } },
+      { content: 'spam', usage: { prompt_tokens: 1000, completion_tokens: 10 } },
+    ]);
+    const dir = workspace(CLASSIFY);
+    const r = await flowAsync(['run', 'w.yaml'], dir, env(server));
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ label: 'spam' });
+    expect(r.stderr).toMatch(/\[classify\] attempt 1 failed \(http:429: .*rate limited\); retrying in (\d{3,})ms/);
+    expect(server.requests).toHaveLength(2);
+    const show = await flowAsync(['show', runIdOf(r.stderr), '--json'], dir);
+    const step = (JSON.parse(show.stdout) as { steps: { id: string; attempts: number; output: unknown }[] }).steps.find(
+      (s) => s.id === 'classify',
+    );
+    expect(step).toMatchObject({
+      attempts: 2,
+      output: { text: 'spam', model: 'gpt-4o-mini', usage: { prompt_tokens: 1000, completion_tokens: 10 }, cost: 0.000156 },
+    });
+  });
+
+  it('is never retried when the quota is used up: exit 1, class ai:quota, one request', async () => {
+    server = await startOpenAIServer([{ status: 429, error: { message: 'You exceeded your current quota', code: 'insufficient_quota' } }]);
+    const r = await flowAsync(['run', 'w.yaml'], workspace(CLASSIFY), env(server));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[classify\] failed in \d+ms: ai:quota: the API quota is used up/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('is not asked again when a run killed after it is resumed', async () => {
+    server = await startOpenAIServer([{ content: 'spam' }]);
+    const dir = tempDir('flow-ai-');
+    writeFileSync(join(dir, 'w.yaml'), CLASSIFY);
+    const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], {
+      cwd: dir,
+      env: { ...process.env, ...env(server), NO_COLOR: '1', GITHUB_ACTIONS: '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/\[after\] started/.test(stderr)) child.kill('SIGKILL');
+    });
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(server.requests).toHaveLength(1);
+    writeFileSync(join(dir, 'done'), '');
+    const resumed = await flowAsync(['resume', runIdOf(stderr)], dir, env(server));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toEqual({ label: 'spam' });
+    expect(server.requests).toHaveLength(1);
+  });
+});

@@ -1,0 +1,200 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { StepFailure } from '../../src/engine/step-failure.js';
+import { aiProcessingExecutor } from '../../src/executors/ai-processing.js';
+import { type ChatReply, type OpenAIServer, startOpenAIServer } from '../helpers/openai-server.js';
+import { stepContext } from '../helpers/step-context.js';
+
+// The ai_processing executor through the real openai SDK against a real Chat Completions server on 127.0.0.1.
+
+let server: OpenAIServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function call(replies: ChatReply[], config: Record<string, unknown>, extra: Parameters<typeof stepContext>[0] = {}) {
+  server = await startOpenAIServer(replies);
+  const context = stepContext({ env: { OPENAI_API_KEY: 'sk-test' }, ...extra });
+  const run = aiProcessingExecutor.execute({ base_url: server.url, ...config }, context);
+  return { run, context, server };
+}
+
+async function failure(promise: Promise<unknown>): Promise<StepFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StepFailure);
+  return err as StepFailure;
+}
+
+describe('ai_processing', () => {
+  it('asks with system and prompt, and gives text, model, finish_reason, usage and cost', async () => {
+    const { run, context, server } = await call(
+      [{ content: 'spam', usage: { prompt_tokens: 1000, completion_tokens: 200, cached_tokens: 400 } }],
+      {
+        model: 'gpt-4o-mini',
+        system: 'Classify the message.',
+        prompt: 'WIN A PRIZE',
+        temperature: 0,
+        max_tokens: 5,
+      },
+    );
+    expect(await run).toEqual({
+      text: 'spam',
+      model: 'gpt-4o-mini',
+      finish_reason: 'stop',
+      usage: { prompt_tokens: 1000, completion_tokens: 200, cached_tokens: 400, total_tokens: 1200 },
+      // 600 fresh input tokens at $0.15/M, 400 cached at $0.075/M, 200 output at $0.60/M.
+      cost: 0.00024,
+    });
+    expect(server.requests[0]!.body).toMatchObject({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'system', content: 'Classify the message.' },
+        { role: 'user', content: 'WIN A PRIZE' },
+      ],
+      temperature: 0,
+      max_tokens: 5,
+    });
+    expect(server.requests[0]!.headers['authorization']).toBe('Bearer sk-test');
+    expect(context.emitted).toEqual([{ stream: 'stdout', text: 'spam\n' }]);
+  });
+
+  it('streams the answer as output while it comes, and takes the usage from the last chunk', async () => {
+    const content = 'one two three four five six seven';
+    const { run, context, server } = await call([{ content, usage: { prompt_tokens: 3, completion_tokens: 7 } }], {
+      model: 'gpt-4o-mini',
+      prompt: 'count',
+      stream: true,
+    });
+    const output = (await run) as { text: string; usage: unknown };
+    expect(output.text).toBe(content);
+    expect(output.usage).toEqual({ prompt_tokens: 3, completion_tokens: 7, cached_tokens: 0, total_tokens: 10 });
+    expect(context.emitted.length).toBeGreaterThan(2);
+    expect(context.emitted.map((e) => e.text).join('')).toBe(`${content}\n`);
+    expect(server.requests[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  it('gives a cost of null, never a guess, when the server sends no usage or the model has no price', async () => {
+    const noUsage = await call([{ content: 'x', usage: null }], { model: 'gpt-4o-mini', prompt: 'p', stream: true });
+    expect(await noUsage.run).toMatchObject({ usage: null, cost: null });
+    await noUsage.server.close();
+    const unpriced = await call([{ content: 'x' }], { model: 'llama3.2', prompt: 'p' });
+    expect(await unpriced.run).toMatchObject({ model: 'llama3.2', cost: null });
+  });
+
+  it('without prompt or messages asks about what the step before gave', async () => {
+    const { run, server } = await call([{ content: 'ok' }], { model: 'm' }, { previous: { title: 'Q3 report', pages: 12 } });
+    await run;
+    expect(server.requests[0]!.body.messages).toEqual([
+      { role: 'user', content: JSON.stringify({ title: 'Q3 report', pages: 12 }, null, 2) },
+    ]);
+  });
+
+  it('fails a 429 as http:429 with the wait the server asked for, and makes one request (the SDK retries nothing)', async () => {
+    const { run, server } = await call([{ status: 429, headers: { 'retry-after-ms': '1500' }, error: { message: 'slow down' } }], {
+      model: 'm',
+      prompt: 'p',
+    });
+    const err = await failure(run);
+    expect([err.errorClass, err.retryAfterMs]).toEqual(['http:429', 1500]);
+    expect(err.message).toContain('slow down');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([
+    [{ status: 429, error: { message: 'You exceeded your quota', code: 'insufficient_quota' } }, 'ai:quota'],
+    [{ status: 500, error: { message: 'boom' } }, 'http:500'],
+    [{ status: 400, error: { message: 'bad model' } }, 'http:400'],
+    [{ refusal: 'I cannot help with that' }, 'ai:refusal'],
+    [{ finishReason: 'length', content: 'cut' }, 'ai:length'],
+    [{ hangUp: true }, 'network'],
+  ] as [ChatReply, string][])('fails %j as %s', async (reply, errorClass) => {
+    const { run, server } = await call([reply], { model: 'm', prompt: 'p' });
+    expect((await failure(run)).errorClass).toBe(errorClass);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('times out on a slow answer and on a stream that stalls after its start', async () => {
+    const slow = await call([{ delayMs: 5000, content: 'late' }], { model: 'm', prompt: 'p', timeout: '200ms' });
+    expect((await failure(slow.run)).errorClass).toBe('timeout');
+    await slow.server.close();
+    const stalled = await call([{ partial: 'stall', content: 'a b c d e f' }], { model: 'm', prompt: 'p', stream: true, timeout: '200ms' });
+    expect((await failure(stalled.run)).errorClass).toBe('timeout');
+  });
+
+  it('fails a stream the server cut short, rather than taking half an answer', async () => {
+    const { run } = await call([{ partial: 'end', content: 'a b c d e f' }], { model: 'm', prompt: 'p', stream: true });
+    expect((await failure(run)).errorClass).toBe('network');
+  });
+
+  it('refuses to call OpenAI without a key, before any request; a local server needs none', async () => {
+    const context = stepContext({ env: {} });
+    const err = await failure(aiProcessingExecutor.execute({ model: 'gpt-4o-mini', prompt: 'p' }, context));
+    expect([err.errorClass, err.message]).toEqual(['validation', expect.stringContaining('OPENAI_API_KEY is not set')]);
+    const local = await call([{ content: 'hi' }], { model: 'llama3.2', prompt: 'p' }, { env: {} });
+    expect(await local.run).toMatchObject({ text: 'hi' });
+    expect(local.server.requests[0]!.headers['authorization']).toBe('Bearer none');
+  });
+
+  it('picks the first preferred model that has what the step requires, at the price it allows', async () => {
+    const models = [{ name: 'local-small', capabilities: ['streaming'], cost_per_1k_input: 0 }];
+    const { run, server } = await call(
+      [{ content: '{}' }],
+      { model: { prefer: ['local-small', 'gpt-4o', 'gpt-4o-mini'], requires: ['json_schema'], max_cost: 0.001 }, prompt: 'p' },
+      { models },
+    );
+    await run;
+    expect(server.requests[0]!.body.model).toBe('gpt-4o-mini');
+  });
+
+  describe('with response_schema', () => {
+    const schema = {
+      type: 'object',
+      properties: { label: { enum: ['spam', 'ham'] }, confidence: { type: 'number' } },
+      required: ['label', 'confidence'],
+      additionalProperties: false,
+    };
+
+    it('asks for the schema (strict, as it is strict-compatible) and gives the answer parsed as json', async () => {
+      const { run, server } = await call([{ content: '{"label":"spam","confidence":0.9}' }], {
+        model: 'gpt-4o-mini',
+        prompt: 'p',
+        response_schema: schema,
+      });
+      expect(await run).toMatchObject({ json: { label: 'spam', confidence: 0.9 } });
+      expect(server.requests[0]!.body.response_format).toEqual({
+        type: 'json_schema',
+        json_schema: { name: 'answer', schema, strict: true },
+      });
+    });
+
+    it('sends an answer that breaks the schema back with what is wrong, once, and sums both calls’ usage', async () => {
+      const { run, server } = await call(
+        [
+          { content: '{"label":"eggs"}', usage: { prompt_tokens: 10, completion_tokens: 2 } },
+          { content: '{"label":"ham","confidence":0.5}', usage: { prompt_tokens: 30, completion_tokens: 4 } },
+        ],
+        { model: 'gpt-4o-mini', prompt: 'p', response_schema: schema },
+      );
+      expect(await run).toMatchObject({ json: { label: 'ham', confidence: 0.5 }, usage: { prompt_tokens: 40, completion_tokens: 6 } });
+      const retold = server.requests[1]!.body.messages as { role: string; content: string }[];
+      expect(retold.at(-2)).toEqual({ role: 'assistant', content: '{"label":"eggs"}' });
+      expect(retold.at(-1)!.content).toMatch(/does not match the JSON schema: .*must have required property 'confidence'/);
+    });
+
+    it('fails as ai:schema when the corrected answer is still wrong, and asks loosely for a schema strict mode cannot take', async () => {
+      const loose = { type: 'object', properties: { label: { type: 'string' } } };
+      const { run, server } = await call([{ content: 'not json' }], {
+        model: 'gpt-4o-mini',
+        prompt: 'p',
+        response_schema: { ...loose, required: ['label'] },
+      });
+      const err = await failure(run);
+      expect([err.errorClass, err.message]).toEqual(['ai:schema', 'the answer does not match response_schema: it is not JSON']);
+      expect(server.requests).toHaveLength(2);
+      expect((server.requests[0]!.body.response_format as { json_schema: { strict: boolean } }).json_schema.strict).toBe(false);
+    });
+  });
+});
