@@ -9,7 +9,11 @@ function client(config: Record<string, unknown>): S3Client {
   if (typeof config['endpoint'] === 'string') options.endpoint = config['endpoint'];
   if (typeof config['region'] === 'string') options.region = config['region'];
   else if (!process.env['AWS_REGION'] && !process.env['AWS_DEFAULT_REGION']) options.region = 'us-east-1';
+  // S3-compatible servers (MinIO, Ceph, a test server) serve buckets by path, where a bucket's own host name does not
+  // resolve: with an endpoint of its own, path style is the default.
+  const ownEndpoint = options.endpoint ?? process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['AWS_ENDPOINT_URL'];
   if (typeof config['force_path_style'] === 'boolean') options.forcePathStyle = config['force_path_style'];
+  else if (ownEndpoint) options.forcePathStyle = true;
   return new S3Client(options);
 }
 

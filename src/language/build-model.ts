@@ -80,6 +80,15 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     return input;
   });
 
+  const steps = buildSteps(doc['steps'], ['steps']);
+  // An input step's required_fields that `inputs:` does not declare are declared by it, as required strings: the
+  // concept document's example names its inputs only there, and `--input document_url=…` must be taken.
+  for (const step of inputSteps(steps)) {
+    const fields = step.config['required_fields'];
+    for (const name of Array.isArray(fields) ? fields.map(String) : [])
+      if (!inputs.some((i) => i.name === name)) inputs.push({ name, type: 'string', required: true, secret: false, at: step.at });
+  }
+
   return {
     file,
     name:
@@ -96,7 +105,7 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     timeoutMs: duration(doc['timeout']),
     models: Object.entries(record(doc['models'])).map(([name, spec]) => ({ ...record(spec), name })),
     executors: Object.fromEntries(Object.entries(record(doc['executors'])).map(([k, v]) => [k, String(v)])),
-    steps: buildSteps(doc['steps'], ['steps']),
+    steps,
     fallbacks: buildSteps(doc['fallbacks'], ['fallbacks']).filter((s): s is ActionStep => s.kind === 'action'),
     outputs: record(doc['outputs']),
     onSuccess: buildSteps(doc['on_success'], ['on_success']),
@@ -142,4 +151,8 @@ function cachePolicy(value: unknown): CachePolicy | undefined {
   if (value === undefined || value === false) return undefined;
   const c = record(value);
   return { ttlMs: duration(c['ttl']), key: optionalString(c['key']) };
+}
+
+function inputSteps(steps: readonly Step[]): ActionStep[] {
+  return steps.flatMap((s) => (s.kind === 'action' ? (s.type === 'input' ? [s] : []) : inputSteps(s.steps)));
 }

@@ -1,7 +1,7 @@
 import type { StepStatus } from '../model/run.js';
 import type { Palette } from './palette.js';
 import { duration } from './format.js';
-import type { RunTally } from './run-tally.js';
+import type { AiSpend, RunTally } from './run-tally.js';
 
 const ORDER: (StepStatus | 'cached' | 'restored')[] = [
   'succeeded',
@@ -39,10 +39,22 @@ export function summaryLines(tally: RunTally, resumeCommand: string, palette: Pa
         .map((s) => `${s.key} ${duration(s.durationMs!)}`)
         .join(', ')}`,
     );
+  if (tally.ai.calls > 0) lines.push(`  ai: ${aiLine(tally.ai)}`);
   if (!ok) lines.push(`  to continue it: ${palette.bold(resumeCommand)}    (details: flow show ${tally.runId})`);
   return lines;
 }
 
 export function isFailure(status: StepStatus): boolean {
   return status === 'failed' || status === 'cancelled' || status === 'interrupted';
+}
+
+/** `2 calls, 1,320 tokens (1,200 in, 120 out), $0.0043`; a cost that is not known for every call says so. */
+export function aiLine(ai: AiSpend): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const tokens = `${n(ai.promptTokens + ai.completionTokens)} tokens (${n(ai.promptTokens)} in, ${n(ai.completionTokens)} out)`;
+  const cost =
+    ai.unpriced === ai.calls
+      ? 'cost unknown'
+      : `$${Number(ai.cost.toPrecision(3))}${ai.unpriced > 0 ? ` (+ ${ai.unpriced} call${ai.unpriced === 1 ? '' : 's'} of unknown cost)` : ''}`;
+  return `${ai.calls} call${ai.calls === 1 ? '' : 's'}, ${tokens}, ${cost}`;
 }

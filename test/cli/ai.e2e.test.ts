@@ -48,6 +48,7 @@ describe('an ai step', () => {
     expect(JSON.parse(r.stdout)).toEqual({ label: 'spam' });
     expect(r.stderr).toMatch(/\[classify\] attempt 1 failed \(http:429: .*rate limited\); retrying in (\d{3,})ms/);
     expect(server.requests).toHaveLength(2);
+    expect(r.stderr).toContain('  ai: 1 call, 1,010 tokens (1,000 in, 10 out), $0.000156');
     const show = await flowAsync(['show', runIdOf(r.stderr), '--json'], dir);
     const step = (JSON.parse(show.stdout) as { steps: { id: string; attempts: number; output: unknown }[] }).steps.find(
       (s) => s.id === 'classify',

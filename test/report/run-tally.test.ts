@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunTally } from '../../src/report/run-tally.js';
+import { aiLine } from '../../src/report/summary.js';
 import { runStarted, stepError, stepFinished, stepItems, stepOutput, stepStarted } from '../helpers/events.js';
 
 describe('RunTally', () => {
@@ -33,5 +34,23 @@ describe('RunTally', () => {
     expect(tally.steps.get('each[2]')?.combined).toBe('item 2 output\n');
     expect(tally.steps.get('each[0]')?.result?.output).toBeNull();
     expect(tally.steps.get('each')?.items).toEqual({ total: 3, finished: { succeeded: 2, failed: 1 } });
+  });
+
+  it('sums what the run’s model calls took, and says when a cost is not known', () => {
+    const tally = new RunTally(() => 0);
+    tally.apply(runStarted({ id: 'r1' }));
+    const ai = (cost: number | null, prompt: number, completion: number) => ({
+      text: 'x',
+      model: 'm',
+      finish_reason: 'stop',
+      usage: { prompt_tokens: prompt, completion_tokens: completion, cached_tokens: 0, total_tokens: prompt + completion },
+      cost,
+    });
+    tally.apply(stepFinished('a', 1, { output: ai(0.0021, 1000, 200) }));
+    tally.apply(stepFinished('b', 1, { output: ai(0.0001, 100, 20) }));
+    tally.apply(stepFinished('c', 1, { output: { exit_code: 0, stdout: '' } }));
+    expect(aiLine(tally.ai)).toBe('2 calls, 1,320 tokens (1,100 in, 220 out), $0.0022');
+    tally.apply(stepFinished('d', 1, { output: ai(null, 5, 5) }));
+    expect(aiLine(tally.ai)).toBe('3 calls, 1,330 tokens (1,105 in, 225 out), $0.0022 (+ 1 call of unknown cost)');
   });
 });

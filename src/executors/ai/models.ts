@@ -17,6 +17,7 @@ export interface ModelInfo {
  * tokens when this table was written (2025); a workflow's `models:` entry of the same name overrides any field.
  */
 const BUILT_IN: Record<string, Omit<ModelInfo, 'name' | 'baseUrl' | 'apiKeyEnv'>> = {
+  'gpt-4': price(30, 60, 30, ['tools', 'streaming']),
   'gpt-4o-mini': price(0.15, 0.6, 0.075, ['json_schema', 'tools', 'vision', 'streaming']),
   'gpt-4o': price(2.5, 10, 1.25, ['json_schema', 'tools', 'vision', 'streaming']),
   'gpt-4.1': price(2, 8, 0.5, ['json_schema', 'tools', 'vision', 'streaming', 'long_context']),
