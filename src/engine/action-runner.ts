@@ -119,7 +119,15 @@ async function executeOnce(
     : ((await resolve(step.config)) as Record<string, unknown>);
   const stepEnv = await stepEnvironment(ctx, step, resolve);
   const cacheKey =
-    step.cache && ctx.store && ctx.cacheEnabled ? cacheKeyOf(step, config, item, { ...ctx.workflowEnv, ...stepEnv }) : undefined;
+    step.cache && ctx.store && ctx.cacheEnabled
+      ? cacheKeyOf(
+          step,
+          config,
+          item,
+          { ...ctx.workflowEnv, ...stepEnv },
+          executor.cacheScope?.(config, { ...ctx.processEnv, ...ctx.scope.env, ...stepEnv }, ctx.workflow.models),
+        )
+      : undefined;
   if (cacheKey) {
     const hit = ctx.store!.cacheGet(cacheKey, ctx.at());
     if (hit !== undefined) {
@@ -227,9 +235,9 @@ async function runFallback(ctx: RunContext, step: ActionStep, failed: StepOutcom
 }
 
 /** The same resolved config, environment (and item) of the same step type gives the same key, in any run. */
-function cacheKeyOf(step: ActionStep, config: Record<string, unknown>, item: number, env: Record<string, string>): string {
+function cacheKeyOf(step: ActionStep, config: Record<string, unknown>, item: number, env: Record<string, string>, scope: unknown): string {
   return createHash('sha256')
-    .update(canonicalJson([step.type, config, env, step.cache?.key ?? null, item]))
+    .update(canonicalJson([step.type, config, env, step.cache?.key ?? null, item, ...(scope === undefined ? [] : [scope])]))
     .digest('hex');
 }
 

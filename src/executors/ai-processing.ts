@@ -1,6 +1,6 @@
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
-import { chat } from './ai/chat.js';
-import { aiRequest } from './ai/request.js';
+import { askWithFallbacks } from './ai/fallbacks.js';
+import { endpointOf } from './ai/request.js';
 import type { Executor } from './executor.js';
 
 const modelSelection = strictObject(
@@ -38,6 +38,12 @@ export const aiProcessingExecutor: Executor = {
       seed: orExpression({ type: 'integer' }),
       stop: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4 }] },
       response_schema: { type: 'object', description: 'JSON Schema the answer must satisfy; the output gains `json`.' },
+      fallback: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        minItems: 1,
+        description: 'Models asked in turn when the one before fails on a rate limit, a 5xx, a timeout or the network.',
+      },
       schema_retries: {
         type: 'integer',
         minimum: 0,
@@ -49,7 +55,11 @@ export const aiProcessingExecutor: Executor = {
     },
     { not: { required: ['prompt', 'messages'] } },
   ),
+  // The endpoint a cached answer came from, wherever it was named; never the API key.
+  cacheScope(config, env, models) {
+    return { base_url: endpointOf(config, env, models) ?? 'https://api.openai.com/v1' };
+  },
   async execute(config, context) {
-    return chat(aiRequest(config, context.env, context.models, context.previous), context);
+    return askWithFallbacks(config, context);
   },
 };

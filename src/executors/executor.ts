@@ -50,6 +50,11 @@ export interface Executor extends ExecutorDefinition {
     resolve: ConfigResolver,
     evaluate: (source: string) => Promise<unknown>,
   ): Promise<Record<string, unknown>>;
+  /**
+   * What a cached result depends on besides the resolved config and the workflow's env: read from the process
+   * environment (an AI step's endpoint from OPENAI_BASE_URL). Never a secret: the key is stored in the state file.
+   */
+  cacheScope?(config: Record<string, unknown>, env: Record<string, string>, models: readonly ModelSpec[]): unknown;
   /** Does the work; returns the step's output, or throws StepFailure. */
   execute(config: Record<string, unknown>, context: StepContext): Promise<unknown>;
 }

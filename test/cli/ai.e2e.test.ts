@@ -88,4 +88,19 @@ describe('an ai step', () => {
     expect(JSON.parse(resumed.stdout)).toEqual({ label: 'spam' });
     expect(server.requests).toHaveLength(1);
   });
+
+  it('with cache: is answered from the cache in a later run, unless the endpoint differs', async () => {
+    server = await startOpenAIServer([{ content: 'spam' }]);
+    const other = await startOpenAIServer([{ content: 'ham' }]);
+    try {
+      const dir = workspace(CLASSIFY.replace('    type: ai\n', '    type: ai\n    cache: { ttl: 1h }\n'));
+      for (let i = 0; i < 2; i++) expect((await flowAsync(['run', 'w.yaml'], dir, env(server))).code).toBe(0);
+      expect(server.requests).toHaveLength(1);
+      const elsewhere = await flowAsync(['run', 'w.yaml'], dir, env(other));
+      expect(JSON.parse(elsewhere.stdout)).toEqual({ label: 'ham' });
+      expect(other.requests).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -197,4 +197,56 @@ describe('ai_processing', () => {
       expect((server.requests[0]!.body.response_format as { json_schema: { strict: boolean } }).json_schema.strict).toBe(false);
     });
   });
+
+  describe('with a fallback chain', () => {
+    const byModel = (replies: Record<string, ChatReply>) => (req: { body: { model?: string } }) => replies[req.body.model ?? ''] ?? {};
+
+    it('asks the next model when one is down, and says which answered and which failed', async () => {
+      server = await startOpenAIServer(
+        byModel({ primary: { status: 503, error: { message: 'overloaded' } }, second: { status: 429 }, third: { content: 'ok' } }),
+      );
+      const context = stepContext({ env: { OPENAI_API_KEY: 'k' } });
+      const output = await aiProcessingExecutor.execute(
+        { base_url: server.url, model: 'primary', fallback: ['second', 'third'], prompt: 'p' },
+        context,
+      );
+      expect(output).toMatchObject({
+        text: 'ok',
+        model: 'third',
+        fallback_from: [
+          { model: 'primary', error: expect.stringMatching(/^http:503: /) },
+          { model: 'second', error: expect.stringMatching(/^http:429: /) },
+        ],
+      });
+      expect(server.requests.map((r) => r.body.model)).toEqual(['primary', 'second', 'third']);
+      expect(context.emitted).toContainEqual({ stream: 'stderr', text: 'model primary failed (http:503); asking second\n' });
+    });
+
+    it.each([
+      [{ status: 400, error: { message: 'bad request' } }, 'http:400'],
+      [{ refusal: 'no' }, 'ai:refusal'],
+      [{ content: 'not json' }, 'ai:schema'],
+    ] as [ChatReply, string][])('does not fall back on %j: the next model would be asked the same', async (reply, errorClass) => {
+      server = await startOpenAIServer(byModel({ primary: reply, second: { content: '{}' } }));
+      const config = {
+        base_url: server.url,
+        model: 'primary',
+        fallback: ['second'],
+        prompt: 'p',
+        response_schema: { type: 'object' },
+        schema_retries: 0,
+      };
+      const err = await failure(aiProcessingExecutor.execute(config, stepContext({ env: { OPENAI_API_KEY: 'k' } })));
+      expect(err.errorClass).toBe(errorClass);
+      expect(server.requests.map((r) => r.body.model)).toEqual(['primary']);
+    });
+  });
+
+  it('keys a cached answer by the endpoint it came from, wherever it was named, and never by the API key', () => {
+    const scope = aiProcessingExecutor.cacheScope!;
+    expect(scope({ model: 'm' }, { OPENAI_BASE_URL: 'http://a/v1', OPENAI_API_KEY: 'sk-1' }, [])).toEqual({ base_url: 'http://a/v1' });
+    expect(scope({ model: 'm', base_url: 'http://b/v1' }, { OPENAI_BASE_URL: 'http://a/v1' }, [])).toEqual({ base_url: 'http://b/v1' });
+    expect(scope({ model: 'm' }, {}, [{ name: 'm', base_url: 'http://c/v1' }])).toEqual({ base_url: 'http://c/v1' });
+    expect(JSON.stringify(scope({ model: 'm' }, { OPENAI_API_KEY: 'sk-1' }, []))).not.toContain('sk-1');
+  });
 });

@@ -15,6 +15,8 @@ export interface AiOutput {
   cost: number | null;
   /** With `response_schema`: the answer, parsed and checked against it. */
   json?: unknown;
+  /** The models of the `fallback:` chain that failed before this one answered. */
+  fallback_from?: { model: string; error: string }[];
 }
 
 // One call to a Chat Completions endpoint through the openai SDK, loaded only when an AI step runs. The SDK's own

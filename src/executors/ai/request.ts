@@ -90,3 +90,13 @@ export function chooseModel(model: unknown, env: Record<string, string | undefin
     );
   return chosen;
 }
+
+/** The endpoint a step calls, as aiRequest chooses it (undefined: OpenAI's own). */
+export function endpointOf(
+  config: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  catalog: readonly ModelSpec[],
+): string | undefined {
+  const name = typeof config['model'] === 'string' ? config['model'] : undefined;
+  return str(config['base_url']) ?? (name ? modelInfo(name, catalog).baseUrl : undefined) ?? env['OPENAI_BASE_URL'];
+}
