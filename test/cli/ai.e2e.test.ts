@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
@@ -102,5 +102,25 @@ describe('an ai step', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('workflows/document-triage.yaml classifies with a schema and routes on the answer; its fallback answers when the model is down', async () => {
+    const answer = { category: 'invoice', urgent: true, summary: 'An overdue invoice from Acme, final notice.' };
+    server = await startOpenAIServer((req) =>
+      req.body.model === 'gpt-4o-mini'
+        ? { status: 503, error: { message: 'overloaded' } }
+        : { content: JSON.stringify(answer), usage: { prompt_tokens: 200, completion_tokens: 30 } },
+    );
+    const dir = tempDir('flow-ai-');
+    const r = await flowAsync(['run', join(import.meta.dirname, '..', '..', 'workflows', 'document-triage.yaml')], dir, env(server));
+    expect(r.code, r.stderr).toBe(0);
+    // Answered by gpt-4.1-mini, at $0.40 / $1.60 per million tokens.
+    expect(JSON.parse(r.stdout)).toEqual({ category: 'invoice', urgent: true, cost: 0.000128 });
+    expect(r.stderr).toContain('[escalate] | URGENT (invoice): An overdue invoice from Acme, final notice.');
+    expect(r.stderr).toContain('model gpt-4o-mini failed (http:503); asking gpt-4.1-mini');
+    expect(server.requests.map((q) => q.body.model)).toEqual(['gpt-4o-mini', 'gpt-4.1-mini']);
+    expect(server.requests[0]!.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { strict: true } });
+    const filed = readdirSync(join(dir, 'out', 'invoices'));
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'invoices', filed[0]!), 'utf8'))).toEqual(answer);
   });
 });

@@ -22,7 +22,8 @@ export interface AiOutput {
 // One call to a Chat Completions endpoint through the openai SDK, loaded only when an AI step runs. The SDK's own
 // retries are off: the step's `retry:` is the one policy, so the layers never multiply.
 export async function chat(request: AiRequest, context: Pick<StepContext, 'signal' | 'emitOutput'>): Promise<AiOutput> {
-  const { default: OpenAIClient } = await import('openai');
+  const sdk = await import('openai');
+  const OpenAIClient = sdk.default;
   const client = new OpenAIClient({ baseURL: request.baseUrl, apiKey: request.apiKey, maxRetries: 0 });
   // The SDK's timeout ends once the headers arrive; this one covers the whole answer, streamed or not.
   const deadline = new AbortController();
@@ -68,7 +69,7 @@ export async function chat(request: AiRequest, context: Pick<StepContext, 'signa
       ];
     }
   } catch (err) {
-    throw failureOf(err, signal);
+    throw failureOf(err, signal, sdk);
   } finally {
     clearTimeout(timer);
   }
@@ -115,8 +116,9 @@ async function checkAnswer(
   } catch {
     return { ok: false, problems: 'it is not JSON' };
   }
-  const { Ajv } = await import('ajv');
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  // ajv is CommonJS: bundled, its class is the module's default export; run from source, a named one too.
+  const ajv = (await import('ajv')) as unknown as { default: typeof import('ajv').Ajv };
+  const validate = new ajv.default({ allErrors: true, strict: false }).compile(schema);
   if (validate(json)) return { ok: true, json };
   return { ok: false, problems: (validate.errors ?? []).map((e) => `${e.instancePath || '(the answer)'} ${e.message}`).join('; ') };
 }
@@ -187,7 +189,7 @@ function usageOf(usage: OpenAI.Completions.CompletionUsage | null | undefined): 
  * The error class a failed call gets, for `retry.on` and the record: `http:NNN` with the server's Retry-After,
  * `ai:quota` for an exhausted quota (never retried: waiting does not refill it), `timeout`, `network`.
  */
-function failureOf(err: unknown, signal: AbortSignal): unknown {
+function failureOf(err: unknown, signal: AbortSignal, sdk: typeof import('openai')): unknown {
   if (err instanceof StepFailure) return err;
   if (signal.aborted) return signal.reason instanceof StepFailure ? signal.reason : new StepFailure('cancelled', 'the call was cancelled');
   const e = err as { status?: number; code?: string | null; message?: string; headers?: Headers; name?: string };
@@ -197,7 +199,10 @@ function failureOf(err: unknown, signal: AbortSignal): unknown {
     const wait = ms && Number(ms) > 0 ? Number(ms) : retryAfterMs(e.headers?.get('retry-after') ?? null);
     return new StepFailure(`http:${e.status}`, `the model API answered ${e.status}: ${e.message ?? ''}`.trim(), undefined, wait);
   }
-  if (e?.name === 'APIConnectionTimeoutError') return new StepFailure('timeout', 'the model API did not answer in time');
-  // The SDK's connection errors, and undici's "terminated" when a server cuts a stream.
-  return new StepFailure('network', `cannot reach the model API: ${e?.message ?? String(err)}`);
+  if (err instanceof sdk.APIConnectionTimeoutError) return new StepFailure('timeout', 'the model API did not answer in time');
+  // The SDK's connection errors, and undici's "terminated" when a server cuts a stream. Anything else is not the
+  // network's doing (a bug is not retried as if it were).
+  if (err instanceof sdk.APIConnectionError || (err instanceof TypeError && e.message === 'terminated'))
+    return new StepFailure('network', `cannot reach the model API: ${e.message}`);
+  return err;
 }
