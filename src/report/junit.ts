@@ -92,6 +92,13 @@ function runProperties(suite: XMLBuilder, tally: RunTally, ctx: ReportContext): 
   add('flow.status', tally.end?.status ?? 'running');
   if (tally.end?.error) add('flow.error', `${tally.end.error.class}: ${tally.end.error.message}`);
   if (tally.end?.status !== 'succeeded') add('flow.resume_command', ctx.resumeCommand);
+  // What the run's model calls took, as the summary says it (src/report/summary.ts).
+  if (tally.ai.calls > 0) {
+    add('flow.ai_calls', String(tally.ai.calls));
+    add('flow.ai_prompt_tokens', String(tally.ai.promptTokens));
+    add('flow.ai_completion_tokens', String(tally.ai.completionTokens));
+    add('flow.ai_cost_usd', tally.ai.unpriced === tally.ai.calls ? 'unknown' : String(Number(tally.ai.cost.toPrecision(6))));
+  }
 }
 
 function testcase(suite: XMLBuilder, classname: string, c: TestCase): void {

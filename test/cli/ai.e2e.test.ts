@@ -43,9 +43,12 @@ describe('an ai step', () => {
       { content: 'spam', usage: { prompt_tokens: 1000, completion_tokens: 10 } },
     ]);
     const dir = workspace(CLASSIFY);
-    const r = await flowAsync(['run', 'w.yaml'], dir, env(server));
+    const r = await flowAsync(['run', 'w.yaml', '--junit', 'report.xml'], dir, env(server));
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ label: 'spam' });
+    const report = readFileSync(join(dir, 'report.xml'), 'utf8');
+    expect(report).toContain('<property name="flow.ai_prompt_tokens" value="1000"/>');
+    expect(report).toContain('<property name="flow.ai_cost_usd" value="0.000156"/>');
     expect(r.stderr).toMatch(/\[classify\] attempt 1 failed \(http:429: .*rate limited\); retrying in (\d{3,})ms/);
     expect(server.requests).toHaveLength(2);
     expect(r.stderr).toContain('  ai: 1 call, 1,010 tokens (1,000 in, 10 out), $0.000156');
