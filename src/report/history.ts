@@ -1,6 +1,7 @@
 import type { Section } from '../language/semantic/step-tree.js';
 import type { RunRecord, StepError, StepResult, StepStatus } from '../model/run.js';
 import type { RunSummary } from '../state/run-history.js';
+import { type AiSpend, addAiSpend, aiJson, aiLine, noSpend } from './ai-spend.js';
 import { duration } from './plain.js';
 import { type RunDetail, stepViews } from './step-views.js';
 
@@ -54,6 +55,8 @@ export interface RunDetailJson extends RunJson {
   error: StepError | null;
   steps: StepJson[];
   child_runs: RunJson[];
+  /** What the run's AI steps took: calls, prompt_tokens, completion_tokens, cost_usd (null when not known). */
+  ai: Record<string, unknown>;
 }
 
 const STATUSES: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled', 'interrupted', 'running'];
@@ -121,6 +124,8 @@ export function showText(detail: RunDetail): string {
     `run ${run.id}: ${run.status}\n${indent(table(head))}`,
     steps.length > 0 ? table([['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'RESULT'], ...rows]) : 'no steps recorded',
   ];
+  const spend = runSpend(detail);
+  if (spend.calls > 0) parts.push(`ai: ${aiLine(spend)}`);
   if (detail.children.length > 0) {
     parts.push(`child runs:\n${indent(table(detail.children.map((c) => [c.id, c.status, c.workflowName])))}`);
   }
@@ -154,7 +159,15 @@ export function showJson(detail: RunDetail): RunDetailJson {
         : {}),
     })),
     child_runs: detail.children.map(runJson),
+    ai: aiJson(runSpend(detail)),
   };
+}
+
+/** What the run's AI steps took, as recorded (each for_each item's call counted). */
+function runSpend(detail: RunDetail): AiSpend {
+  const spend = noSpend();
+  for (const s of detail.steps) addAiSpend(spend, s.result.output);
+  return spend;
 }
 
 /** A value on one line of at most `max` characters. */

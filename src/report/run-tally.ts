@@ -1,4 +1,5 @@
 import type { FlowEvent, StepKind } from '../model/events.js';
+import { type AiSpend, addAiSpend, noSpend } from './ai-spend.js';
 import type { RunStatus, StepError, StepResult, StepStatus } from '../model/run.js';
 
 // What reporters remember of a run: each step's state as its events told it. Only the run's own steps are
@@ -50,20 +51,9 @@ export interface TallyOptions {
   passedItemOutput?: (item: number) => number;
 }
 
-/** What the run's model calls took, as their outputs say. */
-export interface AiSpend {
-  calls: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** US dollars over the calls whose cost is known. */
-  cost: number;
-  /** Calls without a cost (no usage from the server, or no price for the model). */
-  unpriced: number;
-}
-
 export class RunTally {
   runId: string | undefined;
-  readonly ai: AiSpend = { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0, unpriced: 0 };
+  readonly ai: AiSpend = noSpend();
   workflowName = '';
   workflowPath = '';
   resumed = false;
@@ -153,7 +143,7 @@ export class RunTally {
         const step = this.steps.get(key) ?? this.newStep(key, event.stepId, event.item, kind);
         if (event.type === 'step-finished') step.kind = event.kind;
         step.status = event.result.status;
-        if (event.type === 'step-finished') this.countAi(event.result.output);
+        if (event.type === 'step-finished') addAiSpend(this.ai, event.result.output);
         // The step's output value is the run's business, not a reporter's: kept, it would hold every item's stdout.
         step.result = { ...event.result, output: null, outputs: {} };
         step.attempts = Math.max(step.attempts, event.result.attempts);
@@ -168,18 +158,6 @@ export class RunTally {
         return step;
       }
     }
-  }
-
-  // An AI step's output (src/executors/ai/chat.ts) carries its usage and cost; a failed call's too, when it had one.
-  private countAi(output: unknown): void {
-    const o = output as { usage?: unknown; cost?: unknown; finish_reason?: unknown } | null;
-    if (typeof o !== 'object' || o === null || typeof o.finish_reason !== 'string' || !('cost' in o)) return;
-    this.ai.calls++;
-    const usage = o.usage as { prompt_tokens?: number; completion_tokens?: number } | null;
-    this.ai.promptTokens += usage?.prompt_tokens ?? 0;
-    this.ai.completionTokens += usage?.completion_tokens ?? 0;
-    if (typeof o.cost === 'number') this.ai.cost += o.cost;
-    else this.ai.unpriced++;
   }
 
   /**

@@ -1,7 +1,8 @@
 import type { StepStatus } from '../model/run.js';
 import type { Palette } from './palette.js';
 import { duration } from './format.js';
-import type { AiSpend, RunTally } from './run-tally.js';
+import { aiLine } from './ai-spend.js';
+import type { RunTally } from './run-tally.js';
 
 const ORDER: (StepStatus | 'cached' | 'restored')[] = [
   'succeeded',
@@ -46,15 +47,4 @@ export function summaryLines(tally: RunTally, resumeCommand: string, palette: Pa
 
 export function isFailure(status: StepStatus): boolean {
   return status === 'failed' || status === 'cancelled' || status === 'interrupted';
-}
-
-/** `2 calls, 1,320 tokens (1,200 in, 120 out), $0.0043`; a cost that is not known for every call says so. */
-export function aiLine(ai: AiSpend): string {
-  const n = (v: number) => v.toLocaleString('en-US');
-  const tokens = `${n(ai.promptTokens + ai.completionTokens)} tokens (${n(ai.promptTokens)} in, ${n(ai.completionTokens)} out)`;
-  const cost =
-    ai.unpriced === ai.calls
-      ? 'cost unknown'
-      : `$${Number(ai.cost.toPrecision(3))}${ai.unpriced > 0 ? ` (+ ${ai.unpriced} call${ai.unpriced === 1 ? '' : 's'} of unknown cost)` : ''}`;
-  return `${ai.calls} call${ai.calls === 1 ? '' : 's'}, ${tokens}, ${cost}`;
 }

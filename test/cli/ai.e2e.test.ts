@@ -52,7 +52,16 @@ describe('an ai step', () => {
     expect(r.stderr).toMatch(/\[classify\] attempt 1 failed \(http:429: .*rate limited\); retrying in (\d{3,})ms/);
     expect(server.requests).toHaveLength(2);
     expect(r.stderr).toContain('  ai: 1 call, 1,010 tokens (1,000 in, 10 out), $0.000156');
+    const text = await flowAsync(['show', runIdOf(r.stderr)], dir);
+    expect(text.stdout).toContain('ai: 1 call, 1,010 tokens (1,000 in, 10 out), $0.000156');
     const show = await flowAsync(['show', runIdOf(r.stderr), '--json'], dir);
+    expect(JSON.parse(show.stdout).ai).toEqual({
+      calls: 1,
+      prompt_tokens: 1000,
+      completion_tokens: 10,
+      cost_usd: 0.000156,
+      unpriced_calls: 0,
+    });
     const step = (JSON.parse(show.stdout) as { steps: { id: string; attempts: number; output: unknown }[] }).steps.find(
       (s) => s.id === 'classify',
     );

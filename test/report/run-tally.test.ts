@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunTally } from '../../src/report/run-tally.js';
-import { aiLine } from '../../src/report/summary.js';
+import { aiLine } from '../../src/report/ai-spend.js';
 import { runStarted, stepError, stepFinished, stepItems, stepOutput, stepStarted } from '../helpers/events.js';
 
 describe('RunTally', () => {
