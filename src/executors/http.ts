@@ -16,7 +16,9 @@ export const httpExecutor: Executor = {
   configSchema: strictObject(
     {
       method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
-      url: { type: 'string', minLength: 1 },
+      url: { type: 'string', minLength: 1, description: 'With `service`, relative to its base_url.' },
+      service: { type: 'string', minLength: 1, description: 'A name under the top-level `services:`.' },
+      path: { type: 'string', minLength: 1, description: 'With `service`: the URL relative to its base_url.' },
       headers: stringMap(),
       query: stringMap({ type: ['string', 'number', 'boolean'] }),
       json: { description: 'A value sent as a JSON body.' },
@@ -25,12 +27,20 @@ export const httpExecutor: Executor = {
       timeout: ref('duration'),
       follow_redirects: { type: 'boolean' },
     },
-    { required: ['url'], not: { required: ['json', 'body'] } },
+    {
+      allOf: [{ not: { required: ['json', 'body'] } }, { not: { required: ['url', 'path'] } }],
+      // `path` without `service` passes here: the semantic check names the missing service, not a missing url.
+      if: { anyOf: [{ required: ['service'] }, { required: ['path'] }] },
+      then: { anyOf: [{ required: ['url'] }, { required: ['path'] }] },
+      else: { required: ['url'] },
+    },
   ),
 
   async execute(config, context) {
     const method = String(config['method'] ?? (config['json'] !== undefined || config['body'] !== undefined ? 'POST' : 'GET'));
-    const url = buildUrl(String(config['url']), config['query']);
+    // `base_url` comes from the step's service (build-model applies it); a step cannot write it.
+    const target = config['base_url'] === undefined ? String(config['url']) : serviceUrl(String(config['base_url']), String(config['url']));
+    const url = buildUrl(target, config['query']);
     const headers = new Headers(renderValues(config['headers']));
     let body: string | undefined;
     if (config['json'] !== undefined) {
@@ -89,6 +99,24 @@ function buildUrl(base: string, query: unknown): string {
   const url = new URL(base);
   for (const [k, v] of Object.entries(renderValues(query))) url.searchParams.append(k, v);
   return url.toString();
+}
+
+/**
+ * `relative` resolved under `base`, keeping the base's path: `https://api.example.com/v2` with `customers` or
+ * `/customers` gives `https://api.example.com/v2/customers`. An absolute URL is refused: it would carry the
+ * service's headers, and so its credentials, to another host.
+ */
+export function serviceUrl(base: string, relative: string): string {
+  if (/^([a-z][a-z0-9+.-]*:|\/\/)/i.test(relative))
+    throw new StepFailure('validation', `url '${relative}' must be relative to the service's base_url, not absolute`);
+  let root: URL;
+  try {
+    root = new URL(base);
+  } catch {
+    throw new StepFailure('validation', `the service's base_url '${base}' is not an absolute URL`);
+  }
+  if (!root.pathname.endsWith('/')) root.pathname += '/';
+  return new URL(relative.replace(/^\/+/, ''), root).toString();
 }
 
 function expected(spec: unknown, status: number): boolean {

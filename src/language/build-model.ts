@@ -1,7 +1,18 @@
 import { findBuiltinExecutor } from '../executors/registry.js';
-import type { ActionStep, CachePolicy, InputSpec, OnError, RetryPolicy, SourceLocation, Step, Workflow } from '../model/workflow.js';
+import type {
+  ActionStep,
+  CachePolicy,
+  InputSpec,
+  OnError,
+  RetryPolicy,
+  ServiceSpec,
+  SourceLocation,
+  Step,
+  Workflow,
+} from '../model/workflow.js';
 import { parseDuration } from './durations.js';
 import { singleExpression } from './expressions/template.js';
+import { applyService } from './service-config.js';
 import type { DiagnosticSink } from './yaml/diagnostic-sink.js';
 import { pointer, type PathSegment } from './yaml/locate.js';
 
@@ -18,6 +29,7 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
   const at = (path: PathSegment[]): SourceLocation => ({ file, ...sink.positionOf(path), path: pointer(path) });
   const defaults = record(doc['defaults']);
   const defaultRetry = doc['defaults'] !== undefined ? defaults['retry'] : undefined;
+  const services = buildServices(record(doc['services']), at);
 
   const buildSteps = (items: unknown, path: PathSegment[]): Step[] => list(items).map((raw, i) => buildStep(record(raw), [...path, i]));
   const buildStep = (raw: Raw, path: PathSegment[]): Step => {
@@ -51,12 +63,19 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     base: Omit<ActionStep, 'kind' | 'type' | 'config' | 'retry' | 'onError' | 'cache' | 'forEach' | 'maxConcurrency' | 'outputs'>,
   ): ActionStep => {
     const type = findBuiltinExecutor(String(raw['type']))?.type ?? String(raw['type']);
+    const config = record(raw['config']);
+    const service = type === 'http' && typeof config['service'] === 'string' ? services[config['service']] : undefined;
+    // A step's own retry wins; otherwise its service's, which is more specific than the defaults.
+    const retry =
+      raw['retry'] === undefined && service?.retry
+        ? service.retry
+        : retryPolicy(raw['retry'] ?? defaultRetry ?? (type === 'ai_processing' ? AI_RETRY : undefined));
     return {
       ...base,
       kind: 'action',
       type,
-      config: record(raw['config']),
-      retry: retryPolicy(raw['retry'] ?? defaultRetry ?? (type === 'ai_processing' ? AI_RETRY : undefined)),
+      config: service ? applyService(config, service, raw['timeout'] !== undefined) : config,
+      retry,
       onError: onError(raw['on_error']),
       cache: cachePolicy(raw['cache'] ?? defaults['cache']),
       forEach: raw['for_each'],
@@ -104,6 +123,7 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     env: stringValues(doc['env']),
     timeoutMs: duration(doc['timeout']),
     models: Object.entries(record(doc['models'])).map(([name, spec]) => ({ ...record(spec), name })),
+    services,
     executors: Object.fromEntries(Object.entries(record(doc['executors'])).map(([k, v]) => [k, String(v)])),
     steps,
     fallbacks: buildSteps(doc['fallbacks'], ['fallbacks']).filter((s): s is ActionStep => s.kind === 'action'),
@@ -112,6 +132,22 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
     onFailure: buildSteps(doc['on_failure'], ['on_failure']),
     finally: buildSteps(doc['finally'], ['finally']),
   };
+}
+
+function buildServices(raw: Raw, at: (path: PathSegment[]) => SourceLocation): Record<string, ServiceSpec> {
+  const services: Record<string, ServiceSpec> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const s = record(value);
+    services[name] = {
+      name,
+      baseUrl: String(s['base_url']),
+      headers: stringValues(s['headers']),
+      timeout: optionalString(s['timeout']),
+      retry: retryPolicy(s['retry']),
+      at: at(['services', name]),
+    };
+  }
+  return services;
 }
 
 /**

@@ -7,6 +7,7 @@ import { validateAgainstSchema } from './schema/compiled-validator.js';
 import { reportSchemaErrors } from './schema/schema-diagnostics.js';
 import { checkValue, type ExpressionCheck } from './semantic/check-expressions.js';
 import { checkCustomExecutors, checkSubWorkflows } from './semantic/check-modules.js';
+import { checkServices } from './semantic/check-services.js';
 import { checkFallbacks, checkStepExpressions, checkStepTypes, checkUniqueIds } from './semantic/check-steps.js';
 import { checkUnused } from './semantic/check-usage.js';
 import { buildStepTree, type Relation, type StepNode } from './semantic/step-tree.js';
@@ -68,6 +69,7 @@ async function checkSemantics(file: string, data: Record<string, unknown>, host:
   const topLevel = { relation: (): Relation => 'later-section', forEach: false, ownOutput: false };
   if (data['env'] !== undefined) checkValue(check, data['env'], ['env'], topLevel);
   checkStepExpressions(tree.nodes, check);
+  checkServices(data, tree.nodes, check);
   const afterMain = (x: StepNode): Relation => (x.section === 'steps' ? 'before' : 'later-section');
   if (data['outputs'] !== undefined) checkValue(check, data['outputs'], ['outputs'], { ...topLevel, relation: afterMain });
 

@@ -83,6 +83,18 @@ export interface ModelSpec {
   [key: string]: unknown;
 }
 
+/** A named HTTP service from the top-level `services:`; an http step that names it is built with it applied. */
+export interface ServiceSpec {
+  name: string;
+  /** As written: it may hold ${{ }}, resolved in the scope of each step that uses it. */
+  baseUrl: string;
+  headers: Record<string, string>;
+  /** As written (`30s`): it becomes the http step's `config.timeout`, which reports its duration so. */
+  timeout: string | undefined;
+  retry: RetryPolicy | undefined;
+  at: SourceLocation;
+}
+
 export interface Workflow {
   file: string;
   name: string;
@@ -93,6 +105,7 @@ export interface Workflow {
   env: Record<string, string>;
   timeoutMs: number | undefined;
   models: ModelSpec[];
+  services: Record<string, ServiceSpec>;
   /** Custom step type -> module path, resolved against the workflow file. */
   executors: Record<string, string>;
   steps: Step[];

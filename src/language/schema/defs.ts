@@ -53,6 +53,15 @@ export const sharedDefs: Record<string, JsonSchema> = {
     cost_per_1k_output: { type: 'number', minimum: 0 },
     cost_per_1k_cached_input: { type: 'number', minimum: 0 },
   }),
+  service: strictObject(
+    {
+      base_url: { type: 'string', minLength: 1, description: 'Where relative step URLs are resolved; its path is kept.' },
+      headers: stringMap({ type: 'string', description: 'Sent with every request; the only place a service may read secrets.' }),
+      timeout: ref('duration'),
+      retry: ref('retry'),
+    },
+    { required: ['base_url'] },
+  ),
   for_each: orExpression({ type: 'array' }),
   if: { type: ['string', 'boolean'], description: 'An expression, with or without ${{ }}; false skips the step.' },
 };

@@ -31,6 +31,12 @@ export function buildWorkflowSchema(): JsonSchema {
         }),
         timeout: ref('duration'),
         models: { type: 'object', additionalProperties: ref('model') },
+        services: {
+          type: 'object',
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+          additionalProperties: ref('service'),
+          description: 'Named HTTP services: an http step with `service: <name>` sends a relative url to it.',
+        },
         executors: {
           ...stringMap({ type: 'string', minLength: 1, description: 'Module path, relative to this file.' }),
           propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
