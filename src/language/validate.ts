@@ -7,6 +7,7 @@ import { validateAgainstSchema } from './schema/compiled-validator.js';
 import { reportSchemaErrors } from './schema/schema-diagnostics.js';
 import { checkValue, type ExpressionCheck } from './semantic/check-expressions.js';
 import { checkCustomExecutors, checkSubWorkflows } from './semantic/check-modules.js';
+import { checkModelSelections } from './semantic/check-models.js';
 import { checkServices } from './semantic/check-services.js';
 import { checkFallbacks, checkStepExpressions, checkStepTypes, checkUniqueIds } from './semantic/check-steps.js';
 import { checkUnused } from './semantic/check-usage.js';
@@ -70,6 +71,7 @@ async function checkSemantics(file: string, data: Record<string, unknown>, host:
   if (data['env'] !== undefined) checkValue(check, data['env'], ['env'], topLevel);
   checkStepExpressions(tree.nodes, check);
   checkServices(data, tree.nodes, check);
+  checkModelSelections(data, tree.nodes, sink);
   const afterMain = (x: StepNode): Relation => (x.section === 'steps' ? 'before' : 'later-section');
   if (data['outputs'] !== undefined) checkValue(check, data['outputs'], ['outputs'], { ...topLevel, relation: afterMain });
 

@@ -1,0 +1,33 @@
+import { StepFailure } from '../../engine/step-failure.js';
+import { chooseModel } from '../../executors/ai/request.js';
+import { findBuiltinExecutor } from '../../executors/registry.js';
+import type { ModelSpec } from '../../model/workflow.js';
+import { hasExpression } from '../expressions/template.js';
+import { isRecord } from '../plain-data.js';
+import type { DiagnosticSink } from '../yaml/diagnostic-sink.js';
+import type { StepNode } from './step-tree.js';
+
+// An AI step's model selection that no model satisfies fails every run: found before the run, at its line, by the
+// same choice the step makes at run time (the workflow's `models:` over the built-in table).
+export function checkModelSelections(data: Record<string, unknown>, nodes: readonly StepNode[], sink: DiagnosticSink): void {
+  const catalog: ModelSpec[] = Object.entries(isRecord(data['models']) ? data['models'] : {}).map(([name, spec]) => ({
+    ...(isRecord(spec) ? spec : {}),
+    name,
+  }));
+  for (const node of nodes) {
+    if (node.kind !== 'action' || typeof node.raw['type'] !== 'string') continue;
+    if (findBuiltinExecutor(node.raw['type'])?.type !== 'ai_processing') continue;
+    const model = isRecord(node.raw['config']) ? node.raw['config']['model'] : undefined;
+    // A selection with an expression in it is decided at run time.
+    if (!isRecord(model) || !Array.isArray(model['prefer']) || hasExpression(JSON.stringify(model))) continue;
+    try {
+      chooseModel(model, {}, catalog);
+    } catch (err) {
+      if (!(err instanceof StepFailure)) throw err;
+      sink.report([...node.path, 'config', 'model'], 'no-model-fits', `step '${node.id ?? '?'}': ${err.message}`, {
+        onKey: true,
+        hint: 'add a model that fits to prefer (or to models:, with its capabilities and prices), or ask for less',
+      });
+    }
+  }
+}
