@@ -1,4 +1,5 @@
-import type { Workflow } from '../model/workflow.js';
+import { apiKeyNames } from '../executors/ai/request.js';
+import type { ActionStep, Step, Workflow } from '../model/workflow.js';
 import { renderText } from './expressions.js';
 
 /** The values a run of this workflow must never show: its secrets from the environment and its secret inputs. */
@@ -6,7 +7,15 @@ export function secretValues(workflow: Workflow, inputs: Record<string, unknown>
   const fromEnv = workflow.secrets.map((name) => env[name] ?? '');
   const fromInputs = workflow.inputs.filter((i) => i.secret && inputs[i.name] !== undefined).map((i) => renderText(inputs[i.name]));
   const defaults = workflow.inputs.filter((i) => i.secret && i.default !== undefined).map((i) => renderText(i.default));
-  return [...fromEnv, ...fromInputs, ...defaults];
+  // An AI step's API key is a secret whether or not the workflow lists it: a server may echo it in an error.
+  const keys = aiSteps(workflow.steps)
+    .flatMap((s) => apiKeyNames(s.config, workflow.models))
+    .map((name) => env[name] ?? '');
+  return [...fromEnv, ...fromInputs, ...defaults, ...keys];
+}
+
+function aiSteps(steps: readonly Step[]): ActionStep[] {
+  return steps.flatMap((s) => (s.kind === 'action' ? (s.type === 'ai_processing' ? [s] : []) : aiSteps(s.steps)));
 }
 
 /** Values under 3 characters would mask noise. */

@@ -1,6 +1,6 @@
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
 import { askWithFallbacks } from './ai/fallbacks.js';
-import { endpointOf } from './ai/request.js';
+import { endpointOf, modelOf } from './ai/request.js';
 import type { Executor } from './executor.js';
 
 const modelSelection = strictObject(
@@ -57,8 +57,9 @@ export const aiProcessingExecutor: Executor = {
   ),
   // The endpoint a cached answer came from, wherever it was named; never the API key.
   cacheScope(config, env, models) {
-    return { base_url: endpointOf(config, env, models) ?? 'https://api.openai.com/v1' };
+    return { base_url: endpointOf(config, env, models) ?? 'https://api.openai.com/v1', model: modelOf(config, env, models)?.name ?? null };
   },
+
   async execute(config, context) {
     return askWithFallbacks(config, context);
   },

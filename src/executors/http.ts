@@ -6,7 +6,7 @@ import type { Executor } from './executor.js';
 
 const status = { type: 'integer', minimum: 100, maximum: 599 };
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 export const httpExecutor: Executor = {
   type: 'http',

@@ -15,9 +15,10 @@ export function noSpend(): AiSpend {
   return { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0, unpriced: 0 };
 }
 
-/** Adds one step's output to `spend` when it is an AI call's; other outputs change nothing. */
-export function addAiSpend(spend: AiSpend, output: unknown): void {
-  const o = output as { usage?: unknown; cost?: unknown; finish_reason?: unknown } | null;
+/** Adds one step's result to `spend` when it is an AI call's; other results, and answers from the cache, change nothing. */
+export function addAiSpend(spend: AiSpend, result: { output: unknown; reason?: string | undefined }): void {
+  if (result.reason === 'cache hit') return;
+  const o = result.output as { usage?: unknown; cost?: unknown; finish_reason?: unknown } | null;
   if (typeof o !== 'object' || o === null || typeof o.finish_reason !== 'string' || !('cost' in o)) return;
   spend.calls++;
   const usage = o.usage as { prompt_tokens?: number; completion_tokens?: number } | null;

@@ -166,7 +166,7 @@ export function showJson(detail: RunDetail): RunDetailJson {
 /** What the run's AI steps took, as recorded (each for_each item's call counted). */
 function runSpend(detail: RunDetail): AiSpend {
   const spend = noSpend();
-  for (const s of detail.steps) addAiSpend(spend, s.result.output);
+  for (const s of detail.steps) addAiSpend(spend, s.result);
   return spend;
 }
 

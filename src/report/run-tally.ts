@@ -143,7 +143,7 @@ export class RunTally {
         const step = this.steps.get(key) ?? this.newStep(key, event.stepId, event.item, kind);
         if (event.type === 'step-finished') step.kind = event.kind;
         step.status = event.result.status;
-        if (event.type === 'step-finished') addAiSpend(this.ai, event.result.output);
+        if (event.type === 'step-finished') addAiSpend(this.ai, event.result);
         // The step's output value is the run's business, not a reporter's: kept, it would hold every item's stdout.
         step.result = { ...event.result, output: null, outputs: {} };
         step.attempts = Math.max(step.attempts, event.result.attempts);

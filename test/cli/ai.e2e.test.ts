@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
@@ -108,6 +108,10 @@ describe('an ai step', () => {
       const dir = workspace(CLASSIFY.replace('    type: ai\n', '    type: ai\n    cache: { ttl: 1h }\n'));
       for (let i = 0; i < 2; i++) expect((await flowAsync(['run', 'w.yaml'], dir, env(server))).code).toBe(0);
       expect(server.requests).toHaveLength(1);
+      // An answer from the cache cost nothing: the summary counts no call.
+      const cached = await flowAsync(['run', 'w.yaml'], dir, env(server));
+      expect(cached.stderr).toContain('1 cached');
+      expect(cached.stderr).not.toContain('ai: ');
       const elsewhere = await flowAsync(['run', 'w.yaml'], dir, env(other));
       expect(JSON.parse(elsewhere.stdout)).toEqual({ label: 'ham' });
       expect(other.requests).toHaveLength(1);
@@ -134,5 +138,19 @@ describe('an ai step', () => {
     expect(server.requests[0]!.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { strict: true } });
     const filed = readdirSync(join(dir, 'out', 'invoices'));
     expect(JSON.parse(readFileSync(join(dir, 'out', 'invoices', filed[0]!), 'utf8'))).toEqual(answer);
+  });
+
+  it('masks the API key everywhere, also when the server echoes it in an error and the workflow lists no secret', async () => {
+    const key = 'sk-live-4f1c2e9a7b';
+    server = await startOpenAIServer([{ status: 401, error: { message: `Incorrect API key provided: Bearer ${key}` } }]);
+    const dir = workspace(CLASSIFY);
+    const r = await flowAsync(['run', 'w.yaml'], dir, { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: key });
+    expect(r.code).toBe(1);
+    expect(server.requests[0]!.headers['authorization']).toBe(`Bearer ${key}`);
+    expect(r.stderr).toContain('Incorrect API key provided: Bearer ***');
+    const state = readFileSync(join(dir, '.flow', 'state.db')).toString('latin1');
+    const walFile = join(dir, '.flow', 'state.db-wal');
+    const wal = existsSync(walFile) ? readFileSync(walFile).toString('latin1') : '';
+    for (const text of [r.stdout, r.stderr, state, wal]) expect(text).not.toContain(key);
   });
 });

@@ -57,8 +57,31 @@ describe('ai_processing', () => {
       temperature: 0,
       max_tokens: 5,
     });
-    expect(server.requests[0]!.headers['authorization']).toBe('Bearer sk-test');
+    // The step named the endpoint and no api_key_env: the user's OpenAI key is not sent to it.
+    expect(server.requests[0]!.headers['authorization']).toBe('Bearer none');
     expect(context.emitted).toEqual([{ stream: 'stdout', text: 'spam\n' }]);
+  });
+
+  it('sends OPENAI_API_KEY only where OPENAI_BASE_URL points; an endpoint the workflow names gets its api_key_env', async () => {
+    server = await startOpenAIServer([{ content: 'a' }]);
+    const env = { OPENAI_API_KEY: 'sk-user', OPENAI_BASE_URL: server.url, LOCAL_KEY: 'lk-1', OPENAI_ORG_ID: 'org-secret' };
+    await aiProcessingExecutor.execute({ model: 'm', prompt: 'p' }, stepContext({ env }));
+    await aiProcessingExecutor.execute({ model: 'm', prompt: 'p', base_url: server.url, api_key_env: 'LOCAL_KEY' }, stepContext({ env }));
+    await aiProcessingExecutor.execute({ model: 'm', prompt: 'p', base_url: server.url }, stepContext({ env }));
+    expect(server.requests.map((r) => r.headers['authorization'])).toEqual(['Bearer sk-user', 'Bearer lk-1', 'Bearer none']);
+    expect(server.requests.map((r) => r.headers['openai-organization'])).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('refuses a base_url that is not an http(s) URL, as validation, before any call', async () => {
+    const err = await failure(
+      aiProcessingExecutor.execute({ model: 'm', prompt: 'p', base_url: 'htp://127.0.0.1:1/v1' }, stepContext({ env: {} })),
+    );
+    expect([err.errorClass, err.message]).toEqual(['validation', "base_url 'htp://127.0.0.1:1/v1' is not an http(s) URL"]);
+  });
+
+  it('caps a retry-after-ms past an hour at an hour', async () => {
+    const { run } = await call([{ status: 429, headers: { 'retry-after-ms': '99999999999' } }], { model: 'm', prompt: 'p' });
+    expect((await failure(run)).retryAfterMs).toBe(3_600_000);
   });
 
   it('streams the answer as output while it comes, and takes the usage from the last chunk', async () => {
@@ -244,9 +267,22 @@ describe('ai_processing', () => {
 
   it('keys a cached answer by the endpoint it came from, wherever it was named, and never by the API key', () => {
     const scope = aiProcessingExecutor.cacheScope!;
-    expect(scope({ model: 'm' }, { OPENAI_BASE_URL: 'http://a/v1', OPENAI_API_KEY: 'sk-1' }, [])).toEqual({ base_url: 'http://a/v1' });
-    expect(scope({ model: 'm', base_url: 'http://b/v1' }, { OPENAI_BASE_URL: 'http://a/v1' }, [])).toEqual({ base_url: 'http://b/v1' });
-    expect(scope({ model: 'm' }, {}, [{ name: 'm', base_url: 'http://c/v1' }])).toEqual({ base_url: 'http://c/v1' });
+    expect(scope({ model: 'm' }, { OPENAI_BASE_URL: 'http://a/v1', OPENAI_API_KEY: 'sk-1' }, [])).toEqual({
+      base_url: 'http://a/v1',
+      model: 'm',
+    });
+    expect(scope({ model: 'm', base_url: 'http://b/v1' }, { OPENAI_BASE_URL: 'http://a/v1' }, [])).toEqual({
+      base_url: 'http://b/v1',
+      model: 'm',
+    });
+    expect(scope({ model: 'm' }, {}, [{ name: 'm', base_url: 'http://c/v1' }])).toEqual({ base_url: 'http://c/v1', model: 'm' });
+    // A step that names no model asks FLOW_AI_MODEL's: another model's answer is another key.
+    expect(scope({}, { FLOW_AI_MODEL: 'gpt-4.1' }, [])).toEqual({ base_url: 'https://api.openai.com/v1', model: 'gpt-4.1' });
+    const selection = { prefer: ['local'], requires: [] };
+    expect(scope({ model: selection }, {}, [{ name: 'local', base_url: 'http://d/v1' }])).toEqual({
+      base_url: 'http://d/v1',
+      model: 'local',
+    });
     expect(JSON.stringify(scope({ model: 'm' }, { OPENAI_API_KEY: 'sk-1' }, []))).not.toContain('sk-1');
   });
 });

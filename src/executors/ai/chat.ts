@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import { StepFailure } from '../../engine/step-failure.js';
 import type { StepContext } from '../executor.js';
-import { retryAfterMs } from '../http.js';
+import { MAX_RETRY_AFTER_MS, retryAfterMs } from '../http.js';
 import { type Usage, costOf } from './models.js';
 import type { AiRequest } from './request.js';
 
@@ -24,7 +24,16 @@ export interface AiOutput {
 export async function chat(request: AiRequest, context: Pick<StepContext, 'signal' | 'emitOutput'>): Promise<AiOutput> {
   const sdk = await import('openai');
   const OpenAIClient = sdk.default;
-  const client = new OpenAIClient({ baseURL: request.baseUrl, apiKey: request.apiKey, maxRetries: 0 });
+  // Only what the step chose goes out: not OPENAI_ORG_ID or OPENAI_PROJECT_ID to an endpoint the workflow named,
+  // and no SDK log lines on stdout, which holds the run's outputs.
+  const client = new OpenAIClient({
+    baseURL: request.baseUrl,
+    apiKey: request.apiKey,
+    maxRetries: 0,
+    organization: null,
+    project: null,
+    logLevel: 'off',
+  });
   // The SDK's timeout ends once the headers arrive; this one covers the whole answer, streamed or not.
   const deadline = new AbortController();
   const timer = setTimeout(
@@ -195,14 +204,18 @@ function failureOf(err: unknown, signal: AbortSignal, sdk: typeof import('openai
   const e = err as { status?: number; code?: string | null; message?: string; headers?: Headers; name?: string };
   if (e?.code === 'insufficient_quota') return new StepFailure('ai:quota', `the API quota is used up: ${e.message ?? ''}`.trim());
   if (typeof e?.status === 'number') {
-    const ms = e.headers?.get('retry-after-ms');
-    const wait = ms && Number(ms) > 0 ? Number(ms) : retryAfterMs(e.headers?.get('retry-after') ?? null);
+    const ms = Number(e.headers?.get('retry-after-ms'));
+    const wait = ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : retryAfterMs(e.headers?.get('retry-after') ?? null);
     return new StepFailure(`http:${e.status}`, `the model API answered ${e.status}: ${e.message ?? ''}`.trim(), undefined, wait);
   }
   if (err instanceof sdk.APIConnectionTimeoutError) return new StepFailure('timeout', 'the model API did not answer in time');
   // The SDK's connection errors, and undici's "terminated" when a server cuts a stream. Anything else is not the
   // network's doing (a bug is not retried as if it were).
-  if (err instanceof sdk.APIConnectionError || (err instanceof TypeError && e.message === 'terminated'))
-    return new StepFailure('network', `cannot reach the model API: ${e.message}`);
+  if (err instanceof sdk.APIConnectionError || (err instanceof TypeError && e.message === 'terminated')) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    return new StepFailure('network', `cannot reach the model API: ${e.message}${cause ? ` (${cause})` : ''}`);
+  }
+  // An error sent inside a stream (the server overloaded mid-answer) has no status: as passing as a 5xx.
+  if (err instanceof sdk.APIError) return new StepFailure('network', `the model API failed while answering: ${e.message ?? ''}`.trim());
   return err;
 }

@@ -35,9 +35,14 @@ export function aiRequest(
   previous: unknown,
 ): AiRequest {
   const model = chooseModel(config['model'], env, catalog);
-  const baseUrl = str(config['base_url']) ?? model.baseUrl ?? env['OPENAI_BASE_URL'];
-  const keyEnv = str(config['api_key_env']) ?? model.apiKeyEnv ?? 'OPENAI_API_KEY';
-  const key = env[keyEnv];
+  const named = str(config['base_url']) ?? model.baseUrl;
+  const baseUrl = named ?? str(env['OPENAI_BASE_URL']);
+  if (baseUrl !== undefined && !/^https?:$/.test(safeUrl(baseUrl)?.protocol ?? ''))
+    throw new StepFailure('validation', `base_url '${baseUrl}' is not an http(s) URL`);
+  // OPENAI_API_KEY goes only where the environment sends requests (OpenAI, or OPENAI_BASE_URL): an endpoint the
+  // workflow names gets the key its api_key_env names, or none, never the user's OpenAI key by default.
+  const keyEnv = str(config['api_key_env']) ?? model.apiKeyEnv ?? (named === undefined ? 'OPENAI_API_KEY' : undefined);
+  const key = keyEnv === undefined ? undefined : env[keyEnv];
   // OpenAI itself needs a key; a local server (Ollama, vLLM, llama.cpp) usually takes none.
   if (!key && baseUrl === undefined)
     throw new StepFailure('validation', `no API key: ${keyEnv} is not set (or give base_url for a server that needs none)`);
@@ -61,6 +66,14 @@ export function messagesOf(config: Record<string, unknown>, previous: unknown): 
   const system = str(config['system']);
   const prompt = str(config['prompt']) ?? (typeof previous === 'string' ? previous : JSON.stringify(previous ?? null, null, 2));
   return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: prompt }];
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function str(value: unknown): string | undefined {
@@ -97,6 +110,24 @@ export function endpointOf(
   env: Record<string, string | undefined>,
   catalog: readonly ModelSpec[],
 ): string | undefined {
-  const name = typeof config['model'] === 'string' ? config['model'] : undefined;
-  return str(config['base_url']) ?? (name ? modelInfo(name, catalog).baseUrl : undefined) ?? env['OPENAI_BASE_URL'];
+  return str(config['base_url']) ?? modelOf(config, env, catalog)?.baseUrl ?? str(env['OPENAI_BASE_URL']);
+}
+
+/** The model a step asks first, as aiRequest chooses it; undefined when it cannot be chosen (the call will say why). */
+export function modelOf(
+  config: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  catalog: readonly ModelSpec[],
+): ModelInfo | undefined {
+  try {
+    return chooseModel(config['model'], env, catalog);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The environment variables whose values are API keys an AI step may send: masked in every output of the run. */
+export function apiKeyNames(config: Record<string, unknown>, catalog: readonly ModelSpec[]): string[] {
+  const named = catalog.map((m) => m['api_key_env']).filter((n): n is string => typeof n === 'string');
+  return [...new Set(['OPENAI_API_KEY', ...(typeof config['api_key_env'] === 'string' ? [config['api_key_env']] : []), ...named])];
 }
