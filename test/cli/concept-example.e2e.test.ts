@@ -1,30 +1,22 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
 import { type OpenAIServer, startOpenAIServer } from '../helpers/openai-server.js';
-import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
+import { createBucket, S3_TEST_ENV, startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { runIdOf } from '../helpers/state.js';
 
 // The concept document's own example, run as written: workflows/document-processing.yaml, its AI step against an
 // OpenAI-compatible server (OPENAI_BASE_URL), its storage step against an S3-compatible one (AWS_ENDPOINT_URL).
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'workflows', 'document-processing.yaml');
-const credentials = { AWS_ACCESS_KEY_ID: 'AKIAFLOWE2E', AWS_SECRET_ACCESS_KEY: 'flow-e2e-secret', AWS_REGION: 'us-east-1' };
+const credentials = S3_TEST_ENV;
 let s3: TestS3Server;
 let ai: OpenAIServer;
 
 beforeAll(async () => {
   s3 = await startS3Server();
-  const admin = new S3Client({
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY },
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: 'processed-documents' }));
-  admin.destroy();
+  await createBucket(s3, 'processed-documents');
   ai = await startOpenAIServer([
     { content: 'An invoice for 3 items, due in 30 days.', usage: { prompt_tokens: 120, completion_tokens: 12 } },
   ]);

@@ -1,24 +1,16 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowAsync } from '../helpers/cli.js';
-import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
+import { createBucket, S3_TEST_ENV, startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 
-const credentials = { AWS_ACCESS_KEY_ID: 'AKIAFLOWE2E', AWS_SECRET_ACCESS_KEY: 'flow-e2e-secret', AWS_REGION: 'us-east-1' };
+const credentials = S3_TEST_ENV;
 let s3: TestS3Server;
 
 beforeAll(async () => {
   s3 = await startS3Server();
-  const admin = new S3Client({
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY },
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: 'reports' }));
-  admin.destroy();
+  await createBucket(s3, 'reports');
 });
 afterAll(() => s3?.close());
 

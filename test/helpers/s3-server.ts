@@ -36,6 +36,22 @@ export interface TestS3Server {
   close(): Promise<void>;
 }
 
+/** Credentials a test gives flow (as its environment) and its own client; the server checks none of them. */
+export const S3_TEST_ENV = { AWS_ACCESS_KEY_ID: 'AKIAFLOWE2E', AWS_SECRET_ACCESS_KEY: 'flow-e2e-secret', AWS_REGION: 'us-east-1' };
+
+/** Creates a bucket through the real AWS SDK, as an operator would before a run. */
+export async function createBucket(server: TestS3Server, bucket: string): Promise<void> {
+  const { CreateBucketCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const admin = new S3Client({
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    region: S3_TEST_ENV.AWS_REGION,
+    credentials: { accessKeyId: S3_TEST_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: S3_TEST_ENV.AWS_SECRET_ACCESS_KEY },
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+  admin.destroy();
+}
+
 export async function startS3Server(): Promise<TestS3Server> {
   const buckets = new Map<string, Map<string, StoredObject>>();
   const requests: S3Request[] = [];
