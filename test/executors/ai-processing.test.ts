@@ -132,6 +132,7 @@ describe('ai_processing', () => {
     [{ status: 400, error: { message: 'bad model' } }, 'http:400'],
     [{ refusal: 'I cannot help with that' }, 'ai:refusal'],
     [{ finishReason: 'length', content: 'cut' }, 'ai:length'],
+    [{ finishReason: 'content_filter', content: '' }, 'ai:refusal'],
     [{ hangUp: true }, 'network'],
   ] as [ChatReply, string][])('fails %j as %s', async (reply, errorClass) => {
     const { run, server } = await call([reply], { model: 'm', prompt: 'p' });
@@ -284,5 +285,18 @@ describe('ai_processing', () => {
       model: 'local',
     });
     expect(JSON.stringify(scope({ model: 'm' }, { OPENAI_API_KEY: 'sk-1' }, []))).not.toContain('sk-1');
+  });
+
+  it('refuses a response_schema ajv cannot use before any call', async () => {
+    const { run, server } = await call([{ content: '{}' }], { model: 'm', prompt: 'p', response_schema: { type: 'no-such-type' } });
+    expect((await failure(run)).errorClass).toBe('validation');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('asks a reasoning model for max_completion_tokens, as OpenAI wants it, and says a 4xx once', async () => {
+    const { run, server } = await call([{ status: 401, error: { message: 'bad key' } }], { model: 'o4-mini', prompt: 'p', max_tokens: 50 });
+    expect((await failure(run)).message).toBe('the model API answered 401: bad key');
+    expect(server.requests[0]!.body).toMatchObject({ max_completion_tokens: 50 });
+    expect(server.requests[0]!.body).not.toHaveProperty('max_tokens');
   });
 });

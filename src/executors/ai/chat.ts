@@ -42,6 +42,8 @@ export async function chat(request: AiRequest, context: Pick<StepContext, 'signa
   );
   const signal = AbortSignal.any([context.signal, deadline.signal]);
   const format = request.responseSchema && responseFormat(request.responseSchema);
+  // A schema ajv cannot compile is the workflow's fault: found before the first (paid) call, not after it.
+  const check = request.responseSchema && (await answerChecker(request.responseSchema));
   let messages = request.messages;
   const spent: Usage[] = [];
   try {
@@ -59,11 +61,14 @@ export async function chat(request: AiRequest, context: Pick<StepContext, 'signa
         cost: costOf(usage, request.model),
       };
       if (answer.refusal) throw new StepFailure('ai:refusal', `the model refused: ${answer.refusal}`, output);
+      if (answer.finishReason === 'content_filter')
+        throw new StepFailure('ai:refusal', "the provider's content filter withheld the answer (finish_reason: content_filter)", output);
+      if (answer.finishReason === 'unknown') throw new StepFailure('network', 'the model API answered without a choice');
       if (answer.finishReason === 'length')
         throw new StepFailure('ai:length', 'the answer was cut off at max_tokens (finish_reason: length)', output);
       if (!request.stream && output.text !== '') context.emitOutput('stdout', `${output.text}\n`);
       if (!request.responseSchema) return output;
-      const checked = await checkAnswer(answer.text, request.responseSchema);
+      const checked = check!(answer.text);
       if (checked.ok) return { ...output, json: checked.json };
       if (tries >= request.schemaRetries)
         throw new StepFailure('ai:schema', `the answer does not match response_schema: ${checked.problems}`, output);
@@ -115,19 +120,30 @@ export function strictCompatible(schema: unknown): boolean {
   return Object.values(s).every(strictCompatible);
 }
 
-async function checkAnswer(
+type AnswerCheck = (text: string) => { ok: true; json: unknown } | { ok: false; problems: string };
+
+async function answerChecker(schema: Record<string, unknown>): Promise<AnswerCheck> {
+  // ajv is CommonJS: bundled, its class is the module's default export; run from source, a named one too.
+  const ajv = (await import('ajv')) as unknown as { default: typeof import('ajv').Ajv };
+  let validate: ReturnType<InstanceType<typeof import('ajv').Ajv>['compile']>;
+  try {
+    validate = new ajv.default({ allErrors: true, strict: false }).compile(schema);
+  } catch (err) {
+    throw new StepFailure('validation', `response_schema is not a JSON Schema ajv can use: ${(err as Error).message}`);
+  }
+  return (text) => checkAnswer(text, validate);
+}
+
+function checkAnswer(
   text: string,
-  schema: Record<string, unknown>,
-): Promise<{ ok: true; json: unknown } | { ok: false; problems: string }> {
+  validate: ReturnType<InstanceType<typeof import('ajv').Ajv>['compile']>,
+): { ok: true; json: unknown } | { ok: false; problems: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return { ok: false, problems: 'it is not JSON' };
   }
-  // ajv is CommonJS: bundled, its class is the module's default export; run from source, a named one too.
-  const ajv = (await import('ajv')) as unknown as { default: typeof import('ajv').Ajv };
-  const validate = new ajv.default({ allErrors: true, strict: false }).compile(schema);
   if (validate(json)) return { ok: true, json };
   return { ok: false, problems: (validate.errors ?? []).map((e) => `${e.instancePath || '(the answer)'} ${e.message}`).join('; ') };
 }
@@ -206,7 +222,8 @@ function failureOf(err: unknown, signal: AbortSignal, sdk: typeof import('openai
   if (typeof e?.status === 'number') {
     const ms = Number(e.headers?.get('retry-after-ms'));
     const wait = ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : retryAfterMs(e.headers?.get('retry-after') ?? null);
-    return new StepFailure(`http:${e.status}`, `the model API answered ${e.status}: ${e.message ?? ''}`.trim(), undefined, wait);
+    const said = (e.message ?? '').replace(new RegExp(`^${e.status}\\s*`), '');
+    return new StepFailure(`http:${e.status}`, `the model API answered ${e.status}: ${said}`.trim(), undefined, wait);
   }
   if (err instanceof sdk.APIConnectionTimeoutError) return new StepFailure('timeout', 'the model API did not answer in time');
   // The SDK's connection errors, and undici's "terminated" when a server cuts a stream. Anything else is not the

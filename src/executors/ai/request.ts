@@ -46,7 +46,12 @@ export function aiRequest(
   // OpenAI itself needs a key; a local server (Ollama, vLLM, llama.cpp) usually takes none.
   if (!key && baseUrl === undefined)
     throw new StepFailure('validation', `no API key: ${keyEnv} is not set (or give base_url for a server that needs none)`);
-  const params = Object.fromEntries(PARAMS.filter((p) => config[p] !== undefined).map((p) => [p, config[p]]));
+  const params: Record<string, unknown> = Object.fromEntries(PARAMS.filter((p) => config[p] !== undefined).map((p) => [p, config[p]]));
+  // OpenAI's reasoning models (o1, o3, o4-mini, ...) refuse max_tokens and take max_completion_tokens instead.
+  if (params['max_tokens'] !== undefined && /^o\d/.test(model.name)) {
+    params['max_completion_tokens'] = params['max_tokens'];
+    delete params['max_tokens'];
+  }
   return {
     model,
     baseUrl,
