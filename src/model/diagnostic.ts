@@ -50,6 +50,7 @@ export const DIAGNOSTIC_CODES = {
   'workflow-cycle': 'A `workflow` step includes its own file, directly or through others.',
   'unknown-service': 'An `http` step names a service that `services` does not declare.',
   'no-model-fits': "An AI step's model selection is satisfied by none of the models it prefers.",
+  'schema-not-strict': "An AI step's response_schema cannot be sent in strict mode.",
   'secret-outside-headers': 'A service reads a secret outside its `headers` (in its `base_url`, say).',
   'unused-input': 'An input is declared and never read (warning).',
   'unused-output': 'A named step output is declared and never read (warning).',

@@ -3,6 +3,7 @@ import { StepFailure } from '../../engine/step-failure.js';
 import type { StepContext } from '../executor.js';
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from '../http.js';
 import { type Usage, costOf } from './models.js';
+import { responseFormat } from './response-format.js';
 import type { AiRequest } from './request.js';
 
 /** What an AI step gives the steps after it. */
@@ -97,27 +98,6 @@ function sumUsage(all: Usage[]): Usage {
     cached_tokens: sum('cached_tokens'),
     total_tokens: sum('total_tokens'),
   };
-}
-
-/**
- * `response_format` for a schema: strict (the server guarantees the shape) when the schema already meets strict
- * mode's rules (every object closed, every property required); otherwise a request the server may follow loosely,
- * and flow checks the answer either way.
- */
-export function responseFormat(schema: Record<string, unknown>): OpenAI.ResponseFormatJSONSchema {
-  return { type: 'json_schema', json_schema: { name: 'answer', schema, strict: strictCompatible(schema) } };
-}
-
-export function strictCompatible(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.every(strictCompatible);
-  if (typeof schema !== 'object' || schema === null) return true;
-  const s = schema as Record<string, unknown>;
-  if (s['type'] === 'object' || s['properties'] !== undefined) {
-    const properties = Object.keys((s['properties'] as Record<string, unknown>) ?? {});
-    const required = Array.isArray(s['required']) ? (s['required'] as string[]) : [];
-    if (s['additionalProperties'] !== false || properties.some((p) => !required.includes(p))) return false;
-  }
-  return Object.values(s).every(strictCompatible);
 }
 
 type AnswerCheck = (text: string) => { ok: true; json: unknown } | { ok: false; problems: string };

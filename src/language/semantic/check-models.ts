@@ -1,5 +1,6 @@
 import { StepFailure } from '../../engine/step-failure.js';
 import { chooseModel } from '../../executors/ai/request.js';
+import { strictCompatible } from '../../executors/ai/response-format.js';
 import { findBuiltinExecutor } from '../../executors/registry.js';
 import type { ModelSpec } from '../../model/workflow.js';
 import { hasExpression } from '../expressions/template.js';
@@ -17,7 +18,9 @@ export function checkModelSelections(data: Record<string, unknown>, nodes: reado
   for (const node of nodes) {
     if (node.kind !== 'action' || typeof node.raw['type'] !== 'string') continue;
     if (findBuiltinExecutor(node.raw['type'])?.type !== 'ai_processing') continue;
-    const model = isRecord(node.raw['config']) ? node.raw['config']['model'] : undefined;
+    const config = isRecord(node.raw['config']) ? node.raw['config'] : {};
+    checkResponseSchema(node, config['response_schema'], sink);
+    const model = config['model'];
     // A selection with an expression in it is decided at run time.
     if (!isRecord(model) || !Array.isArray(model['prefer']) || hasExpression(JSON.stringify(model))) continue;
     try {
@@ -30,4 +33,19 @@ export function checkModelSelections(data: Record<string, unknown>, nodes: reado
       });
     }
   }
+}
+
+// A schema strict mode cannot take is sent loosely: the server may answer otherwise, and flow then re-asks (and pays).
+function checkResponseSchema(node: StepNode, schema: unknown, sink: DiagnosticSink): void {
+  if (!isRecord(schema) || hasExpression(JSON.stringify(schema)) || strictCompatible(schema)) return;
+  sink.report(
+    [...node.path, 'config', 'response_schema'],
+    'schema-not-strict',
+    `step '${node.id ?? '?'}': response_schema cannot be sent in strict mode, so the server may not keep to it`,
+    {
+      severity: 'warning',
+      onKey: true,
+      hint: 'close every object (additionalProperties: false) and list all its properties in required (an optional one as nullable)',
+    },
+  );
 }
