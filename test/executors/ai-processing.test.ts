@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { StepFailure } from '../../src/engine/step-failure.js';
 import { aiProcessingExecutor } from '../../src/executors/ai-processing.js';
 import { type ChatReply, type OpenAIServer, startOpenAIServer } from '../helpers/openai-server.js';
 import { stepContext } from '../helpers/step-context.js';
+import { failure } from '../helpers/step-failure.js';
 
 // The ai_processing executor through the real openai SDK against a real Chat Completions server on 127.0.0.1.
 
@@ -17,15 +17,6 @@ async function call(replies: ChatReply[], config: Record<string, unknown>, extra
   const context = stepContext({ env: { OPENAI_API_KEY: 'sk-test' }, ...extra });
   const run = aiProcessingExecutor.execute({ base_url: server.url, ...config }, context);
   return { run, context, server };
-}
-
-async function failure(promise: Promise<unknown>): Promise<StepFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StepFailure);
-  return err as StepFailure;
 }
 
 describe('ai_processing', () => {

@@ -1,21 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serviceUrl } from '../../src/executors/http.js';
 import { runYaml, statusOf } from '../helpers/engine.js';
-import { startHttpServer, type Handler, type TestServer } from '../helpers/http-server.js';
+import { type Handler, serversClosedAfterEach } from '../helpers/http-server.js';
 
 // An http step that names a service, run by the real engine against a real server: the URL it reaches, the
 // headers it sends, the timeout and retries it inherits.
 
-const servers: TestServer[] = [];
-async function server(handler: Handler): Promise<TestServer> {
-  const s = await startHttpServer(handler);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const server = serversClosedAfterEach();
 
 function answerOk(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json' });

@@ -1,19 +1,11 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { StepFailure } from '../../src/engine/step-failure.js';
 import { httpExecutor, retryAfterMs } from '../../src/executors/http.js';
-import { closedPort, startHttpServer, type Handler, type TestServer } from '../helpers/http-server.js';
+import { closedPort, type Handler, serversClosedAfterEach } from '../helpers/http-server.js';
 import { failure } from '../helpers/step-failure.js';
 import { removeStepContextDirs, stepContext } from '../helpers/step-context.js';
 
-const servers: TestServer[] = [];
-async function server(handler: Handler): Promise<TestServer> {
-  const s = await startHttpServer(handler);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const server = serversClosedAfterEach();
 afterAll(removeStepContextDirs);
 
 async function until(condition: () => boolean): Promise<void> {

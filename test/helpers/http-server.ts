@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 /** One request as the server saw it. */
 export interface RecordedRequest {
@@ -69,4 +70,17 @@ export async function closedPort(): Promise<number> {
   const server = await startHttpServer((_req, res) => void res.end());
   await server.close();
   return server.port;
+}
+
+/** A `startHttpServer` whose servers are all closed after each test of the file that calls this at its top level. */
+export function serversClosedAfterEach(): (handler: Handler) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (handler) => {
+    const s = await startHttpServer(handler);
+    servers.push(s);
+    return s;
+  };
 }
