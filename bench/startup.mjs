@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyBuild } from './lib/build-copy.mjs';
 import { alternate, median, peakRssMb, percentile, timeOnce } from './lib/measure.mjs';
-import { markdownTable } from './lib/report.mjs';
+import { p90Table } from './lib/report.mjs';
 
 export const name = 'startup';
 export const title = 'flow run startup, before and after the reporting work';
@@ -196,22 +196,9 @@ function row(label, s, rssMb) {
 
 // The extra markdown for RESULTS.md: what each case runs, which builds, and the p90s.
 function notes(rows, runs, { head, stamp, problems }) {
-  const ms = (v) => (v === undefined ? '' : v.toFixed(1));
-  const detail = markdownTable(
-    [
-      { title: 'case', value: (r) => r.case },
-      { title: 'subject median ms', value: (r) => ms(r.subjectMedian), right: true },
-      { title: 'subject p90 ms', value: (r) => ms(r.subjectP90), right: true },
-      { title: 'baseline median ms', value: (r) => ms(r.baselineMedian), right: true },
-      { title: 'baseline p90 ms', value: (r) => ms(r.baselineP90), right: true },
-      {
-        title: 'median diff ms',
-        value: (r) => (r.baselineMedian === undefined ? '' : ms(r.subjectMedian - r.baselineMedian)),
-        right: true,
-      },
-    ],
-    rows,
-  );
+  const detail = p90Table(rows, [
+    { title: 'median diff ms', value: (r) => (r.baselineMedian === undefined ? undefined : r.subjectMedian - r.baselineMedian) },
+  ]);
   return [
     `Subject ("after"): a copy (bench/lib/build-copy.mjs) of the checkout's dist/ (HEAD ${head} and the working tree; dist/cli.js of ${stamp}).`,
     `Baseline ("before"): commit ${BEFORE_COMMIT}, the last before the reporting work,`,

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternate, median, peakRssMb, percentile } from './lib/measure.mjs';
-import { markdownTable } from './lib/report.mjs';
+import { p90Table } from './lib/report.mjs';
 import { generateWorkflow } from './lib/workflow-gen.mjs';
 
 export const name = 'validate';
@@ -87,17 +87,7 @@ export async function run({ root, quick, log }) {
 
 // The extra markdown for RESULTS.md: p90s, method, and what the cases contain.
 function notes(rows, runs, buildNote) {
-  const ms = (v) => v.toFixed(1); // one decimal, as in run.mjs's table
-  const detail = markdownTable(
-    [
-      { title: 'case', value: (r) => r.case },
-      { title: 'subject median ms', value: (r) => ms(r.subjectMedian), right: true },
-      { title: 'subject p90 ms', value: (r) => ms(r.subjectP90), right: true },
-      { title: 'baseline median ms', value: (r) => ms(r.baselineMedian), right: true },
-      { title: 'baseline p90 ms', value: (r) => ms(r.baselineP90), right: true },
-    ],
-    rows,
-  );
+  const detail = p90Table(rows);
   return [
     `Subject: \`node bin/flow.js validate FILE\`; baseline: \`node -e 0\`; ${runs} runs each after 3 warm-ups, alternating baseline/subject,`,
     'wall time per spawnSync (stdio ignored). Files are generated into os.tmpdir() by `bench/lib/workflow-gen.mjs`: shell steps',

@@ -32,3 +32,20 @@ export function writeSection(file, key, body) {
   const next = start >= 0 && end >= 0 ? text.slice(0, start) + block + text.slice(end + close.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next);
 }
+
+// The detail table under a benchmark's section: each case's medians and p90s (subject and baseline), plus any
+// columns of the benchmark's own. One decimal, as in run.mjs's table.
+export function p90Table(rows, extra = []) {
+  const ms = (v) => (v === undefined ? '' : v.toFixed(1));
+  return markdownTable(
+    [
+      { title: 'case', value: (r) => r.case },
+      { title: 'subject median ms', value: (r) => ms(r.subjectMedian), right: true },
+      { title: 'subject p90 ms', value: (r) => ms(r.subjectP90), right: true },
+      { title: 'baseline median ms', value: (r) => ms(r.baselineMedian), right: true },
+      { title: 'baseline p90 ms', value: (r) => ms(r.baselineP90), right: true },
+      ...extra.map((c) => ({ right: true, ...c, value: (r) => ms(c.value(r)) })),
+    ],
+    rows,
+  );
+}
