@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Executor, StepContext } from '../executors/executor.js';
 import type { StepError, StepResult } from '../model/run.js';
+import { type ModelSpend, addCall, noSpend } from '../model/spend.js';
 import type { ActionStep } from '../model/workflow.js';
 import { canonicalJson } from './canonical-json.js';
 import { evaluate, renderValues, resolveValue } from './expressions.js';
@@ -52,8 +53,10 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     const timer =
       timeout && setLimit(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs!);
     const attemptSignal = timeout ? AbortSignal.any([signal, timeout.signal]) : signal;
+    const spend = noSpend();
+    const ai = () => (spend.calls > 0 ? spend : undefined);
     try {
-      const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt);
+      const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt, spend);
       failpoint('after-step-exit');
       const outputs = await namedOutputs(step, scope, output);
       const r = result('succeeded', startedAt, ctx.at(), {
@@ -62,7 +65,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
         attempts: attempt,
         ...(cacheKey ? { reason: 'cache hit' } : {}),
       });
-      return finish(ctx, step.id, item, 'action', attempt, r, tolerated, durable);
+      return finish(ctx, step.id, item, 'action', attempt, r, tolerated, durable, ai());
     } catch (err) {
       // The record failed (a full disk, a lost lease), not the step: that stops the run.
       if (err instanceof FlowError) throw err;
@@ -76,7 +79,18 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       const stopped = abortedStatus(signal);
       if (!stopped && shouldRetry(step.retry, error, tries)) {
         const delayMs = retryDelay(step.retry!, tries, ctx.clock.random, err instanceof StepFailure ? err.retryAfterMs : undefined);
-        ctx.emit({ type: 'step-retrying', runId: ctx.runId, stepId: step.id, item, attempt, delayMs, error, at: ctx.at(), durable });
+        ctx.emit({
+          type: 'step-retrying',
+          runId: ctx.runId,
+          stepId: step.id,
+          item,
+          attempt,
+          delayMs,
+          error,
+          at: ctx.at(),
+          durable,
+          ai: ai(),
+        });
         try {
           await ctx.clock.sleep(delayMs, signal);
           continue;
@@ -97,6 +111,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
         result(status, startedAt, ctx.at(), { output: lastOutput, error: stopError, attempts: attempt }),
         tolerated,
         durable,
+        ai(),
       );
     } finally {
       if (timer) clearTimeout(timer);
@@ -112,6 +127,7 @@ async function executeOnce(
   signal: AbortSignal,
   item: number,
   attempt: number,
+  spend: ModelSpend,
 ): Promise<{ output: unknown; cacheKey?: string }> {
   const resolve = (value: unknown) => resolveValue(value, scope);
   const config = executor.resolveConfig
@@ -166,6 +182,7 @@ async function executeOnce(
     workflowFile: ctx.workflow.file,
     models: ctx.workflow.models,
     emitOutput: lines.push,
+    reportModelCall: (call) => addCall(spend, call),
     runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, item, signal, maskValues: ctx.masker.values }),
   };
   let output: unknown;

@@ -1,5 +1,6 @@
 import type { StepKind } from '../model/events.js';
 import type { StepError, StepResult, StepStatus } from '../model/run.js';
+import type { ModelSpend } from '../model/spend.js';
 import type { ActionStep, ParallelGroup, Step } from '../model/workflow.js';
 import { runAction } from './action-runner.js';
 import { evaluateCondition, resolveValue } from './expressions.js';
@@ -181,6 +182,7 @@ export function finish(
   r: StepResult,
   tolerated: boolean,
   durable = false,
+  ai?: ModelSpend,
 ): StepOutcome {
   if (r.status === 'succeeded' && ctx.masker.holds([r.output, r.outputs])) r = { ...r, masked: true };
   if (item < 0) {
@@ -188,7 +190,7 @@ export function finish(
     if (r.status === 'succeeded') ctx.scope.previous = r.output;
   }
   const durationMs = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.startedAt) : 0;
-  ctx.emit({ type: 'step-finished', runId: ctx.runId, stepId, item, kind, attempt, result: r, durationMs, durable });
+  ctx.emit({ type: 'step-finished', runId: ctx.runId, stepId, item, kind, attempt, result: r, durationMs, durable, ai });
   const failed = r.status === 'failed' || r.status === 'cancelled' || r.status === 'interrupted';
   return { result: r, fatal: failed && !(tolerated && r.status === 'failed') };
 }

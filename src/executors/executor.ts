@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../language/schema/json-schema.js';
+import type { ModelCall } from '../model/spend.js';
 import type { ModelSpec } from '../model/workflow.js';
 
 // What every step type declares about itself; the workflow schema is assembled from these.
@@ -34,6 +35,8 @@ export interface StepContext {
   /** The workflow's `models:` catalog, for the steps that call a model. */
   models: readonly ModelSpec[];
   emitOutput(stream: 'stdout' | 'stderr', text: string): void;
+  /** Says a model call was made and what it took, as soon as its answer is in: billed even if the attempt then fails. */
+  reportModelCall(call: ModelCall): void;
   /** Runs another workflow file as a child run and returns its outputs. */
   runChildWorkflow(path: string, inputs: Record<string, unknown>): Promise<Record<string, unknown>>;
 }

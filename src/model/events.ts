@@ -1,4 +1,5 @@
 import type { RunRecord, RunStatus, StepError, StepResult } from './run.js';
+import type { ModelSpend } from './spend.js';
 
 export type StepKind = 'action' | 'parallel' | 'sequence' | 'for_each';
 
@@ -39,6 +40,8 @@ export type FlowEvent =
       error: StepError;
       at: string;
       durable: boolean;
+      /** What the failed attempt's model calls took: billed even though it failed. */
+      ai?: ModelSpend | undefined;
     }
   | {
       type: 'step-finished';
@@ -50,6 +53,8 @@ export type FlowEvent =
       result: StepResult;
       durationMs: number;
       durable: boolean;
+      /** What the step's last attempt's model calls took (AI steps); earlier attempts' came with their step-retrying. */
+      ai?: ModelSpend | undefined;
     }
   /** A for_each knows how many items it has. */
   | { type: 'step-items'; runId: string; stepId: string; item: -1; count: number }

@@ -1,3 +1,4 @@
+import type { ModelSpend } from './spend.js';
 import type { WorkflowShape } from './workflow.js';
 
 // A run and its steps as recorded: plain strings and JSON, statuses as string unions.
@@ -78,6 +79,8 @@ export interface StepAttempt {
   endedAt: string | undefined;
   /** The delay before the next attempt, when one follows. */
   delayMs: number | undefined;
+  /** What the attempt's model calls took (AI steps), schema re-asks and fallbacks included; undefined when it made none. */
+  ai?: ModelSpend | undefined;
   /** Which attempt of the run (1, then one more per resume) made this step attempt. */
   runAttempt?: number;
 }

@@ -1,7 +1,8 @@
 import type { Section } from '../language/semantic/step-tree.js';
 import type { RunRecord, StepError, StepResult, StepStatus } from '../model/run.js';
 import type { RunSummary } from '../state/run-history.js';
-import { type AiSpend, addAiSpend, aiJson, aiLine, noSpend } from './ai-spend.js';
+import { type ModelSpend, addSpend, noSpend } from '../model/spend.js';
+import { aiJson, aiLine } from './ai-spend.js';
 import { duration } from './plain.js';
 import { type RunDetail, stepViews } from './step-views.js';
 
@@ -32,6 +33,8 @@ export interface StepJson {
   error: StepError | null;
   reason: string | null;
   output: unknown;
+  /** What the step's model calls took over all its attempts (and items, and child runs); null when it made none. */
+  ai: Record<string, unknown> | null;
   items?: ItemCounts;
   failed_items?: ItemJson[];
 }
@@ -55,7 +58,7 @@ export interface RunDetailJson extends RunJson {
   error: StepError | null;
   steps: StepJson[];
   child_runs: RunJson[];
-  /** What the run's AI steps took: calls, prompt_tokens, completion_tokens, cost_usd (null when not known). */
+  /** What the run's model calls took, child runs' and failed attempts' included (report/ai-spend.ts aiJson). */
   ai: Record<string, unknown>;
 }
 
@@ -134,6 +137,7 @@ export function showText(detail: RunDetail): string {
 
 export function showJson(detail: RunDetail): RunDetailJson {
   const { run } = detail;
+  const perStep = stepSpend(detail);
   return {
     ...runJson(run),
     parent_run_id: run.parentRunId ?? null,
@@ -149,6 +153,7 @@ export function showJson(detail: RunDetail): RunDetailJson {
       ...resultJson(s.result),
       reason: s.result.reason ?? null,
       output: s.result.output,
+      ai: perStep.has(s.id) ? aiJson(perStep.get(s.id)!) : null,
       ...(s.items
         ? {
             items: itemCounts(s.items),
@@ -163,11 +168,24 @@ export function showJson(detail: RunDetail): RunDetailJson {
   };
 }
 
-/** What the run's AI steps took, as recorded (each for_each item's call counted). */
-function runSpend(detail: RunDetail): AiSpend {
+/** What the run's model calls took, as its attempts recorded it. */
+function runSpend(detail: RunDetail): ModelSpend {
   const spend = noSpend();
-  for (const s of detail.steps) addAiSpend(spend, s.result);
+  for (const s of detail.spend) addSpend(spend, s.spend);
   return spend;
+}
+
+/** Per step as `flow show` lists them: items are their step's, and a child run's steps (`id/...`) their `workflow` step's. */
+function stepSpend(detail: RunDetail): Map<string, ModelSpend> {
+  const byStep = new Map<string, ModelSpend>();
+  for (const s of detail.spend) {
+    const slash = s.stepId.indexOf('/');
+    const id = slash < 0 ? s.stepId : s.stepId.slice(0, slash).replace(/\[\d+\]$/, '');
+    const sum = byStep.get(id) ?? noSpend();
+    addSpend(sum, s.spend);
+    byStep.set(id, sum);
+  }
+  return byStep;
 }
 
 /** A value on one line of at most `max` characters. */

@@ -1,5 +1,6 @@
 import type { EventListener, EventOf, FlowEvent, FlowEventType } from '../model/events.js';
 import type { RunRecord, StepError, StepResult } from '../model/run.js';
+import { aiJson } from './ai-spend.js';
 import type { LineSink, Reporter } from './reporter.js';
 
 /** Raised only for a change that breaks a consumer (a field removed or renamed, a meaning changed); additions keep it. */
@@ -31,8 +32,22 @@ export function jsonReporter(write: LineSink, options: JsonReporterOptions = {})
     'step-started': (e) => ({ ...stepKey(e), attempt: e.attempt, kind: e.kind, at: e.at }),
     'step-items': (e) => ({ ...stepKey(e), count: e.count }),
     'step-output': (e) => ({ ...stepKey(e), attempt: e.attempt, stream: e.stream, text: e.text }),
-    'step-retrying': (e) => ({ ...stepKey(e), attempt: e.attempt, delay_ms: e.delayMs, error: errorJson(e.error), at: e.at }),
-    'step-finished': (e) => ({ ...stepKey(e), kind: e.kind, attempt: e.attempt, duration_ms: e.durationMs, result: resultJson(e.result) }),
+    'step-retrying': (e) => ({
+      ...stepKey(e),
+      attempt: e.attempt,
+      delay_ms: e.delayMs,
+      error: errorJson(e.error),
+      at: e.at,
+      ai: e.ai ? aiJson(e.ai) : null,
+    }),
+    'step-finished': (e) => ({
+      ...stepKey(e),
+      kind: e.kind,
+      attempt: e.attempt,
+      duration_ms: e.durationMs,
+      result: resultJson(e.result),
+      ai: e.ai ? aiJson(e.ai) : null,
+    }),
     'step-restored': (e) => ({ ...stepKey(e), result: resultJson(e.result) }),
     'cache-hit': (e) => ({ ...stepKey(e), key: e.key }),
     log: (e) => ({ run_id: e.runId, level: e.level, message: e.message }),

@@ -1,6 +1,6 @@
 import type { FlowEvent, StepKind } from '../model/events.js';
-import { type AiSpend, addAiSpend, noSpend } from './ai-spend.js';
 import type { RunStatus, StepError, StepResult, StepStatus } from '../model/run.js';
+import { type ModelSpend, addSpend, noSpend } from '../model/spend.js';
 
 // What reporters remember of a run: each step's state as its events told it. Only the run's own steps are
 // tallied: a child workflow's events describe the child run, whose step is already the parent's one line.
@@ -53,7 +53,8 @@ export interface TallyOptions {
 
 export class RunTally {
   runId: string | undefined;
-  readonly ai: AiSpend = noSpend();
+  /** What this run's model calls took, its child runs' and failed attempts' included; answers from the cache cost nothing. */
+  readonly ai: ModelSpend = noSpend();
   workflowName = '';
   workflowPath = '';
   resumed = false;
@@ -98,6 +99,7 @@ export class RunTally {
       return undefined;
     }
     if (event.type === 'log') return undefined;
+    if ((event.type === 'step-finished' || event.type === 'step-retrying') && event.ai) addSpend(this.ai, event.ai);
     if (event.runId !== this.runId) return this.childOutput(event);
     if (event.type === 'run-finished') {
       this.end = { status: event.status, durationMs: event.durationMs, error: event.error, outputs: event.outputs };
@@ -143,7 +145,6 @@ export class RunTally {
         const step = this.steps.get(key) ?? this.newStep(key, event.stepId, event.item, kind);
         if (event.type === 'step-finished') step.kind = event.kind;
         step.status = event.result.status;
-        if (event.type === 'step-finished') addAiSpend(this.ai, event.result);
         // The step's output value is the run's business, not a reporter's: kept, it would hold every item's stdout.
         step.result = { ...event.result, output: null, outputs: {} };
         step.attempts = Math.max(step.attempts, event.result.attempts);

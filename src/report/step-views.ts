@@ -1,6 +1,6 @@
 import type { Section } from '../language/semantic/step-tree.js';
 import type { RunRecord, StepResult, StepStatus } from '../model/run.js';
-import type { RunSummary } from '../state/run-history.js';
+import type { RunSummary, StepSpend } from '../state/run-history.js';
 import type { StoredStepResult } from '../state/run-store.js';
 import type { StepPlace } from './step-layout.js';
 
@@ -12,6 +12,8 @@ export interface RunDetail {
   steps: readonly StoredStepResult[];
   layout: readonly StepPlace[];
   children: readonly RunSummary[];
+  /** What the model calls of the run and its child runs took, per step (state/run-history.ts). */
+  spend: readonly StepSpend[];
 }
 
 /** A step as shown: in workflow order, with its place, and its for_each items gathered under it. */

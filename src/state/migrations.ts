@@ -82,6 +82,8 @@ export const MIGRATIONS: readonly string[] = [
   // and the attempts a crashed driver left running, found by a claim without reading every attempt of a long run.
   `ALTER TABLE runs ADD COLUMN shape TEXT;
    CREATE INDEX attempts_running ON attempts(run_id) WHERE status = 'running';`,
+  // 6: what each attempt's model calls took (AI steps), failed attempts' too, so a run's spend is the sum of its attempts.
+  `ALTER TABLE attempts ADD COLUMN ai TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -96,6 +96,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
           startedAt: e.at,
           endedAt: e.at,
           delayMs: e.delayMs,
+          ai: e.ai,
         }),
       ),
     'step-finished': (e) => {
@@ -113,6 +114,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
             startedAt: r.startedAt,
             endedAt: r.endedAt,
             delayMs: undefined,
+            ai: e.ai,
           });
         store.stepFinished(e.runId, e.stepId, e.item, r);
       });

@@ -1,4 +1,5 @@
 import type { RunRecord, RunStatus } from '../model/run.js';
+import type { ModelSpend } from '../model/spend.js';
 import type { StoredStepResult } from './run-store.js';
 
 /** Which runs `flow runs` lists: newest first, at most `limit` (all when undefined). */
@@ -19,6 +20,12 @@ export interface RunSummary {
   startedAt: string;
   endedAt: string | undefined;
   attempt: number;
+}
+
+export interface StepSpend {
+  stepId: string;
+  item: number;
+  spend: ModelSpend;
 }
 
 /** One chunk of a step's stored output: whole lines as they were emitted, masked. */
@@ -58,6 +65,11 @@ export interface RunHistory {
   /** Each step's recorded result, and a `running` (or, for a stopped run, `interrupted`) entry for each attempt in flight. */
   steps(runId: string): StoredStepResult[];
   childRuns(runId: string): RunSummary[];
+  /**
+   * What the model calls of the run and its child runs took, per step as attempts recorded it (failed attempts
+   * too). A child run's steps are named below the `workflow` step that started it (`id/...`).
+   */
+  modelSpend(runId: string): StepSpend[];
   /** Whether the run (or one of its child runs) recorded the step `LogQuery.step` names. */
   hasStep(runId: string, step: string): boolean;
   /** Stored output of the run and its child runs, each attempt's chunks together, attempts in the order they started. */

@@ -1,4 +1,5 @@
 import type { StepStatus } from '../model/run.js';
+import type { ModelSpend } from '../model/spend.js';
 import { ownerAlive } from './lease.js';
 import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from './run-history.js';
 import type { OwnerAlive, StoredStepResult } from './run-store.js';
@@ -34,6 +35,10 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
          AND attempt = (SELECT max(attempt) FROM attempts b WHERE b.run_id = a.run_id AND b.step_id = a.step_id AND b.item = a.item)`,
     ),
     childRuns: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs WHERE parent_run_id = ? ORDER BY started_at, id`),
+    modelSpend: db.prepare(
+      `${TREE} SELECT step_id, item, ai FROM attempts WHERE run_id IN (SELECT id FROM tree) AND ai IS NOT NULL
+       ORDER BY started_at, step_id, item, attempt`,
+    ),
     hasStep: db.prepare(
       `${TREE} SELECT 1 FROM (SELECT run_id, step_id, item FROM steps UNION ALL SELECT run_id, step_id, item FROM attempts) s
        WHERE s.run_id IN (SELECT id FROM tree) AND ${stepMatches('s')} LIMIT 1`,
@@ -135,6 +140,15 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     },
     childRuns(runId) {
       return guard(() => (stmt.childRuns.all(runId) as Row[]).map((row) => toRunSummary(row, alive)));
+    },
+    modelSpend(runId) {
+      return guard(() =>
+        (stmt.modelSpend.all({ runId }) as Row[]).map((row) => ({
+          stepId: String(row['step_id']),
+          item: Number(row['item']),
+          spend: JSON.parse(String(row['ai'])) as ModelSpend,
+        })),
+      );
     },
     hasStep(runId, step) {
       return guard(() => stmt.hasStep.get({ runId, ...stepParams(step) }) !== undefined);

@@ -48,7 +48,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
        VALUES (@runId, @stepId, @item, @attempt, @status, @startedAt, (SELECT attempt FROM runs WHERE id = @runId))`,
     ),
     attemptFinished: db.prepare(
-      `UPDATE attempts SET status = @status, error = @error, ended_at = @endedAt, delay_ms = @delayMs
+      `UPDATE attempts SET status = @status, error = @error, ended_at = @endedAt, delay_ms = @delayMs, ai = @ai
        WHERE run_id = @runId AND step_id = @stepId AND item = @item AND attempt = @attempt`,
     ),
     stepFinished: db.prepare(
@@ -140,6 +140,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         error: json(a.error),
         endedAt: a.endedAt ?? null,
         delayMs: a.delayMs ?? null,
+        ai: a.ai ? JSON.stringify(a.ai) : null,
       });
     },
     stepFinished(runId, stepId, item, r) {

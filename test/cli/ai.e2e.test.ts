@@ -59,6 +59,7 @@ describe('an ai step', () => {
       calls: 1,
       prompt_tokens: 1000,
       completion_tokens: 10,
+      cached_tokens: 0,
       cost_usd: 0.000156,
       unpriced_calls: 0,
     });
@@ -67,8 +68,63 @@ describe('an ai step', () => {
     );
     expect(step).toMatchObject({
       attempts: 2,
+      ai: { calls: 1, prompt_tokens: 1000, completion_tokens: 10, cost_usd: 0.000156 },
       output: { text: 'spam', model: 'gpt-4o-mini', usage: { prompt_tokens: 1000, completion_tokens: 10 }, cost: 0.000156 },
     });
+  });
+
+  it("counts a failed attempt's tokens: per attempt in the events, per step and per run in flow show, child runs included", async () => {
+    // The first answer is cut off at max_tokens (billed), the retry answers; the child workflow's call counts too.
+    server = await startOpenAIServer((req, i) =>
+      req.body.model === 'gpt-4o'
+        ? { content: 'child answer', usage: { prompt_tokens: 100, completion_tokens: 4 } }
+        : i === 0
+          ? { content: 'a long', finishReason: 'length', usage: { prompt_tokens: 500, completion_tokens: 100 } }
+          : { content: 'spam', usage: { prompt_tokens: 500, completion_tokens: 10, cached_tokens: 400 } },
+    );
+    const dir = workspace(`name: spend
+steps:
+  - id: classify
+    type: ai
+    retry: { max_attempts: 2, initial_delay: 10ms, on: [ai:length] }
+    config: { model: gpt-4o-mini, prompt: "WIN A PRIZE NOW", max_tokens: 100 }
+  - id: sub
+    type: workflow
+    config: { path: child.yaml }
+`);
+    writeFileSync(join(dir, 'child.yaml'), 'name: child\nsteps:\n  - { id: ask, type: ai, config: { model: gpt-4o, prompt: hi } }\n');
+    const r = await flowAsync(['run', 'w.yaml', '--json'], dir, env(server));
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const retrying = events.find((e) => e['type'] === 'step-retrying');
+    // gpt-4o-mini: $0.15 / $0.60 per million tokens, cached input $0.075.
+    expect(retrying).toMatchObject({
+      step_id: 'classify',
+      error: { class: 'ai:length' },
+      ai: { calls: 1, prompt_tokens: 500, completion_tokens: 100, cached_tokens: 0, cost_usd: 0.000135 },
+    });
+    const finished = events.find((e) => e['type'] === 'step-finished' && e['step_id'] === 'classify');
+    expect(finished).toMatchObject({ attempt: 2, ai: { calls: 1, prompt_tokens: 500, cached_tokens: 400, cost_usd: 0.000051 } });
+    expect(events.find((e) => e['type'] === 'step-finished' && e['step_id'] === 'sub')).toMatchObject({ ai: null });
+    // gpt-4o: $2.50 / $10 per million: the child's call is $0.00029.
+    expect(r.stderr).toContain('ai: 3 calls, 1,214 tokens (1,100 in, 114 out), $0.000476');
+    const show = JSON.parse((await flowAsync(['show', runIdOf(r.stderr), '--json'], dir)).stdout) as {
+      ai: unknown;
+      steps: { id: string; ai: unknown }[];
+    };
+    expect(show.ai).toEqual({
+      calls: 3,
+      prompt_tokens: 1100,
+      completion_tokens: 114,
+      cached_tokens: 400,
+      cost_usd: 0.000476,
+      unpriced_calls: 0,
+    });
+    expect(show.steps.find((s) => s.id === 'classify')!.ai).toMatchObject({ calls: 2, cost_usd: 0.000186 });
+    expect(show.steps.find((s) => s.id === 'sub')!.ai).toMatchObject({ calls: 1, cost_usd: 0.00029 });
   });
 
   it('is never retried when the quota is used up: exit 1, class ai:quota, one request', async () => {

@@ -185,6 +185,29 @@ describe('ai_processing', () => {
       });
     });
 
+    it('sends a schema with optional properties in strict form, and takes out the nulls the server put in their place', async () => {
+      const optional = { type: 'object', properties: { label: { type: 'string' }, note: { type: 'string' } }, required: ['label'] };
+      const { run, server } = await call([{ content: '{"label":"spam","note":null}' }], {
+        model: 'gpt-4o-mini',
+        prompt: 'p',
+        response_schema: optional,
+      });
+      expect(await run).toMatchObject({ json: { label: 'spam' } });
+      expect(server.requests[0]!.body.response_format).toEqual({
+        type: 'json_schema',
+        json_schema: {
+          name: 'answer',
+          strict: true,
+          schema: {
+            type: 'object',
+            properties: { label: { type: 'string' }, note: { type: ['string', 'null'] } },
+            required: ['label', 'note'],
+            additionalProperties: false,
+          },
+        },
+      });
+    });
+
     it('sends an answer that breaks the schema back with what is wrong, once, and sums both calls’ usage', async () => {
       const { run, server } = await call(
         [
@@ -199,8 +222,26 @@ describe('ai_processing', () => {
       expect(retold.at(-1)!.content).toMatch(/does not match the JSON schema: .*must have required property 'confidence'/);
     });
 
+    it('reports each billed call as it is answered: a re-asked answer that then fails on a 503 still counts', async () => {
+      const { run, context } = await call(
+        [
+          { content: '{"label":"eggs"}', usage: { prompt_tokens: 1000, completion_tokens: 20 } },
+          { status: 503, error: { message: 'overloaded' } },
+        ],
+        { model: 'gpt-4o-mini', prompt: 'p', response_schema: schema },
+      );
+      expect((await failure(run)).errorClass).toBe('http:503');
+      expect(context.modelCalls).toEqual([
+        {
+          model: 'gpt-4o-mini',
+          usage: { prompt_tokens: 1000, completion_tokens: 20, cached_tokens: 0, total_tokens: 1020 },
+          cost: 0.000162,
+        },
+      ]);
+    });
+
     it('fails as ai:schema when the corrected answer is still wrong, and asks loosely for a schema strict mode cannot take', async () => {
-      const loose = { type: 'object', properties: { label: { type: 'string' } } };
+      const loose = { type: 'object', properties: { label: { type: 'string' } }, additionalProperties: { type: 'string' } };
       const { run, server } = await call([{ content: 'not json' }], {
         model: 'gpt-4o-mini',
         prompt: 'p',

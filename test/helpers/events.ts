@@ -1,5 +1,6 @@
 import type { EventOf, StepKind } from '../../src/model/events.js';
 import type { RunRecord, RunStatus, StepError, StepResult } from '../../src/model/run.js';
+import type { ModelSpend } from '../../src/model/spend.js';
 import { aResult, aRun } from './records.js';
 
 // Events as the engine emits them, for the reporters' tests: one builder per event type, named after it.
@@ -51,9 +52,9 @@ export function stepRetrying(
   attempt: number,
   delayMs: number,
   error: StepError,
-  { runId = 'r1', item = -1, at = '', durable = true }: Place & { at?: string; durable?: boolean } = {},
+  { runId = 'r1', item = -1, at = '', durable = true, ai }: Place & { at?: string; durable?: boolean; ai?: ModelSpend } = {},
 ): EventOf<'step-retrying'> {
-  return { type: 'step-retrying', runId, stepId, item, attempt, delayMs, error, at, durable };
+  return { type: 'step-retrying', runId, stepId, item, attempt, delayMs, error, at, durable, ...(ai ? { ai } : {}) };
 }
 
 /** A step's end; `result` gives what differs from a first-attempt success, its status included. A group's end is not durable. */
@@ -61,7 +62,13 @@ export function stepFinished(
   stepId: string,
   durationMs: number,
   result: Partial<StepResult> = {},
-  { runId = 'r1', item = -1, kind = 'action', durable = kind === 'action' }: Place & { kind?: StepKind; durable?: boolean } = {},
+  {
+    runId = 'r1',
+    item = -1,
+    kind = 'action',
+    durable = kind === 'action',
+    ai,
+  }: Place & { kind?: StepKind; durable?: boolean; ai?: ModelSpend } = {},
 ): EventOf<'step-finished'> {
   const attempt = result.attempts ?? 1;
   return {
@@ -74,6 +81,7 @@ export function stepFinished(
     result: aResult(result.status ?? 'succeeded', result),
     durationMs,
     durable,
+    ...(ai ? { ai } : {}),
   };
 }
 

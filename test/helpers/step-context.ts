@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StepContext } from '../../src/executors/executor.js';
+import type { ModelCall } from '../../src/model/spend.js';
 
 export interface EmittedOutput {
   stream: 'stdout' | 'stderr';
@@ -14,6 +15,8 @@ export interface TestStepContext extends StepContext {
   controller: AbortController;
   /** Everything the step passed to emitOutput, in order. */
   emitted: EmittedOutput[];
+  /** Every model call the step reported, in order. */
+  modelCalls: ModelCall[];
 }
 
 const tempDirs: string[] = [];
@@ -26,6 +29,7 @@ const tempDirs: string[] = [];
 export function stepContext(overrides: Partial<StepContext> = {}): TestStepContext {
   const controller = new AbortController();
   const emitted: EmittedOutput[] = [];
+  const modelCalls: ModelCall[] = [];
   const runId = overrides.runId ?? 'run_test_0001';
   const stepId = overrides.stepId ?? 'step_one';
   const item = overrides.item ?? -1;
@@ -50,6 +54,9 @@ export function stepContext(overrides: Partial<StepContext> = {}): TestStepConte
     emitOutput(stream, text) {
       emitted.push({ stream, text });
     },
+    reportModelCall(call) {
+      modelCalls.push(call);
+    },
     async runChildWorkflow(path) {
       throw new Error(`stepContext: runChildWorkflow(${path}) is not available in this test`);
     },
@@ -57,6 +64,7 @@ export function stepContext(overrides: Partial<StepContext> = {}): TestStepConte
     cwd,
     controller,
     emitted,
+    modelCalls,
   };
 }
 

@@ -95,6 +95,7 @@ const detail = (r: Partial<RunRecord> = {}, steps = STEPS): RunDetail => ({
   steps,
   layout: stepLayout(r.definition ?? DEFINITION),
   children: [summary({ id: 'c1', workflowName: 'child', status: 'succeeded' })],
+  spend: [],
 });
 
 describe('flow runs as text and JSON', () => {
@@ -242,6 +243,7 @@ describe('flow show as JSON', () => {
       error: null,
       reason: 'cache hit',
       output: { exit_code: 0 },
+      ai: null,
     });
     expect(byId.get('unit')).toMatchObject({ group: 'inner', cached: false });
     expect(byId.get('each')).toMatchObject({
@@ -250,6 +252,44 @@ describe('flow show as JSON', () => {
       failed_items: [{ index: 1, status: 'failed', attempts: 2, error: { class: 'exit:1', message: 'boom' }, duration_ms: 10 }],
     });
     expect(byId.get('fetch')).not.toHaveProperty('items');
+  });
+});
+
+describe('flow show: model spend', () => {
+  const spend = (calls: number, cost: number, unpriced = 0) => ({
+    calls,
+    promptTokens: 100 * calls,
+    completionTokens: 10 * calls,
+    cachedTokens: 0,
+    cost,
+    unpriced,
+  });
+  const withSpend: RunDetail = {
+    ...detail(),
+    spend: [
+      { stepId: 'fetch', item: -1, spend: spend(1, 0.001) },
+      { stepId: 'fetch', item: -1, spend: spend(1, 0.002) },
+      { stepId: 'each', item: 0, spend: spend(1, 0, 1) },
+      { stepId: 'each[2]/ask', item: -1, spend: spend(2, 0.004) },
+    ],
+  };
+
+  it('sums each step’s attempts, its items and its child runs’ steps, and the whole run', () => {
+    const json = showJson(withSpend);
+    const byId = new Map(json.steps.map((s) => [s.id, s]));
+    expect(byId.get('fetch')!.ai).toEqual({
+      calls: 2,
+      prompt_tokens: 200,
+      completion_tokens: 20,
+      cached_tokens: 0,
+      cost_usd: 0.003,
+      unpriced_calls: 0,
+    });
+    expect(byId.get('each')!.ai).toMatchObject({ calls: 3, cost_usd: 0.004, unpriced_calls: 1 });
+    expect(byId.get('lint')!.ai).toBeNull();
+    expect(json.ai).toMatchObject({ calls: 5, prompt_tokens: 500, cost_usd: 0.007, unpriced_calls: 1 });
+    expect(showText(withSpend)).toContain('ai: 5 calls, 550 tokens (500 in, 50 out), $0.007 (+ 1 call of unknown cost)');
+    expect(showText(detail())).not.toContain('ai:');
   });
 });
 

@@ -27,7 +27,7 @@ const validate = new Ajv2020({ allErrors: true }).compile(schema);
 const T0 = Date.parse('2026-01-31T09:15:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 
-// A run that shows every event type: a retried step, a for_each, a skip, a cache hit, a restored step, a child run,
+// A run that shows every event type: a retried step (whose failed attempt's model calls cost something), a for_each, a skip, a cache hit, a restored step, a child run,
 // output with a newline and a quote in it, and a run that fails with outputs unset.
 const EVENTS: FlowEvent[] = [
   runStarted(
@@ -37,7 +37,10 @@ const EVENTS: FlowEvent[] = [
   stepRestored('setup', aResult('succeeded', { output: { stdout: 'ok\n' } })),
   stepStarted('build', { at: at(1) }),
   stepOutput('build', 'line "one"\nline two\n'),
-  stepRetrying('build', 1, 1500, stepError('exit code 1'), { at: at(2) }),
+  stepRetrying('build', 1, 1500, stepError('exit code 1'), {
+    at: at(2),
+    ai: { calls: 2, promptTokens: 1200, completionTokens: 80, cachedTokens: 1000, cost: 0.000123, unpriced: 1 },
+  }),
   stepStarted('build', { attempt: 2, at: at(4) }),
   stepOutput('build', 'warn: ***', { attempt: 2, stream: 'stderr' }),
   stepFinished('build', 4000, {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RunTally } from '../../src/report/run-tally.js';
 import { aiLine } from '../../src/report/ai-spend.js';
-import { runStarted, stepError, stepFinished, stepItems, stepOutput, stepStarted } from '../helpers/events.js';
+import type { ModelSpend } from '../../src/model/spend.js';
+import { runStarted, stepError, stepFinished, stepItems, stepOutput, stepRetrying, stepStarted } from '../helpers/events.js';
 
 describe('RunTally', () => {
   it('gives a workflow step its child run’s output, so its failure shows the child’s last lines', () => {
@@ -36,21 +37,24 @@ describe('RunTally', () => {
     expect(tally.steps.get('each')?.items).toEqual({ total: 3, finished: { succeeded: 2, failed: 1 } });
   });
 
-  it('sums what the run’s model calls took, and says when a cost is not known', () => {
+  it('sums what the run’s model calls took, failed attempts’ and child runs’ too, and says when a cost is not known', () => {
     const tally = new RunTally(() => 0);
     tally.apply(runStarted({ id: 'r1' }));
-    const ai = (cost: number | null, prompt: number, completion: number) => ({
-      text: 'x',
-      model: 'm',
-      finish_reason: 'stop',
-      usage: { prompt_tokens: prompt, completion_tokens: completion, cached_tokens: 0, total_tokens: prompt + completion },
-      cost,
+    const ai = (cost: number | null, prompt: number, completion: number): ModelSpend => ({
+      calls: 1,
+      promptTokens: prompt,
+      completionTokens: completion,
+      cachedTokens: 0,
+      cost: cost ?? 0,
+      unpriced: cost === null ? 1 : 0,
     });
-    tally.apply(stepFinished('a', 1, { output: ai(0.0021, 1000, 200) }));
-    tally.apply(stepFinished('b', 1, { output: ai(0.0001, 100, 20) }));
+    tally.apply(stepRetrying('a', 1, 10, stepError('cut off'), { ai: ai(0.0011, 500, 100) }));
+    tally.apply(stepFinished('a', 1, { attempts: 2 }, { ai: ai(0.001, 500, 100) }));
+    tally.apply(runStarted({ id: 'c1', parentRunId: 'r1' }));
+    tally.apply(stepFinished('sub/b', 1, {}, { runId: 'c1', ai: ai(0.0001, 100, 20) }));
     tally.apply(stepFinished('c', 1, { output: { exit_code: 0, stdout: '' } }));
-    expect(aiLine(tally.ai)).toBe('2 calls, 1,320 tokens (1,100 in, 220 out), $0.0022');
-    tally.apply(stepFinished('d', 1, { output: ai(null, 5, 5) }));
-    expect(aiLine(tally.ai)).toBe('3 calls, 1,330 tokens (1,105 in, 225 out), $0.0022 (+ 1 call of unknown cost)');
+    expect(aiLine(tally.ai)).toBe('3 calls, 1,320 tokens (1,100 in, 220 out), $0.0022');
+    tally.apply(stepFinished('d', 1, {}, { ai: ai(null, 5, 5) }));
+    expect(aiLine(tally.ai)).toBe('4 calls, 1,330 tokens (1,105 in, 225 out), $0.0022 (+ 1 call of unknown cost)');
   });
 });

@@ -14,7 +14,13 @@ export interface ShowOptions {
 // `flow show RUN_ID`: one run, its steps in the order of its workflow, and its child runs.
 export async function showCommand(runId: string, options: ShowOptions, io: CommandIO): Promise<number> {
   return withRecordedRun(statePath(options.state, io), runId, (history, run) => {
-    const detail: RunDetail = { run, steps: history.steps(runId), layout: stepLayout(run.definition), children: history.childRuns(runId) };
+    const detail: RunDetail = {
+      run,
+      steps: history.steps(runId),
+      layout: stepLayout(run.definition),
+      children: history.childRuns(runId),
+      spend: history.modelSpend(runId),
+    };
     io.stdout(options.json ? JSON.stringify(showJson(detail), null, 2) : showText(detail));
     return EXIT.ok;
   });

@@ -22,7 +22,7 @@ export interface AiOutput {
 
 // One call to a Chat Completions endpoint through the openai SDK, loaded only when an AI step runs. The SDK's own
 // retries are off: the step's `retry:` is the one policy, so the layers never multiply.
-export async function chat(request: AiRequest, context: Pick<StepContext, 'signal' | 'emitOutput'>): Promise<AiOutput> {
+export async function chat(request: AiRequest, context: Pick<StepContext, 'signal' | 'emitOutput' | 'reportModelCall'>): Promise<AiOutput> {
   const sdk = await import('openai');
   const OpenAIClient = sdk.default;
   // Only what the step chose goes out: not OPENAI_ORG_ID or OPENAI_PROJECT_ID to an endpoint the workflow named,
@@ -42,15 +42,17 @@ export async function chat(request: AiRequest, context: Pick<StepContext, 'signa
     request.timeoutMs,
   );
   const signal = AbortSignal.any([context.signal, deadline.signal]);
-  const format = request.responseSchema && responseFormat(request.responseSchema);
+  const asked = request.responseSchema && responseFormat(request.responseSchema);
   // A schema ajv cannot compile is the workflow's fault: found before the first (paid) call, not after it.
   const check = request.responseSchema && (await answerChecker(request.responseSchema));
   let messages = request.messages;
   const spent: Usage[] = [];
   try {
     for (let tries = 0; ; tries++) {
-      const body = { model: request.model.name, messages, ...request.params, ...(format ? { response_format: format } : {}) };
+      const body = { model: request.model.name, messages, ...request.params, ...(asked ? { response_format: asked.format } : {}) };
       const answer = request.stream ? await streamed(client, body, signal, context) : await whole(client, body, signal);
+      // Billed whatever follows: a re-ask that then fails, a refusal, a cut-off answer.
+      context.reportModelCall({ model: answer.model, usage: answer.usage, cost: costOf(answer.usage, request.model) });
       if (signal.aborted) throw signal.reason;
       if (answer.usage) spent.push(answer.usage);
       const usage = spent.length === 0 ? null : sumUsage(spent);
@@ -69,7 +71,7 @@ export async function chat(request: AiRequest, context: Pick<StepContext, 'signa
         throw new StepFailure('ai:length', 'the answer was cut off at max_tokens (finish_reason: length)', output);
       if (!request.stream && output.text !== '') context.emitOutput('stdout', `${output.text}\n`);
       if (!request.responseSchema) return output;
-      const checked = check!(answer.text);
+      const checked = check!(answer.text, asked!.restore);
       if (checked.ok) return { ...output, json: checked.json };
       if (tries >= request.schemaRetries)
         throw new StepFailure('ai:schema', `the answer does not match response_schema: ${checked.problems}`, output);
@@ -100,7 +102,7 @@ function sumUsage(all: Usage[]): Usage {
   };
 }
 
-type AnswerCheck = (text: string) => { ok: true; json: unknown } | { ok: false; problems: string };
+type AnswerCheck = (text: string, restore: (json: unknown) => unknown) => { ok: true; json: unknown } | { ok: false; problems: string };
 
 async function answerChecker(schema: Record<string, unknown>): Promise<AnswerCheck> {
   // ajv is CommonJS: bundled, its class is the module's default export; run from source, a named one too.
@@ -111,16 +113,17 @@ async function answerChecker(schema: Record<string, unknown>): Promise<AnswerChe
   } catch (err) {
     throw new StepFailure('validation', `response_schema is not a JSON Schema ajv can use: ${(err as Error).message}`);
   }
-  return (text) => checkAnswer(text, validate);
+  return (text, restore) => checkAnswer(text, restore, validate);
 }
 
 function checkAnswer(
   text: string,
+  restore: (json: unknown) => unknown,
   validate: ReturnType<InstanceType<typeof import('ajv').Ajv>['compile']>,
 ): { ok: true; json: unknown } | { ok: false; problems: string } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = restore(JSON.parse(text));
   } catch {
     return { ok: false, problems: 'it is not JSON' };
   }

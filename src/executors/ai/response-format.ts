@@ -1,22 +1,20 @@
 import type OpenAI from 'openai';
+import { type StrictForm, strictForm } from './strict-schema.js';
 
-/**
- * `response_format` for a schema: strict (the server guarantees the shape) when the schema already meets strict
- * mode's rules (every object closed, every property required); otherwise a request the server may follow loosely,
- * and flow checks the answer either way.
- */
-export function responseFormat(schema: Record<string, unknown>): OpenAI.ResponseFormatJSONSchema {
-  return { type: 'json_schema', json_schema: { name: 'answer', schema, strict: strictCompatible(schema) } };
+export interface ResponseFormat {
+  format: OpenAI.ResponseFormatJSONSchema;
+  /** The answer as the schema as written would have it (see strict-schema.ts); the identity for a loose request. */
+  restore: StrictForm['restore'];
 }
 
-export function strictCompatible(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.every(strictCompatible);
-  if (typeof schema !== 'object' || schema === null) return true;
-  const s = schema as Record<string, unknown>;
-  if (s['type'] === 'object' || s['properties'] !== undefined) {
-    const properties = Object.keys((s['properties'] as Record<string, unknown>) ?? {});
-    const required = Array.isArray(s['required']) ? (s['required'] as string[]) : [];
-    if (s['additionalProperties'] !== false || properties.some((p) => !required.includes(p))) return false;
-  }
-  return Object.values(s).every(strictCompatible);
+/**
+ * `response_format` for a schema: strict (the server keeps to the shape) in the schema's strict form where it has
+ * one; otherwise a request the server may follow loosely. flow checks the answer against the schema either way.
+ */
+export function responseFormat(schema: Record<string, unknown>): ResponseFormat {
+  const strict = strictForm(schema);
+  return {
+    format: { type: 'json_schema', json_schema: { name: 'answer', schema: strict?.schema ?? schema, strict: strict !== undefined } },
+    restore: strict?.restore ?? ((answer) => answer),
+  };
 }

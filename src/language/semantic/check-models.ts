@@ -1,6 +1,6 @@
 import { StepFailure } from '../../engine/step-failure.js';
 import { chooseModel } from '../../executors/ai/request.js';
-import { strictCompatible } from '../../executors/ai/response-format.js';
+import { strictForm } from '../../executors/ai/strict-schema.js';
 import { findBuiltinExecutor } from '../../executors/registry.js';
 import type { ModelSpec } from '../../model/workflow.js';
 import { hasExpression } from '../expressions/template.js';
@@ -37,7 +37,7 @@ export function checkModelSelections(data: Record<string, unknown>, nodes: reado
 
 // A schema strict mode cannot take is sent loosely: the server may answer otherwise, and flow then re-asks (and pays).
 function checkResponseSchema(node: StepNode, schema: unknown, sink: DiagnosticSink): void {
-  if (!isRecord(schema) || hasExpression(JSON.stringify(schema)) || strictCompatible(schema)) return;
+  if (!isRecord(schema) || hasExpression(JSON.stringify(schema)) || strictForm(schema)) return;
   sink.report(
     [...node.path, 'config', 'response_schema'],
     'schema-not-strict',
@@ -45,7 +45,7 @@ function checkResponseSchema(node: StepNode, schema: unknown, sink: DiagnosticSi
     {
       severity: 'warning',
       onKey: true,
-      hint: 'close every object (additionalProperties: false) and list all its properties in required (an optional one as nullable)',
+      hint: 'make the root an object; leave out allOf, oneOf, not, if/then/else, $ref and patternProperties, and additionalProperties other than false (optional properties are fine: flow sends them as nullable)',
     },
   );
 }
