@@ -155,6 +155,17 @@ async function executeOnce(
   const lines = lineBuffer((stream, text) =>
     ctx.emit({ type: 'step-output', runId: ctx.runId, stepId: step.id, item, attempt, stream, text }),
   );
+  // How much of stdout's unfinished line has gone out as tokens.
+  let tokensShown = 0;
+  const emitTokens = (text: string) => {
+    lines.push('stdout', text);
+    if (text.includes('\n')) tokensShown = 0;
+    const line = lines.unfinished('stdout');
+    const settled = ctx.masker.settled(line);
+    if (settled <= tokensShown) return;
+    ctx.emit({ type: 'step-tokens', runId: ctx.runId, stepId: step.id, item, attempt, text: line.slice(tokensShown, settled) });
+    tokensShown = settled;
+  };
   let env: Record<string, string> | undefined;
   const context: StepContext = {
     runId: ctx.runId,
@@ -182,6 +193,7 @@ async function executeOnce(
     workflowFile: ctx.workflow.file,
     models: ctx.workflow.models,
     emitOutput: lines.push,
+    emitTokens,
     reportModelCall: (call) => addCall(spend, call),
     runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, item, signal, maskValues: ctx.masker.values }),
   };
@@ -211,6 +223,7 @@ async function stepEnvironment(
 /** Output chunks cut into whole lines before they become events, so a secret split across two chunks is still masked. */
 function lineBuffer(emit: (stream: 'stdout' | 'stderr', text: string) => void): {
   push: (stream: 'stdout' | 'stderr', text: string) => void;
+  unfinished: (stream: 'stdout' | 'stderr') => string;
   flush: () => void;
 } {
   const rest = { stdout: '', stderr: '' };
@@ -221,6 +234,7 @@ function lineBuffer(emit: (stream: 'stdout' | 'stderr', text: string) => void): 
       rest[stream] = all.slice(cut);
       if (cut > 0) emit(stream, all.slice(0, cut));
     },
+    unfinished: (stream) => rest[stream],
     flush: () => {
       for (const stream of ['stdout', 'stderr'] as const) if (rest[stream]) emit(stream, rest[stream]);
       rest.stdout = rest.stderr = '';

@@ -66,6 +66,23 @@ export class SecretMasker {
     return out;
   }
 
+  /**
+   * How much of a text that is still growing can be shown now: all but an ending that could be the start of a
+   * secret, which the next chunk may complete.
+   */
+  settled(text: string): number {
+    let keep = text.length;
+    for (const s of this.secrets) {
+      for (let k = Math.min(s.length - 1, text.length); k > 0; k--) {
+        if (text.endsWith(s.slice(0, k))) {
+          keep = Math.min(keep, text.length - k);
+          break;
+        }
+      }
+    }
+    return keep;
+  }
+
   /** Whether a secret appears anywhere in the value (its masked form would differ from it). */
   holds(value: unknown): boolean {
     if (!this.active) return false;

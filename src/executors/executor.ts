@@ -35,6 +35,8 @@ export interface StepContext {
   /** The workflow's `models:` catalog, for the steps that call a model. */
   models: readonly ModelSpec[];
   emitOutput(stream: 'stdout' | 'stderr', text: string): void;
+  /** A model's answer as it streams: output like emitOutput's stdout, and meanwhile tokens for a live view. */
+  emitTokens(text: string): void;
   /** Says a model call was made and what it took, as soon as its answer is in: billed even if the attempt then fails. */
   reportModelCall(call: ModelCall): void;
   /** Runs another workflow file as a child run and returns its outputs. */

@@ -30,6 +30,11 @@ export type FlowEvent =
       durable: boolean;
     }
   | { type: 'step-output'; runId: string; stepId: string; item: number; attempt: number; stream: 'stdout' | 'stderr'; text: string }
+  /**
+   * A streamed model answer's new text, as it comes, for a live view: not recorded, and not a line of output (the
+   * same text comes again, as whole lines, in step-output).
+   */
+  | { type: 'step-tokens'; runId: string; stepId: string; item: number; attempt: number; text: string }
   | {
       type: 'step-retrying';
       runId: string;

@@ -146,6 +146,8 @@ export function githubReporter(ctx: ReportContext, command: LineSink, options: G
     },
     'step-started': (e) => write(`${name(e.stepId, e.item)} started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`),
     'step-items': (e) => write(`${name(e.stepId, e.item)} ${e.count} item${e.count === 1 ? '' : 's'}`),
+    // A log is read line by line: the answer's lines come in step-output.
+    'step-tokens': () => {},
     'step-output': (e) => {
       const key = stepLabel(e.stepId, e.item);
       const out = outputs.get(key) ?? { text: '', dropped: 0, attempt: e.attempt, attemptStart: 0 };

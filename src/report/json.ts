@@ -32,6 +32,7 @@ export function jsonReporter(write: LineSink, options: JsonReporterOptions = {})
     'step-started': (e) => ({ ...stepKey(e), attempt: e.attempt, kind: e.kind, at: e.at }),
     'step-items': (e) => ({ ...stepKey(e), count: e.count }),
     'step-output': (e) => ({ ...stepKey(e), attempt: e.attempt, stream: e.stream, text: e.text }),
+    'step-tokens': (e) => ({ ...stepKey(e), attempt: e.attempt, text: e.text }),
     'step-retrying': (e) => ({
       ...stepKey(e),
       attempt: e.attempt,

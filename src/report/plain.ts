@@ -46,6 +46,8 @@ export function plainReporter(ctx: PlainContext, write: LineSink): Reporter {
     },
     'step-started': (e) => stamped(`${name(e.stepId, e.item)} started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`),
     'step-items': (e) => stamped(`${name(e.stepId, e.item)} ${e.count} item${e.count === 1 ? '' : 's'}`),
+    // Plain lines are whole lines: the answer's come in step-output.
+    'step-tokens': () => {},
     'step-output': (e) => {
       const key = `${e.stepId}#${e.item}#${e.stream}`;
       const prefix = `${name(e.stepId, e.item)}${e.stream === 'stderr' ? ' stderr' : ''}`;

@@ -129,6 +129,8 @@ export class RunTally {
         step.combined = keepTail(step.combined + event.text);
         return step;
       }
+      case 'step-tokens':
+        return this.steps.get(key);
       case 'step-retrying': {
         const step = this.steps.get(key);
         step?.retries.push({ attempt: event.attempt, delayMs: event.delayMs, error: event.error });

@@ -119,6 +119,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
         store.stepFinished(e.runId, e.stepId, e.item, r);
       });
     },
+    'step-tokens': () => {},
     'step-restored': () => {},
     'step-items': () => {},
     'cache-hit': () => {},

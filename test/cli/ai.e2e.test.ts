@@ -127,6 +127,28 @@ steps:
     expect(show.steps.find((s) => s.id === 'sub')!.ai).toMatchObject({ calls: 1, cost_usd: 0.00029 });
   });
 
+  it('with stream: true sends the answer as step-tokens events while it comes, never a secret split across chunks', async () => {
+    server = await startOpenAIServer([{ content: 'The door says open sesame to all' }]);
+    const dir = workspace(`name: streamed
+secrets: [DOOR]
+steps:
+  - id: ask
+    type: ai
+    config: { model: gpt-4o-mini, prompt: "What does the door say?", stream: true }
+`);
+    const r = await flowAsync(['run', 'w.yaml', '--json'], dir, { ...env(server), DOOR: 'open sesame' });
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; text?: string });
+    const tokens = events.filter((e) => e.type === 'step-tokens').map((e) => e.text);
+    // One event per piece the server sent, but the piece that could start the secret waited for the next.
+    expect(tokens).toEqual(['The ', 'door ', 'says ', '*** ', 'to ', 'all']);
+    expect(events.filter((e) => e.type === 'step-output').map((e) => e.text)).toEqual(['The door says *** to all\n']);
+    expect(r.stdout).not.toContain('open');
+  });
+
   it('is never retried when the quota is used up: exit 1, class ai:quota, one request', async () => {
     server = await startOpenAIServer([{ status: 429, error: { message: 'You exceeded your current quota', code: 'insufficient_quota' } }]);
     const r = await flowAsync(['run', 'w.yaml'], workspace(CLASSIFY), env(server));

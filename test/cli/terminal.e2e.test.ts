@@ -5,6 +5,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
+import { startOpenAIServer } from '../helpers/openai-server.js';
 import { inTerminal, SPINNER, terminalEnv, waitFor } from '../helpers/terminal.js';
 
 // flow in a real pseudo-terminal (util-linux `script`), as a person at a terminal runs it, and through pipes.
@@ -72,6 +73,27 @@ describe('flow run in a terminal', () => {
     expect(ci.output()).not.toContain('\x1b');
     expect(ci.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[greet\] \| hello, world/m);
     expect(ci.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} flow: run \w+ succeeded in/m);
+  });
+});
+
+describe('flow run --verbose in a terminal', () => {
+  it('shows a streamed answer under its step as the words come, then as its line of output', async () => {
+    const server = await startOpenAIServer([{ content: 'alpha beta gamma delta epsilon zeta', chunkDelayMs: 150 }]);
+    try {
+      const dir = tempDir('flow-pty-');
+      writeFileSync(join(dir, 'w.yaml'), 'name: s\nsteps:\n  - { id: ask, type: ai, config: { model: m, prompt: p, stream: true } }\n');
+      const run = inTerminal(['run', 'w.yaml', '--verbose'], dir, terminalEnv({ OPENAI_BASE_URL: server.url }));
+      expect(await run.done).toBe(0);
+      const text = stripVTControlCharacters(run.output());
+      // Drawn in the live region while the line is unfinished: some words, not yet all.
+      expect(text).toMatch(/│ alpha beta(?! gamma delta epsilon zeta)/);
+      expect(text).toMatch(/^ask \| alpha beta gamma delta epsilon zeta$/m);
+      const quiet = inTerminal(['run', 'w.yaml'], dir, terminalEnv({ OPENAI_BASE_URL: server.url }));
+      expect(await quiet.done).toBe(0);
+      expect(stripVTControlCharacters(quiet.output())).not.toContain('│');
+    } finally {
+      await server.close();
+    }
   });
 });
 

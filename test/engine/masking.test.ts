@@ -17,6 +17,14 @@ describe('SecretMasker', () => {
     expect(masker.text(`before ${text} after`)).toBe('before *** after');
   });
 
+  it('settles a growing text up to an ending that could start a secret', () => {
+    const masker = new SecretMasker(['open sesame']);
+    expect(masker.settled('the door says op')).toBe('the door says '.length);
+    expect(masker.settled('the door says open sesame')).toBe('the door says open sesame'.length);
+    expect(masker.settled('the door says opera')).toBe('the door says opera'.length);
+    expect(new SecretMasker([]).settled('anything o')).toBe('anything o'.length);
+  });
+
   it('leaves short secrets’ encodings alone: they would mask ordinary text', () => {
     const masker = new SecretMasker(['abc']);
     expect(masker.text(`abc ${b64('abc')}`)).toBe(`*** ${b64('abc')}`);

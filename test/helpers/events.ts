@@ -47,6 +47,14 @@ export function stepOutput(
   return { type: 'step-output', runId, stepId, item, attempt, stream, text };
 }
 
+export function stepTokens(
+  stepId: string,
+  text: string,
+  { runId = 'r1', item = -1, attempt = 1 }: Place & { attempt?: number } = {},
+): EventOf<'step-tokens'> {
+  return { type: 'step-tokens', runId, stepId, item, attempt, text };
+}
+
 export function stepRetrying(
   stepId: string,
   attempt: number,

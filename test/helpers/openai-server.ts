@@ -25,6 +25,8 @@ export interface ChatReply {
   usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number } | null;
   /** Wait this long before answering (or hanging up); the wait ends early if the client goes away. */
   delayMs?: number;
+  /** With `stream: true`: wait this long between the answer's chunks, as a model writing slowly does. */
+  chunkDelayMs?: number;
   /** Destroy the socket instead of answering: the client sees a connection error. */
   hangUp?: boolean;
   /**
@@ -159,10 +161,14 @@ export async function startOpenAIServer(reply: ReplyPlan = [{}]): Promise<OpenAI
     if (withUsage) events.push(chunk([], { usage }));
     events.push('data: [DONE]\n\n');
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
-    send(plan, recorded, res, events.join(''), events.slice(0, 2).join(''));
+    send(plan, recorded, res, events, events.slice(0, 2).join(''));
   }
 
-  function send(plan: ChatReply, recorded: RecordedRequest, res: ServerResponse, whole: string, start: string): void {
+  function send(plan: ChatReply, recorded: RecordedRequest, res: ServerResponse, whole: string | string[], start: string): void {
+    if (Array.isArray(whole)) {
+      if (plan.partial === undefined && plan.chunkDelayMs) return void dripFeed(res, whole, plan.chunkDelayMs);
+      whole = whole.join('');
+    }
     if (plan.partial === undefined) return void res.end(whole);
     if (plan.partial === 'end') return void res.end(start);
     if (plan.partial === 'stall') return void res.write(start);
@@ -192,6 +198,17 @@ export async function startOpenAIServer(reply: ReplyPlan = [{}]): Promise<OpenAI
       return closing;
     },
   };
+}
+
+/** Writes the chunks one by one, `delayMs` apart; stops when the client goes away. */
+function dripFeed(res: ServerResponse, chunks: string[], delayMs: number): void {
+  const next = (i: number) => {
+    if (res.destroyed) return;
+    if (i === chunks.length - 1) return void res.end(chunks[i]);
+    res.write(chunks[i]);
+    setTimeout(() => next(i + 1), delayMs);
+  };
+  next(0);
 }
 
 function sendError(

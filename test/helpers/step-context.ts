@@ -54,6 +54,9 @@ export function stepContext(overrides: Partial<StepContext> = {}): TestStepConte
     emitOutput(stream, text) {
       emitted.push({ stream, text });
     },
+    emitTokens(text) {
+      emitted.push({ stream: 'stdout', text });
+    },
     reportModelCall(call) {
       modelCalls.push(call);
     },

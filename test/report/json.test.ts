@@ -15,6 +15,7 @@ import {
   stepOutput,
   stepRestored,
   stepRetrying,
+  stepTokens,
   stepStarted,
 } from '../helpers/events.js';
 import { expectGolden } from '../helpers/golden.js';
@@ -43,6 +44,7 @@ const EVENTS: FlowEvent[] = [
   }),
   stepStarted('build', { attempt: 2, at: at(4) }),
   stepOutput('build', 'warn: ***', { attempt: 2, stream: 'stderr' }),
+  stepTokens('build', 'Spam, bec', { attempt: 2 }),
   stepFinished('build', 4000, {
     attempts: 2,
     output: { exit_code: 0, stdout: 'x' },

@@ -22,7 +22,10 @@ export interface AiOutput {
 
 // One call to a Chat Completions endpoint through the openai SDK, loaded only when an AI step runs. The SDK's own
 // retries are off: the step's `retry:` is the one policy, so the layers never multiply.
-export async function chat(request: AiRequest, context: Pick<StepContext, 'signal' | 'emitOutput' | 'reportModelCall'>): Promise<AiOutput> {
+export async function chat(
+  request: AiRequest,
+  context: Pick<StepContext, 'signal' | 'emitOutput' | 'emitTokens' | 'reportModelCall'>,
+): Promise<AiOutput> {
   const sdk = await import('openai');
   const OpenAIClient = sdk.default;
   // Only what the step chose goes out: not OPENAI_ORG_ID or OPENAI_PROJECT_ID to an endpoint the workflow named,
@@ -157,7 +160,7 @@ async function streamed(
   client: OpenAI,
   body: Omit<Body, 'stream'>,
   signal: AbortSignal,
-  context: Pick<StepContext, 'emitOutput'>,
+  context: Pick<StepContext, 'emitOutput' | 'emitTokens'>,
 ): Promise<Answer> {
   const stream = await client.chat.completions.create(
     { ...body, stream: true, stream_options: { include_usage: true } } as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
@@ -171,7 +174,7 @@ async function streamed(
     if (!choice) continue;
     if (choice.delta.content) {
       answer.text += choice.delta.content;
-      context.emitOutput('stdout', choice.delta.content);
+      context.emitTokens(choice.delta.content);
     }
     if (choice.delta.refusal) answer.refusal = (answer.refusal ?? '') + choice.delta.refusal;
     if (choice.finish_reason) answer.finishReason = choice.finish_reason;

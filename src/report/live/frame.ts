@@ -83,14 +83,27 @@ function errorText(error: { class: string; message: string }, hasOutput: boolean
 }
 
 /** The redrawn part: one line per running step (a for_each once, with its counts), spinners supplied by the caller. */
-export function runningLines(running: readonly StepTally[], style: FrameStyle, spinner: (key: string) => string, rows: number): string[] {
+/** The characters of a streamed answer's unfinished line shown under its step. */
+const SAYING_WIDTH = 48;
+
+export function runningLines(
+  running: readonly StepTally[],
+  style: FrameStyle,
+  spinner: (key: string) => string,
+  rows: number,
+  /** What a step is saying right now (a streamed answer's unfinished line), shown under it. */
+  saying: (key: string) => string | undefined = () => undefined,
+): string[] {
   const shown = running.filter((s) => s.item < 0 && s.kind !== 'parallel' && s.kind !== 'sequence');
   const room = Math.max(1, rows);
-  const lines = shown.slice(0, shown.length > room ? room - 1 : room).map((step) => {
+  const lines = shown.slice(0, shown.length > room ? room - 1 : room).flatMap((step) => {
     const pad = indent(depthOf(style.index, step.stepId));
     const items = step.items ? ` ${itemCounts(step, style.palette)}` : '';
     const attempt = step.attempts > 1 ? style.palette.dim(` (attempt ${step.attempts})`) : '';
-    return `${pad}${style.palette.accent(spinner(step.key))} ${step.stepId}${items} ${style.palette.dim(duration(style.now - step.startedAt))}${attempt}`;
+    const line = `${pad}${style.palette.accent(spinner(step.key))} ${step.stepId}${items} ${style.palette.dim(duration(style.now - step.startedAt))}${attempt}`;
+    const said = saying(step.key);
+    // The end of what it says: the newest words, the line cut from the left.
+    return said ? [line, `${pad}  ${style.palette.dim('│')} ${[...said].slice(-SAYING_WIDTH).join('')}`] : [line];
   });
   if (shown.length > room) lines.push(style.palette.dim(`… and ${shown.length - (room - 1)} more running`));
   return lines;

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { createLogUpdate } from 'log-update';
 import ora, { type Ora } from 'ora';
 import type { EventListener } from '../../model/events.js';
@@ -22,6 +23,8 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
   const spinners = new Map<string, Ora>();
   const pending: string[] = [];
   const partial = new Map<string, string>();
+  // With --verbose: each step's streamed answer, the line it is on.
+  const saying = new Map<string, string>();
   let restored: string[] = [];
 
   function width(): number {
@@ -41,6 +44,11 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
     else pending.push(`${palette.dim('↺')} ${restored.length} steps restored from the record, ${restored[0]} to ${restored.at(-1)}`);
     restored = [];
   };
+  // Shown without colours or control characters: it is cut from the left, where a colour's start may be gone.
+  const sayingNow = (key: string) => {
+    const said = saying.get(key);
+    return said === undefined ? undefined : stepText(stripVTControlCharacters(said));
+  };
   const draw = () => {
     const w = width();
     if (pending.length > 0) {
@@ -51,7 +59,7 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
       pending.length = 0;
     }
     const rows = Math.max(3, (stream.rows || 24) - 2);
-    const frame = runningLines(tally.runningSteps(), style(), spinner, rows).map((l) => fitWidth(l, Math.min(w, REGION_WIDTH)));
+    const frame = runningLines(tally.runningSteps(), style(), spinner, rows, sayingNow).map((l) => fitWidth(l, Math.min(w, REGION_WIDTH)));
     if (frame.length > 0) region(frame.join('\n'));
     else region.clear();
   };
@@ -98,13 +106,16 @@ export function liveReporter(ctx: ReportContext, stream: NodeJS.WriteStream): Re
     if (event.type === 'step-started' && (step.kind === 'parallel' || step.kind === 'sequence'))
       pending.push(groupStartLine(step, style()));
     else if (event.type === 'step-retrying') pending.push(retryLine(step, style()));
+    else if (event.type === 'step-tokens' && ctx.verbose) saying.set(step.key, (saying.get(step.key) ?? '') + event.text);
     else if (event.type === 'step-output' && ctx.verbose) {
+      if (event.stream === 'stdout') saying.delete(step.key);
       const key = `${step.key}#${event.stream}`;
       const lines = completeLines(partial, key, event.text);
       const prefix = `${'  '.repeat(depthOf(ctx.index, step.stepId))}${palette.dim(`${step.key} |`)}`;
       for (const line of lines) pending.push(`${prefix} ${stepText(line)}`);
     } else if (event.type === 'step-finished') {
       spinners.delete(step.key);
+      saying.delete(step.key);
       if (ctx.verbose)
         for (const stream of ['stdout', 'stderr'] as const) {
           const rest = partial.get(`${step.key}#${stream}`);
