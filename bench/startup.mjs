@@ -5,11 +5,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyBuild } from './lib/build-copy.mjs';
+import { startChatServer } from './lib/chat-server.mjs';
 import { alternate, median, peakRssMb, percentile, timeOnce } from './lib/measure.mjs';
 import { p90Table } from './lib/report.mjs';
 
 export const name = 'startup';
-export const title = 'flow run startup, before and after the reporting work';
+export const title = 'flow run startup, before and after the reporting work, and with an AI step';
 
 const BEFORE_COMMIT = '046a09f'; // the last commit before the reporters (a859c09)
 
@@ -26,6 +27,12 @@ steps:
     config:
       run: "true"
 `;
+
+// The same with an AI step in place of the transform, asking a Chat Completions server on 127.0.0.1 (OPENAI_BASE_URL).
+const AI_WORKFLOW = WORKFLOW.replace(
+  '    type: transform\n    config:\n      value: { greeting: hello }\n',
+  '    type: ai\n    config: { model: gpt-4o-mini, prompt: "Is this spam?" }\n',
+);
 
 // measure.mjs's helpers spawn with this process's environment, so each case sets its variables here for its duration.
 // Output goes to /dev/null (spawnSync's stdio 'ignore'): not a terminal, which is all flow asks of a pipe.
@@ -72,6 +79,14 @@ const CASES = [
     subject: { build: 'after', args: [], expect: /\x1b\[\?25h/ },
     baseline: { build: 'after', args: ['--reporter', 'plain'], expect: /\] started/ },
   },
+  {
+    key: 'ai',
+    label: 'an AI step in place of the transform (plain, both after)',
+    env: PIPED_ENV,
+    ai: true,
+    subject: { build: 'after', args: [], workflow: AI_WORKFLOW, expect: /ai: 1 call, 13 tokens/ },
+    baseline: { build: 'after', args: [], expect: /\] started/ },
+  },
 ];
 
 // Runs fn with `vars` set in this process's environment (undefined removes one), restoring the old values after.
@@ -97,9 +112,9 @@ const shellQuote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
 // its runs: a fresh directory per run cannot be had through alternate(), and ~33 runs of two steps grow the file by a few
 // KB. Separate directories keep the two builds off each other's state file (a newer schema would stop the older build).
 function command(builds, dir, caseKey, side, pty) {
-  const cwd = join(dir, `${caseKey}-${side.build}${side.args.length ? '-args' : ''}`);
+  const cwd = join(dir, `${caseKey}-${side.build}${side.args.length ? '-args' : ''}${side.workflow ? '-own' : ''}`);
   mkdirSync(cwd, { recursive: true });
-  writeFileSync(join(cwd, 'w.yaml'), WORKFLOW);
+  writeFileSync(join(cwd, 'w.yaml'), side.workflow ?? WORKFLOW);
   const argv = [process.execPath, join(builds[side.build], 'bin', 'flow.js'), 'run', 'w.yaml', ...side.args];
   // The pty case runs both sides under the same `script` wrapper, so the pty's own cost is in both and cancels out.
   if (pty) return { cmd: 'script', args: ['-qefc', `stty rows 30 cols 100; exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], cwd };
@@ -140,6 +155,7 @@ export async function run({ root: checkout, quick, log }) {
   const dir = mkdtempSync(join(tmpdir(), 'flow-bench-startup-'));
   const worktree = join(dir, 'before');
   const problems = [];
+  const chat = await startChatServer();
   try {
     // A copy of the current build: a rebuild of dist/ by concurrent work would otherwise fail a run or mix two builds.
     const after = join(dir, 'after');
@@ -155,7 +171,7 @@ export async function run({ root: checkout, quick, log }) {
       const baseline = baselineSide && command(builds, dir, c.key, baselineSide, c.pty);
       log(`startup: ${c.label}, ${runs} ${baseline ? 'alternating ' : ''}runs after 3 warm-ups...`);
       rows.push(
-        withEnv(c.env, () => {
+        withEnv({ ...c.env, ...(c.ai ? { OPENAI_BASE_URL: chat.url, OPENAI_API_KEY: 'sk-bench' } : {}) }, () => {
           assertMode(subject, c.subject.expect, `${c.label}: subject`);
           if (baseline) assertMode(baseline, c.baseline.expect, `${c.label}: baseline`);
           const s = baseline ? alternate(baseline, subject, { runs, warmups: 3, log }) : alone(subject, runs);
@@ -166,6 +182,7 @@ export async function run({ root: checkout, quick, log }) {
     const head = spawnSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
     return { rows, notes: notes(rows, runs, { head, stamp, problems }) };
   } finally {
+    chat.stop();
     spawnSync('git', ['-C', checkout, 'worktree', 'remove', '--force', worktree], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   }
@@ -211,6 +228,9 @@ function notes(rows, runs, { head, stamp, problems }) {
     '- live (pty): `script -qefc "stty rows 30 cols 100; exec node bin/flow.js run w.yaml" /dev/null` with CI, GITHUB_ACTIONS and',
     '  NO_COLOR unset and TERM=xterm-256color. The before build had no live view, so its row runs the same wrapper and prints plain lines.',
     "- live vs --reporter plain: both sides the after build under the same `script` wrapper, so the pty cancels out: the live view's own cost.",
+    '- an AI step: the after build, plain, with an `ai` step (gpt-4o-mini, one prompt) in place of the transform, against a Chat',
+    '  Completions server on 127.0.0.1 in its own process (bench/lib/chat-server.mjs, which answers at once): the cost of loading',
+    '  the openai package and making one call, against the same run without it.',
     '',
     "Each command's output is checked once before timing (plain lines, NDJSON, or the live view's cursor codes). Informational rows: no target.",
     'Peak RSS is one subject run under /usr/bin/time -f %M (under `script` that is the largest process of the tree, node).',
