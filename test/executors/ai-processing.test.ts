@@ -63,6 +63,29 @@ describe('ai_processing', () => {
     expect(server.requests.map((r) => r.headers['openai-organization'])).toEqual([undefined, undefined, undefined]);
   });
 
+  it('never sends OPENAI_ADMIN_KEY, and OPENAI_CUSTOM_HEADERS only where OPENAI_API_KEY may go', async () => {
+    server = await startOpenAIServer([{ content: 'a' }]);
+    // The SDK reads these from the process environment itself, not from the step's.
+    const saved = { admin: process.env['OPENAI_ADMIN_KEY'], headers: process.env['OPENAI_CUSTOM_HEADERS'] };
+    process.env['OPENAI_ADMIN_KEY'] = 'sk-admin-secret';
+    process.env['OPENAI_CUSTOM_HEADERS'] = 'X-Gateway-Token: gw-secret';
+    try {
+      const env = { OPENAI_API_KEY: 'sk-user', OPENAI_BASE_URL: server.url };
+      await aiProcessingExecutor.execute({ model: 'm', prompt: 'p' }, stepContext({ env }));
+      await aiProcessingExecutor.execute({ model: 'm', prompt: 'p', base_url: server.url }, stepContext({ env }));
+    } finally {
+      for (const [name, value] of [
+        ['OPENAI_ADMIN_KEY', saved.admin],
+        ['OPENAI_CUSTOM_HEADERS', saved.headers],
+      ] as const)
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+    }
+    expect(server.requests.map((r) => r.headers['authorization'])).toEqual(['Bearer sk-user', 'Bearer none']);
+    expect(server.requests.map((r) => r.headers['x-gateway-token'])).toEqual(['gw-secret', undefined]);
+    expect(process.env['OPENAI_CUSTOM_HEADERS']).toBeUndefined();
+  });
+
   it('refuses a base_url that is not an http(s) URL, as validation, before any call', async () => {
     const err = await failure(
       aiProcessingExecutor.execute({ model: 'm', prompt: 'p', base_url: 'htp://127.0.0.1:1/v1' }, stepContext({ env: {} })),
@@ -137,6 +160,19 @@ describe('ai_processing', () => {
     await slow.server.close();
     const stalled = await call([{ partial: 'stall', content: 'a b c d e f' }], { model: 'm', prompt: 'p', stream: true, timeout: '200ms' });
     expect((await failure(stalled.run)).errorClass).toBe('timeout');
+  });
+
+  it('gives a schema re-ask the whole timeout again: the deadline is per call', async () => {
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+    const { run, server } = await call(
+      [
+        { content: '{"ok":"yes"}', delayMs: 300 },
+        { content: '{"ok":true}', delayMs: 300 },
+      ],
+      { model: 'm', prompt: 'p', response_schema: schema, timeout: '450ms' },
+    );
+    expect(await run).toMatchObject({ json: { ok: true } });
+    expect(server.requests).toHaveLength(2);
   });
 
   it('fails a stream the server cut short, rather than taking half an answer', async () => {

@@ -28,32 +28,41 @@ export async function chat(
 ): Promise<AiOutput> {
   const sdk = await import('openai');
   const OpenAIClient = sdk.default;
-  // Only what the step chose goes out: not OPENAI_ORG_ID or OPENAI_PROJECT_ID to an endpoint the workflow named,
-  // and no SDK log lines on stdout, which holds the run's outputs.
-  const client = new OpenAIClient({
-    baseURL: request.baseUrl,
-    apiKey: request.apiKey,
-    maxRetries: 0,
-    organization: null,
-    project: null,
-    logLevel: 'off',
+  // Only what the step chose goes out: not OPENAI_ORG_ID or OPENAI_PROJECT_ID, never OPENAI_ADMIN_KEY (the SDK would
+  // send it in place of the step's key), OPENAI_CUSTOM_HEADERS only where OPENAI_API_KEY may go; and no SDK log
+  // lines on stdout, which holds the run's outputs.
+  const client = withoutEnv(request.namedEndpoint ? ['OPENAI_CUSTOM_HEADERS'] : [], () => {
+    return new OpenAIClient({
+      baseURL: request.baseUrl,
+      apiKey: request.apiKey,
+      adminAPIKey: null,
+      webhookSecret: null,
+      maxRetries: 0,
+      organization: null,
+      project: null,
+      logLevel: 'off',
+    });
   });
-  // The SDK's timeout ends once the headers arrive; this one covers the whole answer, streamed or not.
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new StepFailure('timeout', `no complete answer within ${request.timeoutMs} ms`)),
-    request.timeoutMs,
-  );
-  const signal = AbortSignal.any([context.signal, deadline.signal]);
   const asked = request.responseSchema && responseFormat(request.responseSchema);
   // A schema ajv cannot compile is the workflow's fault: found before the first (paid) call, not after it.
   const check = request.responseSchema && (await answerChecker(request.responseSchema));
   let messages = request.messages;
   const spent: Usage[] = [];
+  // The SDK's timeout ends once the headers arrive; this one covers each call's whole answer, streamed or not: a
+  // re-ask gets the time the first ask had.
+  let signal = context.signal;
+  let timer: NodeJS.Timeout | undefined;
   try {
     for (let tries = 0; ; tries++) {
+      const limit = new AbortController();
+      timer = setTimeout(
+        () => limit.abort(new StepFailure('timeout', `no complete answer within ${request.timeoutMs} ms`)),
+        request.timeoutMs,
+      );
+      signal = AbortSignal.any([context.signal, limit.signal]);
       const body = { model: request.model.name, messages, ...request.params, ...(asked ? { response_format: asked.format } : {}) };
       const answer = request.stream ? await streamed(client, body, signal, context) : await whole(client, body, signal);
+      clearTimeout(timer);
       // Billed whatever follows: a re-ask that then fails, a refusal, a cut-off answer.
       context.reportModelCall({ model: answer.model, usage: answer.usage, cost: costOf(answer.usage, request.model) });
       if (signal.aborted) throw signal.reason;
@@ -92,6 +101,20 @@ export async function chat(
     throw failureOf(err, signal, sdk);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Builds with the named variables hidden from the environment: the SDK reads OPENAI_CUSTOM_HEADERS from it in its
+ * constructor, and no option turns that off. Synchronous, so nothing else runs while they are hidden.
+ */
+function withoutEnv<T>(names: readonly string[], build: () => T): T {
+  const saved = names.filter((n) => n in process.env).map((n) => [n, process.env[n]] as const);
+  for (const [n] of saved) delete process.env[n];
+  try {
+    return build();
+  } finally {
+    for (const [n, v] of saved) process.env[n] = v;
   }
 }
 

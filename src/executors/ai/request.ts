@@ -14,6 +14,8 @@ export interface AiRequest {
   model: ModelInfo;
   /** The endpoint: the step's base_url, the model's, OPENAI_BASE_URL, or OpenAI's own. */
   baseUrl: string | undefined;
+  /** The workflow named the endpoint (base_url, or its model's in models:): the user's OpenAI settings stay out of it. */
+  namedEndpoint: boolean;
   apiKey: string;
   messages: ChatMessage[];
   /** Sampling parameters, as the API names them; only those the step set. */
@@ -55,6 +57,7 @@ export function aiRequest(
   return {
     model,
     baseUrl,
+    namedEndpoint: named !== undefined,
     apiKey: key || 'none',
     messages: messagesOf(config, previous),
     params,
