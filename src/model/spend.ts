@@ -5,6 +5,8 @@
  */
 export interface ModelSpend {
   calls: number;
+  /** The models that answered, each once, in the order they first did (a fallback's after the one that failed). */
+  models: string[];
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
@@ -20,11 +22,12 @@ export interface ModelCall {
 }
 
 export function noSpend(): ModelSpend {
-  return { calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cost: 0, unpriced: 0 };
+  return { calls: 0, models: [], promptTokens: 0, completionTokens: 0, cachedTokens: 0, cost: 0, unpriced: 0 };
 }
 
 export function addCall(spend: ModelSpend, call: ModelCall): void {
   spend.calls++;
+  if (!spend.models.includes(call.model)) spend.models.push(call.model);
   spend.promptTokens += call.usage?.prompt_tokens ?? 0;
   spend.completionTokens += call.usage?.completion_tokens ?? 0;
   spend.cachedTokens += call.usage?.cached_tokens ?? 0;
@@ -34,6 +37,7 @@ export function addCall(spend: ModelSpend, call: ModelCall): void {
 
 export function addSpend(spend: ModelSpend, more: ModelSpend): void {
   spend.calls += more.calls;
+  for (const m of more.models ?? []) if (!spend.models.includes(m)) spend.models.push(m);
   spend.promptTokens += more.promptTokens;
   spend.completionTokens += more.completionTokens;
   spend.cachedTokens += more.cachedTokens;

@@ -17,6 +17,7 @@ export function aiLine(ai: ModelSpend): string {
 export function aiJson(ai: ModelSpend): Record<string, unknown> {
   return {
     calls: ai.calls,
+    models: ai.models,
     prompt_tokens: ai.promptTokens,
     completion_tokens: ai.completionTokens,
     cached_tokens: ai.cachedTokens,

@@ -57,6 +57,7 @@ describe('an ai step', () => {
     const show = await flowAsync(['show', runIdOf(r.stderr), '--json'], dir);
     expect(JSON.parse(show.stdout).ai).toEqual({
       calls: 1,
+      models: ['gpt-4o-mini'],
       prompt_tokens: 1000,
       completion_tokens: 10,
       cached_tokens: 0,
@@ -117,6 +118,7 @@ steps:
     };
     expect(show.ai).toEqual({
       calls: 3,
+      models: ['gpt-4o-mini', 'gpt-4o'],
       prompt_tokens: 1100,
       completion_tokens: 114,
       cached_tokens: 400,
@@ -206,10 +208,16 @@ steps:
         : { content: JSON.stringify(answer), usage: { prompt_tokens: 200, completion_tokens: 30 } },
     );
     const dir = tempDir('flow-ai-');
-    const r = await flowAsync(['run', join(import.meta.dirname, '..', '..', 'workflows', 'document-triage.yaml')], dir, env(server));
+    const triage = join(import.meta.dirname, '..', '..', 'workflows', 'document-triage.yaml');
+    const r = await flowAsync(['run', triage], dir, env(server));
     expect(r.code, r.stderr).toBe(0);
     // Answered by gpt-4.1-mini, at $0.40 / $1.60 per million tokens.
     expect(JSON.parse(r.stdout)).toEqual({ category: 'invoice', urgent: true, cost: 0.000128 });
+    // The attempt record says which model answered; the events do too (--json gives the same ai field).
+    const show = JSON.parse((await flowAsync(['show', runIdOf(r.stderr), '--json'], dir)).stdout) as {
+      steps: { id: string; ai: unknown }[];
+    };
+    expect(show.steps.find((s) => s.id === 'classify')!.ai).toMatchObject({ calls: 1, models: ['gpt-4.1-mini'] });
     expect(r.stderr).toContain('[escalate] | URGENT (invoice): An overdue invoice from Acme, final notice.');
     expect(r.stderr).toContain('model gpt-4o-mini failed (http:503); asking gpt-4.1-mini');
     expect(server.requests.map((q) => q.body.model)).toEqual(['gpt-4o-mini', 'gpt-4.1-mini']);

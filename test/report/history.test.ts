@@ -260,6 +260,7 @@ describe('flow show: model spend', () => {
     calls,
     promptTokens: 100 * calls,
     completionTokens: 10 * calls,
+    models: ['gpt-4o-mini'],
     cachedTokens: 0,
     cost,
     unpriced,
@@ -279,6 +280,7 @@ describe('flow show: model spend', () => {
     const byId = new Map(json.steps.map((s) => [s.id, s]));
     expect(byId.get('fetch')!.ai).toEqual({
       calls: 2,
+      models: ['gpt-4o-mini'],
       prompt_tokens: 200,
       completion_tokens: 20,
       cached_tokens: 0,

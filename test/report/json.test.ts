@@ -40,7 +40,15 @@ const EVENTS: FlowEvent[] = [
   stepOutput('build', 'line "one"\nline two\n'),
   stepRetrying('build', 1, 1500, stepError('exit code 1'), {
     at: at(2),
-    ai: { calls: 2, promptTokens: 1200, completionTokens: 80, cachedTokens: 1000, cost: 0.000123, unpriced: 1 },
+    ai: {
+      calls: 2,
+      models: ['gpt-4o', 'gpt-4o-mini'],
+      promptTokens: 1200,
+      completionTokens: 80,
+      cachedTokens: 1000,
+      cost: 0.000123,
+      unpriced: 1,
+    },
   }),
   stepStarted('build', { attempt: 2, at: at(4) }),
   stepOutput('build', 'warn: ***', { attempt: 2, stream: 'stderr' }),

@@ -44,6 +44,7 @@ describe('RunTally', () => {
       calls: 1,
       promptTokens: prompt,
       completionTokens: completion,
+      models: ['m'],
       cachedTokens: 0,
       cost: cost ?? 0,
       unpriced: cost === null ? 1 : 0,
