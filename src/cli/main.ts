@@ -101,6 +101,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     .argument('<run-id>', 'the run (flow runs lists them)')
     .argument('[step]', 'only this step (step[N]: one for_each item)')
     .option('--attempt <n>', 'only this attempt of the step (default: every attempt)')
+    .option('-f, --follow', 'keep printing the output of a run that is still going, as it comes, until it ends')
     .option('--state <path>', STATE_HELP)
     .action(async (runId: string, step: string | undefined, options: import('./commands/logs.js').LogsOptions) => {
       const { logsCommand } = await import('./commands/logs.js');

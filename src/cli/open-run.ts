@@ -5,13 +5,18 @@ import type { RunHistory } from '../state/run-history.js';
 import { openSqliteHistory } from '../state/sqlite-history.js';
 
 // The history commands that look at one run: an unknown run (or no state file at all) is one error with a hint.
-export async function withRecordedRun<T>(path: string, runId: string, use: (history: RunHistory, run: RunRecord) => T): Promise<T> {
+export async function withRecordedRun<T>(
+  path: string,
+  runId: string,
+  use: (history: RunHistory, run: RunRecord) => T | Promise<T>,
+): Promise<T> {
   if (!existsSync(path)) throw new UnknownRunError(runId, path);
   const history = openSqliteHistory(path);
   try {
     const run = history.getRun(runId);
     if (!run) throw new UnknownRunError(runId, path);
-    return use(history, run);
+    // Awaited: a command that follows a live run keeps the history open until it is done.
+    return await use(history, run);
   } finally {
     history.close();
   }

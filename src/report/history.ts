@@ -2,7 +2,8 @@ import type { Section } from '../language/semantic/step-tree.js';
 import type { RunRecord, StepError, StepResult, StepStatus } from '../model/run.js';
 import type { RunSummary } from '../state/run-history.js';
 import { type ModelSpend, addSpend, noSpend } from '../model/spend.js';
-import { aiJson, aiLine } from './ai-spend.js';
+import { aiJson } from '../model/event-json.js';
+import { aiLine } from './ai-spend.js';
 import { duration } from './plain.js';
 import { type RunDetail, stepViews } from './step-views.js';
 

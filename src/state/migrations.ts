@@ -84,6 +84,17 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX attempts_running ON attempts(run_id) WHERE status = 'running';`,
   // 6: what each attempt's model calls took (AI steps), failed attempts' too, so a run's spend is the sum of its attempts.
   `ALTER TABLE attempts ADD COLUMN ai TEXT;`,
+  // 7: every event of a run, numbered per run with its output chunks, so another process can follow the run
+  // (flow logs --follow, the server's event streams) and replay it from any point.
+  `CREATE TABLE events (
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     seq INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     line TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   ) WITHOUT ROWID;
+   ALTER TABLE logs ADD COLUMN event_seq INTEGER;
+   CREATE INDEX logs_event_seq ON logs(run_id, event_seq);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

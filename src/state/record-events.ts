@@ -1,24 +1,41 @@
-import { dispatch, type EventListener } from '../model/events.js';
+import { eventLine } from '../model/event-json.js';
+import { type EventListener, type EventOf, type FlowEvent, dispatch } from '../model/events.js';
 import { failpoint } from './failpoints.js';
-import type { RunStore } from './run-store.js';
+import type { RunStore, StoredLogChunk } from './run-store.js';
 
 export interface RecordOptions {
   batchSize?: number;
   /** The owner's token: every transaction first checks that it still owns the run (the fence), else throws. */
   token?: string;
+  /** Milliseconds since the epoch, stamped on each stored event line; fixed in tests. */
+  now?: () => number;
 }
 
 /** Records of steps without outside effects written per transaction at most. */
 export const BATCH_SIZE = 256;
+/** The longest a chunk of output grows before it is written: output is stored in chunks of whole lines, not per line. */
+export const CHUNK_CHARS = 16 * 1024;
+/**
+ * The longest anything recorded waits for its commit, so another process following the run (flow logs --follow, the
+ * server) sees a long step's output while it runs, not when it ends.
+ */
+export const FOLLOW_MS = 100;
+
+interface PendingChunk extends Omit<StoredLogChunk, 'eventSeq' | 'seq'> {
+  key: string;
+}
 
 // The state store as a subscriber. A durable event is committed synchronously before the engine goes on,
 // so a shell step's "attempt started" is on disk before its process exists and its result before the next
 // step starts. Records of what has no effect outside the run (a transform, a group, a skip) are queued and
-// committed in one transaction with the next durable record, every BATCH_SIZE records, and at the end:
-// after a crash a resume recomputes at most those, which changes nothing outside the run.
-// The run's own id is the first run-started seen; child runs that follow are fenced by the same lease.
+// committed in one transaction with the next durable record, every BATCH_SIZE records, at the end, and at
+// most FOLLOW_MS after they were queued: after a crash a resume recomputes at most those, which changes nothing
+// outside the run. Every event is also kept as its JSON line, numbered in its run's sequence together with the
+// run's output chunks. The run's own id is the first run-started seen; child runs that follow are fenced by the
+// same lease.
 export function recordEvents(store: RunStore, options: RecordOptions = {}): EventListener {
   const batchSize = options.batchSize ?? BATCH_SIZE;
+  const now = options.now ?? Date.now;
   let rootRunId: string | undefined;
   // From the moment the run's record exists, a write finds it owned by this token or stops.
   let fenced = false;
@@ -26,7 +43,12 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     if (options.token && fenced) store.assertOwner(rootRunId!, options.token);
   };
   const queue: (() => void)[] = [];
+  // A commit the timer made that failed (a lost lease, a full disk): thrown at the engine's next record.
+  let failed: unknown;
+  let timer: NodeJS.Timeout | undefined;
   const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (queue.length === 0) return;
     const writes = queue.splice(0);
     const half = writes.length >> 1;
@@ -38,33 +60,109 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       });
     });
   };
-  const write = (durable: boolean, w: () => void) => {
-    if (!durable) {
-      queue.push(w);
-      if (queue.length >= batchSize) flush();
-      return;
-    }
-    queue.push(w);
-    flush();
+  const soon = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      try {
+        closeChunks();
+        flush();
+      } catch (err) {
+        failed = err;
+      }
+    }, FOLLOW_MS).unref();
   };
-  // Output is numbered per attempt, so `flow logs` gives it back in order.
-  const lineNumbers = new Map<string, number>();
+  const write = (durable: boolean, w: () => void) => {
+    if (failed !== undefined) throw failed;
+    queue.push(w);
+    if (durable || queue.length >= batchSize) flush();
+    else soon();
+  };
+
+  // Each run's sequence of events and output chunks, from where a resumed run's left off.
+  const sequences = new Map<string, number>();
+  const nextSeq = (runId: string) => {
+    const seq = (sequences.get(runId) ?? store.lastEventSeq(runId)) + 1;
+    sequences.set(runId, seq);
+    return seq;
+  };
+  // Output is gathered per attempt into chunks of whole lines, numbered per attempt, so `flow logs` gives it back in order.
+  const chunks = new Map<string, PendingChunk>();
+  const chunkNumbers = new Map<string, number>();
+  const closeChunk = (chunk: PendingChunk) => {
+    chunks.delete(chunk.key);
+    const seq = (chunkNumbers.get(chunk.key) ?? 0) + 1;
+    chunkNumbers.set(chunk.key, seq);
+    const record: StoredLogChunk = {
+      runId: chunk.runId,
+      stepId: chunk.stepId,
+      item: chunk.item,
+      attempt: chunk.attempt,
+      stream: chunk.stream,
+      text: chunk.text,
+      seq,
+      eventSeq: nextSeq(chunk.runId),
+    };
+    queue.push(() => store.appendLog(record));
+  };
+  const closeChunks = () => {
+    for (const chunk of [...chunks.values()]) closeChunk(chunk);
+  };
+  const output = (e: EventOf<'step-output'>) => {
+    const key = `${e.runId}/${e.stepId}#${e.item}@${e.attempt}`;
+    let chunk = chunks.get(key);
+    if (chunk && chunk.stream !== e.stream) closeChunk(chunk);
+    chunk = chunks.get(key);
+    if (!chunk) {
+      chunk = { key, runId: e.runId, stepId: e.stepId, item: e.item, attempt: e.attempt, stream: e.stream, text: '' };
+      chunks.set(key, chunk);
+    }
+    chunk.text += e.text;
+    while (chunk.text.length >= CHUNK_CHARS) {
+      const rest = chunk.text.slice(CHUNK_CHARS);
+      chunk.text = chunk.text.slice(0, CHUNK_CHARS);
+      closeChunk(chunk);
+      if (rest === '') break;
+      chunk = { ...chunk, text: rest };
+      chunks.set(key, chunk);
+    }
+    if (failed !== undefined) throw failed;
+    if (queue.length >= batchSize) flush();
+    else soon();
+  };
+
+  // Every event but output (stored as chunks) and a streamed answer's tokens (its lines are output), as its line.
+  const eventRow = (event: FlowEvent & { runId: string }) => {
+    closeChunks();
+    const seq = nextSeq(event.runId);
+    const line = eventLine(event, now());
+    return () => store.appendEvent(event.runId, seq, event.type, line);
+  };
+  const record = (durable: boolean, event: FlowEvent & { runId: string }, w?: () => void) => {
+    const row = eventRow(event);
+    write(durable, () => {
+      w?.();
+      row();
+    });
+  };
+
   return dispatch({
     'run-started': (e) => {
       const root = rootRunId === undefined;
       rootRunId ??= e.run.id;
-      if (!e.resumed) write(true, () => store.createRun(e.run));
+      const event = { ...e, runId: e.run.id };
+      if (!e.resumed) record(true, event, () => store.createRun(e.run));
+      else record(true, event);
       if (root) fenced = true;
     },
     'run-finished': (e) =>
-      write(true, () => {
+      record(true, e, () => {
         if (e.runId === rootRunId) failpoint('in-run-finish');
         store.finishRun(e.runId, e.status, e.at, e.outputs, e.error);
       }),
     'step-started': (e) => {
-      if (e.attempt === 0) return;
+      if (e.attempt === 0) return record(false, e);
       if (e.durable) failpoint('before-attempt-record');
-      write(e.durable, () =>
+      record(e.durable, e, () =>
         store.attemptStarted({
           runId: e.runId,
           stepId: e.stepId,
@@ -78,14 +176,10 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
         }),
       );
     },
-    'step-output': (e) => {
-      const key = `${e.runId}/${e.stepId}#${e.item}@${e.attempt}`;
-      const seq = (lineNumbers.get(key) ?? 0) + 1;
-      lineNumbers.set(key, seq);
-      write(false, () => store.appendLog(e.runId, e.stepId, e.item, e.attempt, seq, e.stream, e.text));
-    },
+    'step-output': output,
+    'step-tokens': () => {},
     'step-retrying': (e) =>
-      write(e.durable, () =>
+      record(e.durable, e, () =>
         store.attemptFinished({
           runId: e.runId,
           stepId: e.stepId,
@@ -100,8 +194,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
         }),
       ),
     'step-finished': (e) => {
-      lineNumbers.delete(`${e.runId}/${e.stepId}#${e.item}@${e.attempt}`);
-      write(e.durable, () => {
+      record(e.durable, e, () => {
         const r = e.result;
         if (e.attempt > 0)
           store.attemptFinished({
@@ -118,11 +211,11 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
           });
         store.stepFinished(e.runId, e.stepId, e.item, r);
       });
+      chunkNumbers.delete(`${e.runId}/${e.stepId}#${e.item}@${e.attempt}`);
     },
-    'step-tokens': () => {},
-    'step-restored': () => {},
-    'step-items': () => {},
-    'cache-hit': () => {},
-    log: () => {},
+    'step-restored': (e) => record(false, e),
+    'step-items': (e) => record(false, e),
+    'cache-hit': (e) => record(false, e),
+    log: (e) => record(false, e),
   });
 }

@@ -30,6 +30,10 @@ export interface StepSpend {
 
 /** One chunk of a step's stored output: whole lines as they were emitted, masked. */
 export interface LogChunk {
+  /** The run it belongs to: the run asked about, or one of its child runs. */
+  runId: string;
+  /** Its number in that run's sequence of events (0 for output recorded before events were numbered). */
+  eventSeq: number;
   stepId: string;
   item: number;
   attempt: number;
@@ -74,6 +78,10 @@ export interface RunHistory {
   hasStep(runId: string, step: string): boolean;
   /** Stored output of the run and its child runs, each attempt's chunks together, attempts in the order they started. */
   logs(runId: string, query: LogQuery): LogChunk[];
+  /** The output `logs` gives that came after `after` (per run, the highest eventSeq already read), for a follower. */
+  logsSince(runId: string, query: LogQuery, after: ReadonlyMap<string, number>): LogChunk[];
+  /** A number that changes whenever another connection commits to the file (PRAGMA data_version): a follower's cue to read again. */
+  changeCounter(): number;
   /** Deletes old finished runs with their steps, attempts, output and child runs, in one transaction; then compacts the file. */
   prune(request: PruneRequest): PruneOutcome;
   /** Empties the step cache; returns how many entries it held. */

@@ -8,6 +8,20 @@ export interface StoredStepResult {
   result: StepResult;
 }
 
+/** A chunk of a step's output: whole lines (a line longer than a chunk is cut), masked, in the run's sequence. */
+export interface StoredLogChunk {
+  runId: string;
+  stepId: string;
+  item: number;
+  attempt: number;
+  /** The chunk's number within its attempt. */
+  seq: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+  /** Its number in the run's sequence of events, so a follower reads events and output in one order. */
+  eventSeq: number;
+}
+
 /** What a claim on a recorded run found: it is now ours, another live process has it, or there is no such run. */
 export type Claim =
   | { kind: 'claimed'; run: RunRecord; interrupted: number }
@@ -34,7 +48,11 @@ export interface RunStore {
   attemptStarted(attempt: StepAttempt): void;
   attemptFinished(attempt: StepAttempt): void;
   stepFinished(runId: string, stepId: string, item: number, result: StepResult): void;
-  appendLog(runId: string, stepId: string, item: number, attempt: number, seq: number, stream: 'stdout' | 'stderr', text: string): void;
+  appendLog(chunk: StoredLogChunk): void;
+  /** One event of a run as its JSON line (model/event-json.ts), numbered in the run's sequence. */
+  appendEvent(runId: string, seq: number, type: string, line: string): void;
+  /** The highest number in a run's sequence of events and output chunks; 0 when none. */
+  lastEventSeq(runId: string): number;
   /** Ends the run and releases it: it has no owner afterwards. */
   finishRun(
     runId: string,

@@ -44,11 +44,19 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
        WHERE s.run_id IN (SELECT id FROM tree) AND ${stepMatches('s')} LIMIT 1`,
     ),
     logs: db.prepare(
-      `${TREE} SELECT l.step_id, l.item, l.attempt, l.stream, l.text FROM logs l
+      `${TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text FROM logs l
        LEFT JOIN attempts a ON a.run_id = l.run_id AND a.step_id = l.step_id AND a.item = l.item AND a.attempt = l.attempt
        WHERE l.run_id IN (SELECT id FROM tree) AND (@attempt IS NULL OR l.attempt = @attempt)
          AND ${stepMatches('l')}
        ORDER BY a.started_at, l.run_id, l.step_id, l.item, l.attempt, l.seq`,
+    ),
+    // What came since a follower last read, through logs_event_seq; in the order it came, run by run.
+    logsSince: db.prepare(
+      `${TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text
+       FROM tree JOIN logs l ON l.run_id = tree.id
+       WHERE l.event_seq > coalesce((SELECT value FROM json_each(@after) WHERE key = tree.id), 0)
+         AND (@attempt IS NULL OR l.attempt = @attempt) AND ${stepMatches('l')}
+       ORDER BY l.run_id, l.event_seq`,
     ),
     // Prune candidates: every top-level run but the newest `keep`, with what decides whether it has ended.
     pruneCandidates: db.prepare(
@@ -59,7 +67,7 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
       `WITH RECURSIVE tree(id) AS (SELECT value FROM json_each(?) UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
        SELECT id FROM tree`,
     ),
-    deletes: ['logs', 'attempts', 'steps'].map((table) =>
+    deletes: ['events', 'logs', 'attempts', 'steps'].map((table) =>
       db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`),
     ),
     deleteRuns: db.prepare(`DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))`),
@@ -155,15 +163,14 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     },
     logs(runId, query: LogQuery): LogChunk[] {
       const params = { runId, attempt: query.attempt ?? null, ...stepParams(query.step) };
-      return guard(() =>
-        (stmt.logs.all(params) as Row[]).map((row) => ({
-          stepId: String(row['step_id']),
-          item: Number(row['item']),
-          attempt: Number(row['attempt']),
-          stream: row['stream'] === 'stderr' ? 'stderr' : 'stdout',
-          text: String(row['text']),
-        })),
-      );
+      return guard(() => (stmt.logs.all(params) as Row[]).map(toLogChunk));
+    },
+    logsSince(runId, query, after) {
+      const params = { runId, attempt: query.attempt ?? null, after: JSON.stringify(Object.fromEntries(after)), ...stepParams(query.step) };
+      return guard(() => (stmt.logsSince.all(params) as Row[]).map(toLogChunk));
+    },
+    changeCounter() {
+      return Number(db.pragma('data_version', { simple: true }));
     },
     prune(request: PruneRequest) {
       const pages = () => Number(db.pragma('page_count', { simple: true }));
@@ -202,6 +209,18 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     close() {
       db.close();
     },
+  };
+}
+
+function toLogChunk(row: Row): LogChunk {
+  return {
+    runId: String(row['run_id']),
+    eventSeq: Number(row['event_seq'] ?? 0),
+    stepId: String(row['step_id']),
+    item: Number(row['item']),
+    attempt: Number(row['attempt']),
+    stream: row['stream'] === 'stderr' ? 'stderr' : 'stdout',
+    text: String(row['text']),
   };
 }
 

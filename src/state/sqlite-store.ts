@@ -55,7 +55,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       `INSERT OR REPLACE INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at, masked)
        VALUES (@runId, @stepId, @item, @status, @output, @outputs, @error, @reason, @attempts, @startedAt, @endedAt, @masked)`,
     ),
-    appendLog: db.prepare(`INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    appendLog: db.prepare(
+      `INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text, event_seq)
+       VALUES (@runId, @stepId, @item, @attempt, @seq, @stream, @text, @eventSeq)`,
+    ),
+    appendEvent: db.prepare(`INSERT OR REPLACE INTO events (run_id, seq, type, line) VALUES (?, ?, ?, ?)`),
+    lastEventSeq: db.prepare(
+      `SELECT max(coalesce((SELECT max(seq) FROM events WHERE run_id = @runId), 0),
+                  coalesce((SELECT max(event_seq) FROM logs WHERE run_id = @runId), 0)) AS n`,
+    ),
     finishRun: db.prepare(
       `UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error,
          owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
@@ -159,8 +167,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         masked: r.masked ? 1 : 0,
       });
     },
-    appendLog(runId, stepId, item, attempt, seq, stream, text) {
-      stmt.appendLog.run(runId, stepId, item, attempt, seq, stream, text);
+    appendLog(chunk) {
+      stmt.appendLog.run(chunk);
+    },
+    appendEvent(runId, seq, type, line) {
+      stmt.appendEvent.run(runId, seq, type, line);
+    },
+    lastEventSeq(runId) {
+      return Number((stmt.lastEventSeq.get({ runId }) as Row)['n'] ?? 0);
     },
     finishRun(runId, status, endedAt, outputs, error) {
       stmt.finishRun.run({ runId, status, endedAt, outputs: json(outputs), error: json(error) });

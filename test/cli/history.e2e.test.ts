@@ -239,3 +239,41 @@ describe('a run whose driver died', () => {
     process.kill(-Number(readFileSync(join(dir, 'step.pid'), 'utf8')), 'SIGKILL');
   });
 });
+
+describe('flow logs --follow', () => {
+  it('prints a live run’s output from another process while the step runs, its retries headed, and ends with the run', async () => {
+    const dir = newDir();
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      `name: follow
+steps:
+  - id: talk
+    type: shell
+    retry: { max_attempts: 2, initial_delay: 1ms }
+    config: { run: "echo line one; while [ ! -f go ]; do sleep 0.05; done; echo line two; [ $FLOW_ATTEMPT = 2 ]" }
+  - { id: after, type: shell, config: { run: "echo done" } }
+`,
+    );
+    const driver = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], { cwd: dir, env: { ...process.env, CI: 'true' } });
+    let stderr = '';
+    driver.stderr.on('data', (d) => (stderr += d));
+    const ended = new Promise<number | null>((resolve) => driver.on('close', resolve));
+    const started = Date.now();
+    while (!/\[talk\] \| line one/.test(stderr) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 20));
+    const follower = spawn(process.execPath, [FLOW_BIN, 'logs', runIdOf(stderr), '--follow'], { cwd: dir });
+    let out = '';
+    follower.stdout.on('data', (d) => (out += d));
+    const followed = new Promise<number | null>((resolve) => follower.on('close', resolve));
+    // The step is still waiting for `go`: its first line can only have come from the file, committed while it runs.
+    while (!out.includes('[talk] | line one') && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 20));
+    expect(out).toBe('[talk] | line one\n');
+    writeFileSync(join(dir, 'go'), '');
+    expect(await ended).toBe(0);
+    expect(await followed).toBe(0);
+    expect(out).toBe(
+      ['[talk] | line one', '[talk] | line two', '[talk] attempt 2', '[talk] | line one', '[talk] | line two', '[after] | done', ''].join(
+        '\n',
+      ),
+    );
+  });
+});

@@ -3,9 +3,11 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { FlowEvent } from '../../src/model/events.js';
 import type { RunRecord, StepResult } from '../../src/model/run.js';
-import { recordEvents } from '../../src/state/record-events.js';
+import { eventLine } from '../../src/model/event-json.js';
+import { CHUNK_CHARS, FOLLOW_MS, recordEvents } from '../../src/state/record-events.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { tempDir } from '../helpers/engine.js';
+import { runFinished, runStarted, stepFinished, stepOutput, stepRestored, stepStarted, stepTokens } from '../helpers/events.js';
 import { aResult, aRun } from '../helpers/records.js';
 
 const run: RunRecord = aRun();
@@ -91,6 +93,89 @@ describe('recordEvents', () => {
       at: '2026-01-01T00:00:05Z',
     });
     expect(committed(path)).toMatchObject({ steps: ['shell', 't1', 't2', 't3', 't4'], run: 'succeeded' });
+    store.close();
+  });
+});
+
+describe('recordEvents: what a follower reads', () => {
+  const rows = (path: string) => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return {
+        events: db.prepare('SELECT seq, type, line FROM events ORDER BY seq').all() as { seq: number; type: string; line: string }[],
+        logs: db.prepare('SELECT event_seq, seq, stream, text FROM logs ORDER BY event_seq').all() as {
+          event_seq: number;
+          seq: number;
+          stream: string;
+          text: string;
+        }[],
+      };
+    } finally {
+      db.close();
+    }
+  };
+
+  it('keeps every event as its --json line, numbered with the output chunks in one sequence per run, and a resume goes on from there', () => {
+    const path = join(tempDir(), 'state.db');
+    const events: FlowEvent[] = [
+      runStarted(),
+      stepStarted('build'),
+      stepOutput('build', 'one\n'),
+      stepOutput('build', 'two\n'),
+      stepOutput('build', 'oops\n', { stream: 'stderr' }),
+      stepTokens('build', 'not stored'),
+      stepFinished('build', 5),
+      runFinished('failed', 9),
+    ];
+    const store = openSqliteStore(path);
+    const record = recordEvents(store, { now: () => 0 });
+    for (const e of events) record(e);
+    const first = rows(path);
+    // Consecutive lines of one stream are one chunk; the other stream starts another.
+    expect(first.logs.map((l) => [l.event_seq, l.seq, l.stream, l.text])).toEqual([
+      [3, 1, 'stdout', 'one\ntwo\n'],
+      [4, 2, 'stderr', 'oops\n'],
+    ]);
+    expect(first.events.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'run-started'],
+      [2, 'step-started'],
+      [5, 'step-finished'],
+      [6, 'run-finished'],
+    ]);
+    const stored = [events[0]!, events[1]!, events[6]!, events[7]!];
+    expect(first.events.map((e) => e.line)).toEqual(stored.map((e) => eventLine(e, 0)));
+    const again = recordEvents(store, { now: () => 0 });
+    again(runStarted({}, { resumed: true }));
+    again(stepRestored('build', aResult('succeeded')));
+    again(runFinished('succeeded', 1));
+    expect(
+      rows(path)
+        .events.slice(-3)
+        .map((e) => [e.seq, e.type]),
+    ).toEqual([
+      [7, 'run-started'],
+      [8, 'step-restored'],
+      [9, 'run-finished'],
+    ]);
+    store.close();
+  });
+
+  it('commits a long step’s output within FOLLOW_MS while it runs, in chunks of at most CHUNK_CHARS', async () => {
+    const path = join(tempDir(), 'state.db');
+    const store = openSqliteStore(path);
+    const record = recordEvents(store);
+    record(runStarted());
+    record(stepStarted('build'));
+    record(stepOutput('build', 'first line\n'));
+    expect(rows(path).logs).toEqual([]);
+    await new Promise((r) => setTimeout(r, FOLLOW_MS + 50));
+    expect(rows(path).logs.map((l) => l.text)).toEqual(['first line\n']);
+    const big = `${'x'.repeat(CHUNK_CHARS + 10)}\n`;
+    record(stepOutput('build', big));
+    record(stepFinished('build', 5));
+    const texts = rows(path).logs.map((l) => l.text);
+    expect(texts.slice(1).join('')).toBe(big);
+    expect(Math.max(...texts.map((t) => t.length))).toBeLessThanOrEqual(CHUNK_CHARS);
     store.close();
   });
 });
