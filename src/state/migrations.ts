@@ -94,6 +94,7 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (run_id, seq)
    ) WITHOUT ROWID;
    ALTER TABLE logs ADD COLUMN event_seq INTEGER;
+   ALTER TABLE logs ADD COLUMN time INTEGER;
    CREATE INDEX logs_event_seq ON logs(run_id, event_seq);`,
 ];
 

@@ -21,7 +21,7 @@ export const CHUNK_CHARS = 16 * 1024;
  */
 export const FOLLOW_MS = 100;
 
-interface PendingChunk extends Omit<StoredLogChunk, 'eventSeq' | 'seq'> {
+interface PendingChunk extends Omit<StoredLogChunk, 'eventSeq' | 'seq' | 'time'> {
   key: string;
 }
 
@@ -101,6 +101,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       text: chunk.text,
       seq,
       eventSeq: nextSeq(chunk.runId),
+      time: now(),
     };
     queue.push(() => store.appendLog(record));
   };

@@ -20,6 +20,8 @@ export interface StoredLogChunk {
   text: string;
   /** Its number in the run's sequence of events, so a follower reads events and output in one order. */
   eventSeq: number;
+  /** When it was written (ms since the epoch): the time of its event line. */
+  time: number;
 }
 
 /** What a claim on a recorded run found: it is now ours, another live process has it, or there is no such run. */

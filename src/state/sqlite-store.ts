@@ -56,8 +56,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
        VALUES (@runId, @stepId, @item, @status, @output, @outputs, @error, @reason, @attempts, @startedAt, @endedAt, @masked)`,
     ),
     appendLog: db.prepare(
-      `INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text, event_seq)
-       VALUES (@runId, @stepId, @item, @attempt, @seq, @stream, @text, @eventSeq)`,
+      `INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text, event_seq, time)
+       VALUES (@runId, @stepId, @item, @attempt, @seq, @stream, @text, @eventSeq, @time)`,
     ),
     appendEvent: db.prepare(`INSERT OR REPLACE INTO events (run_id, seq, type, line) VALUES (?, ?, ?, ?)`),
     lastEventSeq: db.prepare(
