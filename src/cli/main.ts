@@ -109,6 +109,18 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     });
 
   program
+    .command('serve')
+    .description('serve the runs of the state file over HTTP (an API under /api/v1), until Ctrl-C')
+    .option('--host <address>', 'the address to listen on; off loopback FLOW_SERVE_TOKEN must be set', '127.0.0.1')
+    .option('--port <n>', 'the port (0: any free port)', '7870')
+    .option('--state <path>', STATE_HELP)
+    .option('--read-only', 'refuse every request that would change something')
+    .action(async (options: import('./commands/serve.js').ServeOptions) => {
+      const { serveCommand } = await import('./commands/serve.js');
+      setExit(await serveCommand(options, io, signal));
+    });
+
+  program
     .command('cache')
     .description('manage the step cache')
     .command('clear')

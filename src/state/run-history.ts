@@ -7,6 +7,12 @@ export interface RunFilter {
   /** The status as seen now: a `running` run whose driver is gone counts as `interrupted`. */
   status?: RunStatus;
   workflow?: string;
+  /** Runs that started at or after this ISO time. */
+  since?: string;
+  /** Runs whose id or workflow name or path contains this text. */
+  text?: string;
+  /** Runs listed after this one (a page's last run): newest-first order is by start time, then id. */
+  after?: { startedAt: string; id: string };
   limit?: number;
 }
 
@@ -26,6 +32,11 @@ export interface StepSpend {
   stepId: string;
   item: number;
   spend: ModelSpend;
+}
+
+export interface StoredEvent {
+  seq: number;
+  line: string;
 }
 
 /** One chunk of a step's stored output: whole lines as they were emitted, masked. */
@@ -78,6 +89,10 @@ export interface RunHistory {
   hasStep(runId: string, step: string): boolean;
   /** Stored output of the run and its child runs, each attempt's chunks together, attempts in the order they started. */
   logs(runId: string, query: LogQuery): LogChunk[];
+  /** The run's events after `afterSeq`, in order, each as its --json line (output chunks as step-output lines). */
+  eventsSince(runId: string, afterSeq: number, limit: number): StoredEvent[];
+  /** The highest number in the run's sequence of events and output; 0 when none. */
+  lastEventSeq(runId: string): number;
   /** The output `logs` gives that came after `after` (per run, the highest eventSeq already read), for a follower. */
   logsSince(runId: string, query: LogQuery, after: ReadonlyMap<string, number>): LogChunk[];
   /** A number that changes whenever another connection commits to the file (PRAGMA data_version): a follower's cue to read again. */

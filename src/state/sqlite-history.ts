@@ -1,10 +1,11 @@
+import { eventLine } from '../model/event-json.js';
 import type { StepStatus } from '../model/run.js';
 import type { ModelSpend } from '../model/spend.js';
 import { ownerAlive } from './lease.js';
 import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from './run-history.js';
 import type { OwnerAlive, StoredStepResult } from './run-store.js';
 import { guardStateFile, openDatabase, stateFileError } from './sqlite-open.js';
-import { type Row, SUMMARY_COLUMNS, seenStatus, toResult, toRun, toRunSummary } from './sqlite-rows.js';
+import { LAST_EVENT_SEQ, type Row, SUMMARY_COLUMNS, seenStatus, toResult, toRun, toRunSummary } from './sqlite-rows.js';
 
 export interface SqliteHistoryOptions {
   /** Whether a recorded owner still drives its run; by default the process and its heartbeat are asked now. */
@@ -50,6 +51,15 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
          AND ${stepMatches('l')}
        ORDER BY a.started_at, l.run_id, l.step_id, l.item, l.attempt, l.seq`,
     ),
+    lastEventSeq: db.prepare(LAST_EVENT_SEQ),
+    eventsSince: db.prepare(
+      `SELECT seq, line, NULL AS step_id, NULL AS item, NULL AS attempt, NULL AS stream, NULL AS text, NULL AS time
+         FROM events WHERE run_id = @runId AND seq > @after
+       UNION ALL
+       SELECT event_seq, NULL, step_id, item, attempt, stream, text, time
+         FROM logs WHERE run_id = @runId AND event_seq > @after
+       ORDER BY 1 LIMIT @limit`,
+    ),
     // What came since a follower last read, through logs_event_seq; in the order it came, run by run.
     logsSince: db.prepare(
       `${TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text
@@ -88,6 +98,9 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
             ? ['status = @status']
             : []),
         ...(filter.workflow !== undefined ? ['workflow_name = @workflow'] : []),
+        ...(filter.since !== undefined ? ['started_at >= @since'] : []),
+        ...(filter.text !== undefined ? [`(instr(id, @text) OR instr(workflow_name, @text) OR instr(workflow_path, @text))`] : []),
+        ...(filter.after !== undefined ? ['(started_at < @afterStarted OR (started_at = @afterStarted AND id < @afterId))'] : []),
       ];
       const sql = `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC${
         filter.limit !== undefined && !seen ? ' LIMIT @limit' : ''
@@ -96,6 +109,9 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
       const params = {
         ...(filter.status !== undefined && filter.status !== 'interrupted' ? { status: filter.status } : {}),
         ...(filter.workflow !== undefined ? { workflow: filter.workflow } : {}),
+        ...(filter.since !== undefined ? { since: filter.since } : {}),
+        ...(filter.text !== undefined ? { text: filter.text } : {}),
+        ...(filter.after !== undefined ? { afterStarted: filter.after.startedAt, afterId: filter.after.id } : {}),
         ...(filter.limit !== undefined && !seen ? { limit: filter.limit } : {}),
       };
       return guard(() => {
@@ -168,6 +184,31 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     logsSince(runId, query, after) {
       const params = { runId, attempt: query.attempt ?? null, after: JSON.stringify(Object.fromEntries(after)), ...stepParams(query.step) };
       return guard(() => (stmt.logsSince.all(params) as Row[]).map(toLogChunk));
+    },
+    eventsSince(runId, after, limit) {
+      return guard(() =>
+        (stmt.eventsSince.all({ runId, after, limit }) as Row[]).map((row) => ({
+          seq: Number(row['seq']),
+          line:
+            typeof row['line'] === 'string'
+              ? row['line']
+              : eventLine(
+                  {
+                    type: 'step-output',
+                    runId,
+                    stepId: String(row['step_id']),
+                    item: Number(row['item']),
+                    attempt: Number(row['attempt']),
+                    stream: row['stream'] === 'stderr' ? 'stderr' : 'stdout',
+                    text: String(row['text']),
+                  },
+                  Number(row['time'] ?? 0),
+                ),
+        })),
+      );
+    },
+    lastEventSeq(runId) {
+      return guard(() => Number((stmt.lastEventSeq.get({ runId }) as Row)['n'] ?? 0));
     },
     changeCounter() {
       return Number(db.pragma('data_version', { simple: true }));

@@ -54,6 +54,10 @@ export function toResult(row: Row): StepResult {
 }
 
 /** The columns a run list reads: no definition, inputs or outputs. */
+/** The highest number in a run's (@runId) sequence of events and output chunks, as `n`; 0 when none. */
+export const LAST_EVENT_SEQ = `SELECT max(coalesce((SELECT max(seq) FROM events WHERE run_id = @runId), 0),
+  coalesce((SELECT max(event_seq) FROM logs WHERE run_id = @runId), 0)) AS n`;
+
 export const SUMMARY_COLUMNS =
   'id, workflow_name, workflow_path, status, started_at, ended_at, attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at';
 

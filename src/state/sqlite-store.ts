@@ -4,7 +4,7 @@ import type { Workflow } from '../model/workflow.js';
 import { describeOwner } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
-import { json, parse, type Row, toOwner, toResult, toRun } from './sqlite-rows.js';
+import { json, LAST_EVENT_SEQ, parse, type Row, toOwner, toResult, toRun } from './sqlite-rows.js';
 
 const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attempts', 'started_at', 'ended_at', 'masked'] as const;
 
@@ -60,10 +60,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
        VALUES (@runId, @stepId, @item, @attempt, @seq, @stream, @text, @eventSeq, @time)`,
     ),
     appendEvent: db.prepare(`INSERT OR REPLACE INTO events (run_id, seq, type, line) VALUES (?, ?, ?, ?)`),
-    lastEventSeq: db.prepare(
-      `SELECT max(coalesce((SELECT max(seq) FROM events WHERE run_id = @runId), 0),
-                  coalesce((SELECT max(event_seq) FROM logs WHERE run_id = @runId), 0)) AS n`,
-    ),
+    lastEventSeq: db.prepare(LAST_EVENT_SEQ),
     finishRun: db.prepare(
       `UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error,
          owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL

@@ -1,0 +1,243 @@
+import eventsSchema from '../../schema/events.schema.json' with { type: 'json' };
+
+// The API as OpenAPI 3.1 (its schemas are JSON Schema 2020-12): what GET /api/v1/openapi.json answers, and what the
+// contract test checks every response and event against. Keep it in step with runs-api.ts and event-stream.ts.
+
+const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const time = { type: 'string', format: 'date-time' };
+
+const error = {
+  type: 'object',
+  properties: { class: { type: 'string' }, message: { type: 'string' } },
+  required: ['class', 'message'],
+  additionalProperties: false,
+};
+
+const ai = {
+  description: 'What model calls took: US dollars over the calls whose cost is known (cost_usd null when none is).',
+  type: 'object',
+  properties: {
+    calls: { type: 'integer', minimum: 0 },
+    models: { type: 'array', items: { type: 'string' } },
+    prompt_tokens: { type: 'integer', minimum: 0 },
+    completion_tokens: { type: 'integer', minimum: 0 },
+    cached_tokens: { type: 'integer', minimum: 0 },
+    cost_usd: nullable({ type: 'number', minimum: 0 }),
+    unpriced_calls: { type: 'integer', minimum: 0 },
+  },
+  required: ['calls', 'models', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'unpriced_calls'],
+  additionalProperties: false,
+};
+
+const stepStatus = { enum: ['running', 'succeeded', 'failed', 'skipped', 'cancelled', 'interrupted'] };
+const runFields = {
+  id: { type: 'string' },
+  status: { enum: ['running', 'succeeded', 'failed', 'interrupted'] },
+  workflow: { type: 'string' },
+  path: { type: 'string' },
+  started_at: time,
+  ended_at: nullable(time),
+  duration_ms: nullable({ type: 'number', minimum: 0 }),
+  attempt: { type: 'integer', minimum: 1 },
+};
+const timing = { started_at: time, ended_at: nullable(time), duration_ms: nullable({ type: 'number', minimum: 0 }) };
+
+const schemas = {
+  Problem: {
+    description: "An error (RFC 9457): `code` and `hint` are the CLI's.",
+    type: 'object',
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      code: { type: 'string' },
+      hint: { type: 'string' },
+    },
+    required: ['type', 'title', 'status', 'detail', 'code'],
+    additionalProperties: false,
+  },
+  Run: { type: 'object', properties: runFields, required: Object.keys(runFields), additionalProperties: false },
+  RunPage: {
+    type: 'object',
+    properties: { runs: { type: 'array', items: ref('Run') }, next_cursor: nullable({ type: 'string' }) },
+    required: ['runs', 'next_cursor'],
+    additionalProperties: false,
+  },
+  Step: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      group: nullable({ type: 'string' }),
+      section: { enum: ['steps', 'on_success', 'on_failure', 'finally', 'fallbacks'] },
+      status: stepStatus,
+      cached: { type: 'boolean' },
+      attempts: { type: 'integer', minimum: 0 },
+      ...timing,
+      error: nullable(error),
+      reason: nullable({ type: 'string' }),
+      output: {},
+      ai: nullable(ai),
+      items: {
+        type: 'object',
+        properties: Object.fromEntries(['total', ...stepStatus.enum].map((k) => [k, { type: 'integer', minimum: 0 }])),
+        additionalProperties: false,
+      },
+      failed_items: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { index: { type: 'integer' }, status: stepStatus, attempts: { type: 'integer' }, ...timing, error: nullable(error) },
+          additionalProperties: false,
+        },
+      },
+    },
+    required: [
+      'id',
+      'group',
+      'section',
+      'status',
+      'cached',
+      'attempts',
+      'started_at',
+      'ended_at',
+      'duration_ms',
+      'error',
+      'reason',
+      'output',
+      'ai',
+    ],
+    additionalProperties: false,
+  },
+  RunDetail: {
+    description: 'The JSON of `flow show --json`.',
+    type: 'object',
+    properties: {
+      ...runFields,
+      parent_run_id: nullable({ type: 'string' }),
+      inputs: { type: 'object' },
+      outputs: nullable({ type: 'object' }),
+      error: nullable(error),
+      steps: { type: 'array', items: ref('Step') },
+      child_runs: { type: 'array', items: ref('Run') },
+      ai,
+    },
+    required: [...Object.keys(runFields), 'parent_run_id', 'inputs', 'outputs', 'error', 'steps', 'child_runs', 'ai'],
+    additionalProperties: false,
+  },
+  LogPage: {
+    type: 'object',
+    properties: {
+      total: { type: 'integer', minimum: 0 },
+      offset: { type: 'integer', minimum: 0 },
+      chunks: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            run_id: { type: 'string' },
+            step_id: { type: 'string' },
+            item: { type: 'integer', minimum: -1 },
+            attempt: { type: 'integer', minimum: 1 },
+            stream: { enum: ['stdout', 'stderr'] },
+            text: { type: 'string' },
+          },
+          required: ['run_id', 'step_id', 'item', 'attempt', 'stream', 'text'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['total', 'offset', 'chunks'],
+    additionalProperties: false,
+  },
+  Event: eventsSchema,
+};
+
+const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [String(s), { description: 'A problem', content: { 'application/problem+json': { schema: ref('Problem') } } }]),
+  );
+const query = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+// Every request: the token (401), the Host allowlist (403).
+const guarded = [401, 403];
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'flow serve',
+      version: '1',
+      description:
+        'The runs of a flow state file over HTTP. Every request needs the token `flow serve` printed, as `Authorization: Bearer TOKEN` or the cookie its URL sets.',
+    },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }, { cookie: [] }],
+    paths: {
+      '/runs': {
+        get: {
+          summary: 'Runs, newest first, a page at a time',
+          parameters: [
+            query('status', 'running, succeeded, failed or interrupted (as seen now)'),
+            query('workflow', 'the workflow name'),
+            query('since', 'runs started at or after this ISO 8601 time'),
+            query('text', 'runs whose id, workflow name or path contains this'),
+            query('limit', 'runs per page (default 50, at most 500)', { type: 'integer', minimum: 1 }),
+            query('cursor', 'the next_cursor of the page before'),
+          ],
+          responses: { 200: json(ref('RunPage'), 'A page of runs'), ...problems(400, ...guarded) },
+        },
+      },
+      '/runs/{id}': {
+        get: {
+          summary: 'One run, as flow show --json gives it',
+          parameters: [pathParam('id', 'the run id')],
+          responses: { 200: json(ref('RunDetail'), 'The run'), ...problems(404, ...guarded) },
+        },
+      },
+      '/runs/{id}/steps/{step}/logs': {
+        get: {
+          summary: "A step's output chunks (its child runs' steps' too), a range at a time",
+          parameters: [
+            pathParam('id', 'the run id'),
+            pathParam('step', 'the step id; `id[N]` for one for_each item'),
+            query('attempt', 'only this attempt', { type: 'integer', minimum: 1 }),
+            query('offset', 'the first chunk (default 0)', { type: 'integer', minimum: 0 }),
+            query('limit', 'chunks at most (default 1000)', { type: 'integer', minimum: 1 }),
+          ],
+          responses: { 200: json(ref('LogPage'), 'The chunks'), ...problems(400, 404, ...guarded) },
+        },
+      },
+      '/runs/{id}/events': {
+        get: {
+          summary: "The run's events as server-sent events",
+          description:
+            "First `event: snapshot` (data: the RunDetail, id: the sequence number it reflects), then each event after it, or after the `Last-Event-ID` header: `id` is its number in the run's sequence and `data` exactly its `--json` line (an Event). A comment line `: ping` every 15 s.",
+          parameters: [pathParam('id', 'the run id')],
+          responses: {
+            200: { description: 'The stream', content: { 'text/event-stream': { schema: ref('Event') } } },
+            ...problems(404, ...guarded),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1'), ...problems(...guarded) } },
+      },
+    },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'flow_token' },
+      },
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { FLOW_BIN, flow } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engine.js';
+
+// `flow serve` as a user starts it: the first line says where, with the token; Ctrl-C stops it.
+
+function serve(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [FLOW_BIN, 'serve', '--port', '0', ...args], {
+    cwd: tempDir('flow-serve-'),
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const firstLine = new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', () => {
+      if (stderr.includes('\n')) resolve(stderr.split('\n')[0]!);
+    });
+    child.on('close', () => reject(new Error(`flow serve exited: ${stderr}`)));
+  });
+  return { child, exited, firstLine, stderr: () => stderr };
+}
+
+describe('flow serve', () => {
+  it('prints its URL with a fresh token first, answers with it, and stops on SIGINT with exit 0', async () => {
+    const s = serve([]);
+    const line = await s.firstLine;
+    const match = /^flow: serving (http:\/\/127\.0\.0\.1:\d+)\/\?token=([\w-]{32})$/.exec(line);
+    expect(match, line).not.toBeNull();
+    const [, base, token] = match!;
+    const ok = await fetch(`${base}/api/v1/runs`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ runs: [], next_cursor: null });
+    s.child.kill('SIGINT');
+    expect(await s.exited).toBe(0);
+    await expect(fetch(`${base}/api/v1/runs`)).rejects.toThrow();
+  });
+
+  it('takes its token from FLOW_SERVE_TOKEN; off loopback it refuses to start without one', async () => {
+    const s = serve([], { FLOW_SERVE_TOKEN: 'chosen-token-for-this-test' });
+    expect(await s.firstLine).toMatch(/\?token=chosen-token-for-this-test$/);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    const open = flow(['serve', '--host', '0.0.0.0', '--port', '0'], tempDir('flow-serve-'), { FLOW_SERVE_TOKEN: '' });
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain('--host 0.0.0.0 is reachable from other machines: set FLOW_SERVE_TOKEN');
+  });
+});

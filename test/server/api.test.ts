@@ -1,0 +1,229 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/server/http-server.js';
+import type { RunHistory } from '../../src/state/run-history.js';
+import { openSqliteHistory } from '../../src/state/sqlite-history.js';
+import { type Answer, call, expectDocumented, expectEvent, readEvents } from '../helpers/api.js';
+import { FLOW_BIN, flow } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engine.js';
+
+// The API over real HTTP, against a state file that real `flow run`s wrote; every answer checked against the
+// OpenAPI document the server publishes.
+
+const TOKEN = 'test-token-0123456789';
+const OK = `name: ok
+steps:
+  - { id: greet, type: shell, config: { run: "echo hello; echo careful >&2" } }
+  - { id: count, type: shell, for_each: [1, 2], config: { run: "echo item \${{ item }}" } }
+`;
+const BAD = `name: bad
+steps:
+  - { id: fail, type: shell, config: { run: "echo about to fail; exit 3" } }
+`;
+const LIVE = `name: live
+steps:
+  - { id: wait, type: shell, config: { run: "echo waiting; while [ ! -f go ]; do sleep 0.05; done; echo went" } }
+  - { id: after, type: shell, config: { run: "echo done" } }
+`;
+
+let dir: string;
+let history: RunHistory;
+let server: RunningServer;
+let base: string;
+const runIds: Record<string, string> = {};
+const runIdOf = (stderr: string) => /flow: run (\w+) started/.exec(stderr)?.[1] ?? '';
+
+beforeAll(async () => {
+  dir = tempDir('flow-api-');
+  for (const [name, yaml] of Object.entries({ ok: OK, bad: BAD, live: LIVE })) writeFileSync(join(dir, `${name}.yaml`), yaml);
+  runIds['ok'] = runIdOf(flow(['run', 'ok.yaml'], dir).stderr);
+  runIds['bad'] = runIdOf(flow(['run', 'bad.yaml'], dir).stderr);
+  runIds['ok2'] = runIdOf(flow(['run', 'ok.yaml'], dir).stderr);
+  history = openSqliteHistory(join(dir, '.flow', 'state.db'));
+  server = await startServer({ host: '127.0.0.1', port: 0, token: TOKEN, history, readOnly: false, log: () => {} });
+  base = server.url;
+});
+
+afterAll(async () => {
+  await server?.close();
+  history?.close();
+});
+
+const get = (path: string) => call(base, `/api/v1${path}`, { token: TOKEN });
+const runsOf = (a: Answer) => (a.body as { runs: { id: string }[] }).runs.map((r) => r.id);
+
+describe('GET /runs', () => {
+  it('lists the runs newest first, and filters by status, workflow, text and since', async () => {
+    const all = await get('/runs');
+    expect(all.status).toBe(200);
+    expectDocumented('/runs', 'GET', all);
+    expect(runsOf(all)).toEqual([runIds['ok2'], runIds['bad'], runIds['ok']]);
+    expect(runsOf(await get('/runs?status=failed'))).toEqual([runIds['bad']]);
+    expect(runsOf(await get('/runs?workflow=ok'))).toEqual([runIds['ok2'], runIds['ok']]);
+    expect(runsOf(await get(`/runs?text=${runIds['bad']!.slice(2, 12)}`))).toEqual([runIds['bad']]);
+    expect(runsOf(await get('/runs?since=2999-01-01T00:00:00Z'))).toEqual([]);
+  });
+
+  it('pages with next_cursor until the last page, which has none', async () => {
+    const seen: string[] = [];
+    let page = await get('/runs?limit=1');
+    for (;;) {
+      expectDocumented('/runs', 'GET', page);
+      seen.push(...runsOf(page));
+      const next = (page.body as { next_cursor: string | null }).next_cursor;
+      if (next === null) break;
+      page = await get(`/runs?limit=1&cursor=${next}`);
+    }
+    expect(seen).toEqual([runIds['ok2'], runIds['bad'], runIds['ok']]);
+  });
+
+  it('answers a bad parameter with a problem naming it', async () => {
+    for (const query of ['status=done', 'since=yesterday', 'limit=0', 'cursor=nonsense']) {
+      const a = await get(`/runs?${query}`);
+      expect(a.status, query).toBe(400);
+      expect(a.headers.get('content-type')).toBe('application/problem+json');
+      expect(a.body).toMatchObject({ code: 'invalid-parameter', status: 400, detail: expect.stringContaining(query.split('=')[0]!) });
+      expectDocumented('/runs', 'GET', a);
+    }
+  });
+});
+
+describe('GET /runs/{id} and its logs', () => {
+  it('gives the run as flow show --json does', async () => {
+    const a = await get(`/runs/${runIds['bad']}`);
+    expect(a.status).toBe(200);
+    expectDocumented('/runs/{id}', 'GET', a);
+    const cli = JSON.parse(flow(['show', runIds['bad']!, '--json'], dir).stdout);
+    expect(a.body).toEqual(cli);
+    expect(a.body).toMatchObject({ status: 'failed', steps: [{ id: 'fail', error: { class: 'exit:3' } }] });
+  });
+
+  it('answers an unknown run with a 404 problem', async () => {
+    const a = await get('/runs/no-such-run');
+    expect(a.status).toBe(404);
+    expect(a.body).toMatchObject({ code: 'unknown-run', type: 'urn:flow:problem:unknown-run' });
+    expectDocumented('/runs/{id}', 'GET', a);
+  });
+
+  it("gives a step's output chunks, a range at a time; an item by its index", async () => {
+    const whole = await get(`/runs/${runIds['ok']}/steps/greet/logs`);
+    expectDocumented('/runs/{id}/steps/{step}/logs', 'GET', whole);
+    expect(whole.body).toMatchObject({
+      total: 2,
+      chunks: [
+        { step_id: 'greet', stream: 'stdout', text: 'hello\n' },
+        { step_id: 'greet', stream: 'stderr', text: 'careful\n' },
+      ],
+    });
+    const second = await get(`/runs/${runIds['ok']}/steps/greet/logs?offset=1&limit=1`);
+    expect(second.body).toMatchObject({ total: 2, offset: 1, chunks: [{ stream: 'stderr' }] });
+    const item = await get(`/runs/${runIds['ok']}/steps/${encodeURIComponent('count[1]')}/logs`);
+    expect((item.body as { chunks: { text: string }[] }).chunks.map((c) => c.text)).toEqual(['item 2\n']);
+    const unknown = await get(`/runs/${runIds['ok']}/steps/nope/logs`);
+    expect(unknown.status).toBe(404);
+    expectDocumented('/runs/{id}/steps/{step}/logs', 'GET', unknown);
+  });
+});
+
+describe('security', () => {
+  it('refuses a request without the token, or with a wrong one', async () => {
+    for (const token of [undefined, 'wrong', `${TOKEN}x`]) {
+      const a = await call(base, '/api/v1/runs', token === undefined ? {} : { token });
+      expect(a.status).toBe(401);
+      expect(a.body).toMatchObject({ code: 'unauthorized' });
+      expectDocumented('/runs', 'GET', a);
+    }
+  });
+
+  it('trades the token in the printed URL for an HttpOnly, SameSite=Strict cookie, which then works alone', async () => {
+    const a = await call(base, `/?token=${TOKEN}`);
+    expect(a.status).toBe(303);
+    expect(a.headers.get('location')).toBe('/');
+    const cookie = a.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^flow_token=[^;]+; HttpOnly; SameSite=Strict; Path=\//);
+    const withCookie = await call(base, '/api/v1/runs', { headers: { cookie: cookie.split(';')[0]! } });
+    expect(withCookie.status).toBe(200);
+    expect((await call(base, '/?token=wrong')).status).toBe(401);
+  });
+
+  it('answers only to its own Host (no DNS rebinding), and never with CORS headers', async () => {
+    // fetch will not send another Host: node:http does, as a rebinding page's requests would arrive.
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/api/v1/runs`, { headers: { host: 'attacker.example', authorization: `Bearer ${TOKEN}` } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body)).toMatchObject({ code: 'host-not-allowed' });
+    // A browser's preflight carries no token: refused, with nothing that would let the page go on.
+    const preflight = await call(base, '/api/v1/runs', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://attacker.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(401);
+    expect([...preflight.headers.keys()].filter((k) => k.startsWith('access-control-'))).toEqual([]);
+  });
+
+  it('refuses a request that changes state from another origin, or with the cookie alone and no Origin', async () => {
+    const cookie = `flow_token=${TOKEN}`;
+    const foreign = await call(base, '/api/v1/runs', { method: 'POST', headers: { cookie, origin: 'http://attacker.example' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toMatchObject({ code: 'origin-not-allowed' });
+    const noOrigin = await call(base, '/api/v1/runs', { method: 'POST', headers: { cookie } });
+    expect(noOrigin.body).toMatchObject({ code: 'origin-not-allowed' });
+  });
+
+  it('publishes its OpenAPI document, which names every route it answers', async () => {
+    const a = await get('/openapi.json');
+    expect(a.status).toBe(200);
+    expect(Object.keys((a.body as { paths: object }).paths)).toEqual([
+      '/runs',
+      '/runs/{id}',
+      '/runs/{id}/steps/{step}/logs',
+      '/runs/{id}/events',
+      '/openapi.json',
+    ]);
+  });
+});
+
+describe('GET /runs/{id}/events', () => {
+  it('sends a snapshot, then every event of a live run to each of 20 clients; Last-Event-ID replays from there', async () => {
+    const driver = spawn(process.execPath, [FLOW_BIN, 'run', 'live.yaml'], { cwd: dir, env: { ...process.env, CI: 'true' } });
+    let stderr = '';
+    driver.stderr.on('data', (d) => (stderr += d));
+    const ended = new Promise((resolve) => driver.on('close', resolve));
+    const start = Date.now();
+    while (!/\[wait\] \| waiting/.test(stderr) && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 20));
+    const runId = runIdOf(stderr);
+    const url = `${base}/api/v1/runs/${runId}/events`;
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const finished = (ms: { data: string }[]) => ms.some((m) => m.data.includes('"type":"run-finished"'));
+    const clients = Array.from({ length: 20 }, () => readEvents(url, headers, finished));
+    // Every client has its snapshot before the run goes on.
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(join(dir, 'go'), '');
+    const streams = await Promise.all(clients);
+    await ended;
+    const stored = history.eventsSince(runId, 0, 1000);
+    for (const messages of streams) {
+      const [snapshot, ...events] = messages;
+      expect(snapshot).toMatchObject({ event: 'snapshot' });
+      expect(JSON.parse(snapshot!.data)).toMatchObject({ id: runId, status: 'running' });
+      // After the snapshot: exactly the stored events after its id, in order, each its --json line.
+      const from = Number(snapshot!.id);
+      expect(events.map((m) => [Number(m.id), m.data])).toEqual(stored.filter((e) => e.seq > from).map((e) => [e.seq, e.line]));
+    }
+    for (const m of streams[0]!.slice(1)) expectEvent(JSON.parse(m.data));
+    expect(streams[0]!.slice(1).map((m) => JSON.parse(m.data).type)).toContain('step-output');
+    const middle = stored[Math.floor(stored.length / 2)]!;
+    const replay = await readEvents(url, { ...headers, 'last-event-id': String(middle.seq) }, finished);
+    expect(replay.slice(1).map((m) => Number(m.id))).toEqual(stored.filter((e) => e.seq > middle.seq).map((e) => e.seq));
+  });
+});
