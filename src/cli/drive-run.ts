@@ -10,6 +10,7 @@ import { currentOwner, HEARTBEAT_MS } from '../state/lease.js';
 import { recordEvents } from '../state/record-events.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
 import type { RunOwner } from '../model/run.js';
+import type { EventListener } from '../model/events.js';
 import { secretValues } from '../engine/masking.js';
 import type { CommandIO } from './io.js';
 import { openReporting, type Reporting } from './reporting.js';
@@ -27,6 +28,7 @@ export interface DriveRun {
   maxConcurrency: number | undefined;
   noCache: boolean;
   output: OutputFlags;
+  onStart?: ((runId: string) => void) | undefined;
 }
 
 // Runs (or continues) a run as this process's own: recorded under its lease, kept alive by a heartbeat, fenced.
@@ -72,7 +74,11 @@ async function drive(
   signal: AbortSignal,
   { owner, lost, reporting }: { owner: RunOwner; lost: AbortController; reporting: Reporting },
 ): Promise<number> {
-  const listeners = [recordEvents(d.store, { token: owner.token }), ...reporting.listeners];
+  // Told once the run's start is on disk (the store listens first), so whoever is told can read it at once.
+  const started: EventListener = (event) => {
+    if (event.type === 'run-started' && event.run.id === d.runId) d.onStart?.(d.runId);
+  };
+  const listeners = [recordEvents(d.store, { token: owner.token }), ...(d.onStart ? [started] : []), ...reporting.listeners];
   const env = withEnv(process.env, reporting.childEnv);
   const base = { store: d.store, listeners, cwd: io.cwd, maxConcurrency: d.maxConcurrency, owner, noCache: d.noCache, env };
   const outcome = await runWorkflow({

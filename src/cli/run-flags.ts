@@ -13,6 +13,10 @@ export interface DriverFlags extends OutputFlags {
   maxConcurrency?: string;
   cache?: boolean;
   durability?: string;
+  /** Not a flag: inputs as JSON values, from the API (flow serve). */
+  inputValues?: Record<string, unknown>;
+  /** Not a flag: called once the run is recorded and about to run, with its id (flow serve answers with it). */
+  onStart?: (runId: string) => void;
 }
 
 export function parseDurability(value: string | undefined): Durability {

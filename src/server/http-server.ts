@@ -4,6 +4,7 @@ import type { RunHistory } from '../state/run-history.js';
 import { ChangeWatch, streamRunEvents } from './event-stream.js';
 import { openApiDocument } from './openapi.js';
 import { type Problem, problem, problemOf, sendProblem } from './problem.js';
+import { RunControl } from './run-control.js';
 import { getRun, listRuns, stepLogs } from './runs-api.js';
 import { allowedHosts, checkRequest, TOKEN_COOKIE } from './security.js';
 
@@ -13,6 +14,10 @@ export interface ServerOptions {
   port: number;
   token: string;
   history: RunHistory;
+  /** The state file, for the runs the server drives (they write through their own connection). */
+  statePath: string;
+  /** The directory workflow paths are relative to. */
+  root: string;
   readOnly: boolean;
   /** Where an internal error's cause goes (the server's own stderr), never into a response. */
   log: (message: string) => void;
@@ -29,9 +34,20 @@ interface Request {
   res: ServerResponse;
   url: URL;
   params: string[];
+  /** The JSON body of a POST ({} when it has none). */
+  body: unknown;
 }
 
-type Handler = (r: Request) => unknown;
+/** The JSON a route answers (with its status, 200 unless it says), or nothing when it answered itself (a stream). */
+type Handler = (r: Request) => unknown | Promise<unknown>;
+
+/** An answer with another status than 200. */
+class Created {
+  constructor(readonly body: unknown) {}
+}
+
+/** A POST body: JSON only, and small. */
+const MAX_BODY = 1024 * 1024;
 
 interface Route {
   method: 'GET' | 'POST';
@@ -47,6 +63,7 @@ const segment = '([^/]+)';
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { history } = options;
   const watch = new ChangeWatch(history);
+  const control = new RunControl({ root: options.root, statePath: options.statePath, history, log: options.log });
   let hosts = new Set<string>();
   const routes: Route[] = [
     { method: 'GET', path: route('/runs'), handler: (r) => listRuns(history, r.url.searchParams) },
@@ -62,14 +79,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       handler: (r) => streamRunEvents(r.req, r.res, history, watch, r.params[0]!),
     },
     { method: 'GET', path: route('/openapi.json'), handler: () => openApiDocument() },
+    { method: 'POST', path: route('/runs'), handler: async (r) => new Created(await control.start(r.body)) },
+    {
+      method: 'POST',
+      path: route(`/runs/${segment}/resume`),
+      handler: async (r) => {
+        const answer = await control.resume(r.params[0]!, r.body);
+        return 'id' in answer ? new Created(answer) : answer;
+      },
+    },
+    {
+      method: 'POST',
+      path: route(`/runs/${segment}/cancel`),
+      handler: async (r) => {
+        await control.cancel(r.params[0]!);
+        return getRun(history, r.params[0]!);
+      },
+    },
   ];
 
   const server = createServer((req, res) => {
-    try {
-      answer(req, res);
-    } catch (err) {
-      fail(res, err);
-    }
+    answer(req, res).catch((err: unknown) => fail(res, err));
   });
   const fail = (res: ServerResponse, err: unknown) => {
     const p: Problem = problemOf(err);
@@ -78,7 +108,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     else sendProblem(res, p);
   };
 
-  function answer(req: IncomingMessage, res: ServerResponse): void {
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://server');
     // Opening the printed URL trades the token in the query for a cookie, and drops it from the address bar.
     const fromQuery = url.searchParams.get('token');
@@ -107,10 +137,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (found.method !== 'GET' && options.readOnly)
       throw problem(403, 'read-only', 'Read-only', 'this server was started with --read-only: it changes nothing');
     const params = found.path.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    const body = found.handler({ req, res, url, params });
+    const body = found.method === 'POST' ? await jsonBody(req) : undefined;
+    const result = await found.handler({ req, res, url, params, body });
     if (res.headersSent || res.writableEnded) return;
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(body));
+    res.writeHead(result instanceof Created ? 201 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(result instanceof Created ? result.body : result));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -126,10 +157,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close: () =>
       new Promise<void>((resolve) => {
         watch.close();
-        server.close(() => resolve());
+        void control.close().then(() => server.close(() => resolve()));
         server.closeAllConnections();
       }),
   };
+}
+
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw problem(413, 'body-too-large', 'Body too large', `a request body is at most ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (type !== 'application/json')
+    throw problem(415, 'not-json', 'JSON only', `a request body must be application/json, not '${type || 'untyped'}'`);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw problem(400, 'invalid-body', 'Invalid body', 'the body is not valid JSON');
+  }
 }
 
 function route(path: string): RegExp {

@@ -152,6 +152,37 @@ const schemas = {
     additionalProperties: false,
   },
   Event: eventsSchema,
+  Started: {
+    type: 'object',
+    properties: { id: { type: 'string' } },
+    required: ['id'],
+    additionalProperties: false,
+  },
+  Plan: {
+    description: 'What a resume would restore and run: the text of `flow resume --plan`.',
+    type: 'object',
+    properties: { plan: { type: 'string' } },
+    required: ['plan'],
+    additionalProperties: false,
+  },
+  StartRequest: {
+    type: 'object',
+    properties: {
+      workflow: { type: 'string', description: 'the workflow file, relative to the directory flow serve serves' },
+      inputs: { type: 'object', description: 'input values by name, as JSON values' },
+    },
+    required: ['workflow'],
+    additionalProperties: false,
+  },
+  ResumeRequest: {
+    type: 'object',
+    properties: {
+      from: { type: 'string', description: 'run this step and every step after it again (as --from)' },
+      plan: { type: 'boolean', description: 'only say what would run (as --plan)' },
+      inputs: { type: 'object', description: 'secret inputs again (they are stored masked)' },
+    },
+    additionalProperties: false,
+  },
 };
 
 const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -195,6 +226,11 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           responses: { 200: json(ref('RunPage'), 'A page of runs'), ...problems(400, ...guarded) },
         },
+        post: {
+          summary: 'Start a workflow file with inputs; answers at once with the run id (the server drives the run)',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('StartRequest') } } },
+          responses: { 201: json(ref('Started'), 'Started'), ...problems(400, 404, 413, 415, ...guarded) },
+        },
       },
       '/runs/{id}': {
         get: {
@@ -226,6 +262,25 @@ export function openApiDocument(): Record<string, unknown> {
             200: { description: 'The stream', content: { 'text/event-stream': { schema: ref('Event') } } },
             ...problems(404, ...guarded),
           },
+        },
+      },
+      '/runs/{id}/resume': {
+        post: {
+          summary: 'Resume a failed or interrupted run (as flow resume), or with plan: true say what it would run',
+          parameters: [pathParam('id', 'the run id')],
+          requestBody: { required: false, content: { 'application/json': { schema: ref('ResumeRequest') } } },
+          responses: {
+            200: json(ref('Plan'), 'The plan (plan: true)'),
+            201: json(ref('Started'), 'Resumed, driven by the server'),
+            ...problems(400, 404, 409, 413, 415, ...guarded),
+          },
+        },
+      },
+      '/runs/{id}/cancel': {
+        post: {
+          summary: 'Stop a running run, as Ctrl-C does: it is then interrupted, and resumable',
+          parameters: [pathParam('id', 'the run id')],
+          responses: { 200: json(ref('RunDetail'), 'The run, stopped'), ...problems(404, 409, ...guarded) },
         },
       },
       '/openapi.json': {

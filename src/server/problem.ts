@@ -24,7 +24,14 @@ export function problem(status: number, code: string, title: string, detail: str
 }
 
 // A FlowError is the caller's to fix; what the CLI reports as a usage or input error is a 400, an unknown run a 404.
-const STATUS_OF_CODE: Record<string, number> = { 'unknown-run': 404, 'state-file': 500 };
+const STATUS_OF_CODE: Record<string, number> = {
+  'unknown-run': 404,
+  'file-not-readable': 404,
+  'run-owned': 409,
+  resume: 409,
+  'state-file': 500,
+  'lease-lost': 409,
+};
 
 /** The problem an error answers: its own, a FlowError's (code and hint kept), else an internal error that says no more. */
 export function problemOf(err: unknown): Problem {

@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOW_BIN, flow } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
 
 // `flow serve` as a user starts it: the first line says where, with the token; Ctrl-C stops it.
 
-function serve(args: string[], env: Record<string, string> = {}) {
+function serve(args: string[], env: Record<string, string> = {}, cwd = tempDir('flow-serve-')) {
   const child = spawn(process.execPath, [FLOW_BIN, 'serve', '--port', '0', ...args], {
-    cwd: tempDir('flow-serve-'),
+    cwd,
     env: { ...process.env, NO_COLOR: '1', ...env },
   });
   let stderr = '';
@@ -45,5 +47,30 @@ describe('flow serve', () => {
     const open = flow(['serve', '--host', '0.0.0.0', '--port', '0'], tempDir('flow-serve-'), { FLOW_SERVE_TOKEN: '' });
     expect(open.code).toBe(2);
     expect(open.stderr).toContain('--host 0.0.0.0 is reachable from other machines: set FLOW_SERVE_TOKEN');
+  });
+
+  it('drives the runs it starts; when it is killed, flow resume takes them over', async () => {
+    const dir = tempDir('flow-serve-');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      'name: w\nsteps:\n  - { id: hold, type: shell, config: { run: "echo holding; while [ ! -f open ]; do sleep 0.05; done" } }\n  - { id: after, type: shell, config: { run: "echo after" } }\n',
+    );
+    const s = serve([], {}, dir);
+    const [, base, token] = /(http:\S+)\/\?token=(\S+)/.exec(await s.firstLine)!;
+    const started = await fetch(`${base}/api/v1/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflow: 'w.yaml' }),
+    });
+    expect(started.status).toBe(201);
+    const { id } = (await started.json()) as { id: string };
+    const shown = JSON.parse(flow(['show', id, '--json'], dir).stdout) as { status: string };
+    expect(shown.status).toBe('running');
+    s.child.kill('SIGKILL');
+    await s.exited;
+    writeFileSync(join(dir, 'open'), '');
+    const resumed = flow(['resume', id], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(flow(['logs', id, 'after'], dir).stdout).toBe('[after] | after\n');
   });
 });

@@ -23,6 +23,19 @@ const BAD = `name: bad
 steps:
   - { id: fail, type: shell, config: { run: "echo about to fail; exit 3" } }
 `;
+const TYPED = `name: typed
+inputs:
+  count: { type: number, required: true }
+  who: { type: string, default: world }
+steps:
+  - { id: show, type: shell, config: { run: "echo \${{ inputs.count + 1 }} \${{ inputs.who }}" } }
+outputs: { next: "\${{ inputs.count + 1 }}" }
+`;
+const GATED = `name: gated
+steps:
+  - { id: first, type: shell, config: { run: "echo first" } }
+  - { id: hold, type: shell, config: { run: "echo holding; while [ ! -f open ]; do sleep 0.05; done; echo released" } }
+`;
 const LIVE = `name: live
 steps:
   - { id: wait, type: shell, config: { run: "echo waiting; while [ ! -f go ]; do sleep 0.05; done; echo went" } }
@@ -38,12 +51,22 @@ const runIdOf = (stderr: string) => /flow: run (\w+) started/.exec(stderr)?.[1] 
 
 beforeAll(async () => {
   dir = tempDir('flow-api-');
-  for (const [name, yaml] of Object.entries({ ok: OK, bad: BAD, live: LIVE })) writeFileSync(join(dir, `${name}.yaml`), yaml);
+  for (const [name, yaml] of Object.entries({ ok: OK, bad: BAD, live: LIVE, typed: TYPED, gated: GATED }))
+    writeFileSync(join(dir, `${name}.yaml`), yaml);
   runIds['ok'] = runIdOf(flow(['run', 'ok.yaml'], dir).stderr);
   runIds['bad'] = runIdOf(flow(['run', 'bad.yaml'], dir).stderr);
   runIds['ok2'] = runIdOf(flow(['run', 'ok.yaml'], dir).stderr);
   history = openSqliteHistory(join(dir, '.flow', 'state.db'));
-  server = await startServer({ host: '127.0.0.1', port: 0, token: TOKEN, history, readOnly: false, log: () => {} });
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    history,
+    statePath: join(dir, '.flow', 'state.db'),
+    root: dir,
+    readOnly: false,
+    log: () => {},
+  });
   base = server.url;
 });
 
@@ -188,6 +211,8 @@ describe('security', () => {
       '/runs/{id}',
       '/runs/{id}/steps/{step}/logs',
       '/runs/{id}/events',
+      '/runs/{id}/resume',
+      '/runs/{id}/cancel',
       '/openapi.json',
     ]);
   });
@@ -225,5 +250,103 @@ describe('GET /runs/{id}/events', () => {
     const middle = stored[Math.floor(stored.length / 2)]!;
     const replay = await readEvents(url, { ...headers, 'last-event-id': String(middle.seq) }, finished);
     expect(replay.slice(1).map((m) => Number(m.id))).toEqual(stored.filter((e) => e.seq > middle.seq).map((e) => e.seq));
+  });
+});
+
+const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  call(base, `/api/v1${path}`, {
+    method: 'POST',
+    token: TOKEN,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+async function until(runId: string, done: (status: string) => boolean): Promise<string> {
+  const start = Date.now();
+  for (;;) {
+    const status = (await get(`/runs/${runId}`)).body as { status: string };
+    if (done(status.status) || Date.now() - start > 20_000) return status.status;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('POST /runs, /runs/{id}/cancel and /runs/{id}/resume', () => {
+  it('starts a file with typed inputs, answers with the id once the run is recorded, and the server drives it', async () => {
+    const a = await post('/runs', { workflow: 'typed.yaml', inputs: { count: 41 } });
+    expect(a.status).toBe(201);
+    expectDocumented('/runs', 'POST', a);
+    const id = (a.body as { id: string }).id;
+    const now = await get(`/runs/${id}`);
+    expect(now.status).toBe(200);
+    expect(await until(id, (s) => s !== 'running')).toBe('succeeded');
+    expect((await get(`/runs/${id}`)).body).toMatchObject({ inputs: { count: 41, who: 'world' }, outputs: { next: 42 } });
+    expect(flow(['logs', id], dir).stdout).toBe('[show] | 42 world\n');
+  });
+
+  it('refuses what flow run refuses, with its code: a missing input, a file outside the root, a body that is not JSON', async () => {
+    const missing = await post('/runs', { workflow: 'typed.yaml' });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ code: 'input', detail: expect.stringContaining('count') });
+    expectDocumented('/runs', 'POST', missing);
+    const outside = await post('/runs', { workflow: '../elsewhere.yaml' });
+    expect(outside.body).toMatchObject({ status: 400, code: 'outside-root' });
+    const absent = await post('/runs', { workflow: 'absent.yaml' });
+    expect(absent.body).toMatchObject({ status: 404, code: 'file-not-readable' });
+    const text = await post('/runs', 'workflow=ok.yaml', { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    expectDocumented('/runs', 'POST', text);
+  });
+
+  it('cancels a run it drives (interrupted, resumable), previews the resume, and resumes it to the end', async () => {
+    const started = await post('/runs', { workflow: 'gated.yaml' });
+    const id = (started.body as { id: string }).id;
+    const holding = Date.now();
+    while (!flow(['logs', id, 'hold'], dir).stdout.includes('holding') && Date.now() - holding < 15_000)
+      await new Promise((r) => setTimeout(r, 50));
+    // Driven by the server process itself, under its lease.
+    expect(history.getRun(id)?.owner?.pid).toBe(process.pid);
+    const cancelled = await post(`/runs/${id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expectDocumented('/runs/{id}/cancel', 'POST', cancelled);
+    expect(cancelled.body).toMatchObject({ status: 'interrupted' });
+    const plan = await post(`/runs/${id}/resume`, { plan: true });
+    expect(plan.status).toBe(200);
+    expectDocumented('/runs/{id}/resume', 'POST', plan);
+    expect((plan.body as { plan: string }).plan).toBe(flow(['resume', id, '--plan'], dir).stdout.trimEnd());
+    writeFileSync(join(dir, 'open'), '');
+    const resumed = await post(`/runs/${id}/resume`, {});
+    expect(resumed.status).toBe(201);
+    expectDocumented('/runs/{id}/resume', 'POST', resumed);
+    expect(await until(id, (s) => s !== 'running')).toBe('succeeded');
+    expect((await get(`/runs/${id}`)).body).toMatchObject({ attempt: 2 });
+    const again = await post(`/runs/${id}/resume`, {});
+    expect(again.body).toMatchObject({ status: 409, code: 'run-succeeded' });
+    const notRunning = await post(`/runs/${id}/cancel`);
+    expect(notRunning.body).toMatchObject({ status: 409, code: 'not-running' });
+  });
+
+  it('with --read-only refuses every change and still answers reads', async () => {
+    const readOnly = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      history,
+      statePath: join(dir, '.flow', 'state.db'),
+      root: dir,
+      readOnly: true,
+      log: () => {},
+    });
+    try {
+      const refused = await call(readOnly.url, '/api/v1/runs', {
+        method: 'POST',
+        token: TOKEN,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ workflow: 'ok.yaml' }),
+      });
+      expect(refused.body).toMatchObject({ status: 403, code: 'read-only' });
+      expect((await call(readOnly.url, '/api/v1/runs', { token: TOKEN })).status).toBe(200);
+    } finally {
+      await readOnly.close();
+    }
   });
 });

@@ -99,6 +99,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
         maxConcurrency,
         noCache: options.cache === false,
         output: options,
+        onStart: options.onStart,
       },
       io,
       signal,
@@ -135,7 +136,7 @@ async function resumeInputs(
   options: ResumeCommandOptions,
   io: CommandIO,
 ): Promise<Record<string, unknown>> {
-  const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...flags };
+  const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...options.inputValues, ...flags };
   const secret = new Set(workflow.inputs.filter((i) => i.secret).map((i) => i.name));
   const fixed = Object.keys(given).filter((k) => !secret.has(k));
   if (fixed.length > 0) {

@@ -22,7 +22,11 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   const durability = parseDurability(options.durability);
   checkReportFiles(options, io.cwd);
   const { workflow, text } = await loadWorkflowForRun(file, io);
-  const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...parseInputFlags(options.input) };
+  const given = {
+    ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}),
+    ...options.inputValues,
+    ...parseInputFlags(options.input),
+  };
   const inputs = resolveInputs(workflow.inputs, given);
   if (options.dryRun) {
     const { dryRun } = await import('./dry-run.js');
@@ -49,6 +53,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       maxConcurrency,
       noCache: options.cache === false,
       output: options,
+      onStart: options.onStart,
     };
     return await driveRun(run, io, signal);
   } finally {

@@ -28,13 +28,16 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
       'or serve on 127.0.0.1 (the default) and reach it through an SSH tunnel',
     );
   const token = chosen || newToken();
-  const history = openSqliteHistory(statePath(options.state, io));
+  const path = statePath(options.state, io);
+  const history = openSqliteHistory(path);
   try {
     const server = await startServer({
       host: options.host,
       port,
       token,
       history,
+      statePath: path,
+      root: io.cwd,
       readOnly: options.readOnly === true,
       log: (message) => io.stderr(message),
     }).catch((err: NodeJS.ErrnoException) => {
