@@ -6,6 +6,7 @@ import { openApiDocument } from './openapi.js';
 import { type Problem, problem, problemOf, sendProblem } from './problem.js';
 import { RunControl } from './run-control.js';
 import { getRun, listRuns, stepLogs } from './runs-api.js';
+import { getWorkflow, listWorkflows, validateText } from './workflows-api.js';
 import { allowedHosts, checkRequest, TOKEN_COOKIE } from './security.js';
 
 export interface ServerOptions {
@@ -78,6 +79,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       path: route(`/runs/${segment}/events`),
       handler: (r) => streamRunEvents(r.req, r.res, history, watch, r.params[0]!),
     },
+    { method: 'GET', path: route('/workflows'), handler: () => listWorkflows(options.root) },
+    { method: 'POST', path: route('/workflows/validate'), handler: (r) => validateText(options.root, r.body) },
+    { method: 'GET', path: route('/workflows/(.+)'), handler: (r) => getWorkflow(options.root, r.params[0]!) },
     { method: 'GET', path: route('/openapi.json'), handler: () => openApiDocument() },
     { method: 'POST', path: route('/runs'), handler: async (r) => new Created(await control.start(r.body)) },
     {

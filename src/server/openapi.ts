@@ -152,6 +152,94 @@ const schemas = {
     additionalProperties: false,
   },
   Event: eventsSchema,
+  WorkflowList: {
+    type: 'object',
+    properties: {
+      workflows: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            path: { type: 'string' },
+            name: nullable({ type: 'string' }),
+            valid: { type: 'boolean' },
+            errors: { type: 'integer', minimum: 0 },
+            warnings: { type: 'integer', minimum: 0 },
+          },
+          required: ['path', 'name', 'valid', 'errors', 'warnings'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['workflows'],
+    additionalProperties: false,
+  },
+  PlanNode: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      kind: { enum: ['action', 'parallel', 'sequence'] },
+      type: nullable({ type: 'string' }),
+      for_each: { type: 'boolean' },
+      children: { type: 'array', items: ref('PlanNode') },
+    },
+    required: ['id', 'kind', 'type', 'for_each', 'children'],
+    additionalProperties: false,
+  },
+  CheckedWorkflow: {
+    description: 'A workflow text as flow validate checks it, with its inputs (for a run form) and its plan as a graph.',
+    type: 'object',
+    properties: {
+      path: { type: 'string' },
+      text: { type: 'string' },
+      valid: { type: 'boolean' },
+      diagnostics: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            line: { type: 'integer' },
+            column: { type: 'integer' },
+            severity: { enum: ['error', 'warning'] },
+            code: { type: 'string' },
+            message: { type: 'string' },
+            path: { type: 'string' },
+            hint: nullable({ type: 'string' }),
+          },
+          required: ['line', 'column', 'severity', 'code', 'message', 'path', 'hint'],
+          additionalProperties: false,
+        },
+      },
+      name: nullable({ type: 'string' }),
+      inputs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            type: { enum: ['string', 'number', 'integer', 'boolean', 'object', 'array'] },
+            required: { type: 'boolean' },
+            default: {},
+            enum: nullable({ type: 'array' }),
+            description: nullable({ type: 'string' }),
+            secret: { type: 'boolean' },
+          },
+          required: ['name', 'type', 'required', 'default', 'enum', 'description', 'secret'],
+          additionalProperties: false,
+        },
+      },
+      graph: nullable({
+        type: 'object',
+        properties: Object.fromEntries(
+          ['steps', 'on_success', 'on_failure', 'finally'].map((k) => [k, { type: 'array', items: ref('PlanNode') }]),
+        ),
+        required: ['steps', 'on_success', 'on_failure', 'finally'],
+        additionalProperties: false,
+      }),
+    },
+    required: ['path', 'text', 'valid', 'diagnostics', 'name', 'inputs', 'graph'],
+    additionalProperties: false,
+  },
   Started: {
     type: 'object',
     properties: { id: { type: 'string' } },
@@ -281,6 +369,38 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Stop a running run, as Ctrl-C does: it is then interrupted, and resumable',
           parameters: [pathParam('id', 'the run id')],
           responses: { 200: json(ref('RunDetail'), 'The run, stopped'), ...problems(404, 409, ...guarded) },
+        },
+      },
+      '/workflows': {
+        get: {
+          summary: 'The workflow files under the served directory (YAML files with a top-level steps:), each with its validation state',
+          responses: { 200: json(ref('WorkflowList'), 'The files'), ...problems(...guarded) },
+        },
+      },
+      '/workflows/{path}': {
+        get: {
+          summary: 'One workflow file: its text, problems at line and column, inputs and plan',
+          parameters: [pathParam('path', 'the file, relative to the served directory (slashes allowed)')],
+          responses: { 200: json(ref('CheckedWorkflow'), 'The file, checked'), ...problems(400, 404, ...guarded) },
+        },
+      },
+      '/workflows/validate': {
+        post: {
+          summary: 'Check a workflow text as flow validate would, as if it were the file `path`',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { text: { type: 'string' }, path: { type: 'string' } },
+                  required: ['text'],
+                  additionalProperties: false,
+                },
+              },
+            },
+          },
+          responses: { 200: json(ref('CheckedWorkflow'), 'The text, checked'), ...problems(400, 413, 415, ...guarded) },
         },
       },
       '/openapi.json': {

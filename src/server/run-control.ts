@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { isAbsolute, relative, resolve } from 'node:path';
 import type { CommandIO } from '../cli/io.js';
 import { StepFailure } from '../engine/step-failure.js';
 import type { RunHistory } from '../state/run-history.js';
 import { problem } from './problem.js';
+import { insideRoot } from './served-path.js';
 
 export interface RunControlOptions {
   /** The directory the API's workflow paths are relative to; nothing outside it is run. */
@@ -32,7 +32,7 @@ export class RunControl {
   /** POST /runs: validates, records and starts the run; answers with its id once it is on disk. */
   async start(body: unknown): Promise<{ id: string }> {
     const { workflow, inputs } = startRequest(body);
-    const file = this.insideRoot(workflow);
+    const file = insideRoot(this.options.root, workflow);
     const { runCommand } = await import('../cli/commands/run.js');
     return this.drive((io, signal, onStart) =>
       runCommand(file, { input: [], inputValues: inputs, state: this.options.statePath, reporter: 'plain', onStart }, io, signal),
@@ -110,14 +110,6 @@ export class RunControl {
         },
       );
     });
-  }
-
-  private insideRoot(path: string): string {
-    const file = resolve(this.options.root, path);
-    const rel = relative(this.options.root, file);
-    if (rel.startsWith('..') || isAbsolute(rel))
-      throw problem(400, 'outside-root', 'Outside the root', `${path} is not under the directory flow serve serves (${this.options.root})`);
-    return file;
   }
 }
 

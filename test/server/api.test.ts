@@ -213,6 +213,9 @@ describe('security', () => {
       '/runs/{id}/events',
       '/runs/{id}/resume',
       '/runs/{id}/cancel',
+      '/workflows',
+      '/workflows/{path}',
+      '/workflows/validate',
       '/openapi.json',
     ]);
   });
@@ -348,5 +351,55 @@ describe('POST /runs, /runs/{id}/cancel and /runs/{id}/resume', () => {
     } finally {
       await readOnly.close();
     }
+  });
+});
+
+describe('workflows', () => {
+  beforeAll(() => {
+    writeFileSync(join(dir, 'broken.yaml'), 'name: broken\nsteps:\n  - { id: a, type: shel }\n');
+    writeFileSync(join(dir, 'compose.yml'), 'services: {}\n');
+  });
+
+  it('lists the workflow files under the served directory with their state, skipping what is not a workflow', async () => {
+    const a = await get('/workflows');
+    expectDocumented('/workflows', 'GET', a);
+    const byPath = new Map((a.body as { workflows: { path: string }[] }).workflows.map((w) => [w.path, w]));
+    expect(byPath.get('ok.yaml')).toEqual({ path: 'ok.yaml', name: 'ok', valid: true, errors: 0, warnings: 0 });
+    expect(byPath.get('broken.yaml')).toMatchObject({ valid: false, errors: 1 });
+    expect(byPath.has('compose.yml')).toBe(false);
+  });
+
+  it('gives one file with its problems at line and column, its inputs and its plan as a graph', async () => {
+    const typed = await get('/workflows/typed.yaml');
+    expectDocumented('/workflows/{path}', 'GET', typed);
+    expect(typed.body).toMatchObject({
+      valid: true,
+      inputs: [
+        { name: 'count', type: 'number', required: true, default: null, secret: false },
+        { name: 'who', type: 'string', required: false, default: 'world' },
+      ],
+      graph: { steps: [{ id: 'show', kind: 'action', type: 'shell', for_each: false, children: [] }] },
+    });
+    const ok = await get('/workflows/ok.yaml');
+    expect((ok.body as { graph: { steps: unknown[] } }).graph.steps[1]).toMatchObject({ id: 'count', for_each: true });
+    const broken = await get('/workflows/broken.yaml');
+    expect(broken.body).toMatchObject({
+      valid: false,
+      graph: null,
+      diagnostics: [{ line: 3, column: 20, severity: 'error', code: 'unknown-step-type', hint: expect.stringContaining('shell') }],
+    });
+    expect((await get('/workflows/..%2Fetc%2Fpasswd')).body).toMatchObject({ status: 400, code: 'outside-root' });
+    const absent = await get('/workflows/absent.yaml');
+    expect(absent.status).toBe(404);
+    expectDocumented('/workflows/{path}', 'GET', absent);
+  });
+
+  it('checks a text sent to it as flow validate checks a file', async () => {
+    const a = await post('/workflows/validate', {
+      text: 'name: x\nsteps:\n  - { id: a, type: shell, config: { run: "echo ${{ inputs.nope }}" } }\n',
+    });
+    expect(a.status).toBe(200);
+    expectDocumented('/workflows/validate', 'POST', a);
+    expect(a.body).toMatchObject({ valid: false, diagnostics: [{ line: 3, code: 'unknown-input' }] });
   });
 });
