@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { showJson } from '../report/history.js';
-import type { RunHistory } from '../state/run-history.js';
-import { runDetail } from './runs-api.js';
+import type { RunHistory, StoredEvent } from '../state/run-history.js';
+import { listRuns, runDetail } from './runs-api.js';
 
 /** How often the server asks SQLite whether another connection committed (PRAGMA data_version). */
 export const CHANGE_POLL_MS = 50;
@@ -57,13 +57,35 @@ export class ChangeWatch {
 export function streamRunEvents(req: IncomingMessage, res: ServerResponse, history: RunHistory, watch: ChangeWatch, runId: string): void {
   const snapshotSeq = history.lastEventSeq(runId);
   const detail = runDetail(history, runId);
+  stream(req, res, watch, { seq: snapshotSeq, data: showJson(detail) }, (after) => history.eventsSince(runId, after, BATCH));
+}
+
+/**
+ * GET /events: every run's events (their output aside) as they are recorded, for a list of runs kept up to date. First
+ * `event: snapshot` with the newest page of runs (as GET /runs gives it), then each event: `id` its number in the
+ * state file's order of events, `data` its --json line.
+ */
+export function streamAllEvents(req: IncomingMessage, res: ServerResponse, history: RunHistory, watch: ChangeWatch): void {
+  const snapshotId = history.lastEventId();
+  stream(req, res, watch, { seq: snapshotId, data: listRuns(history, new URLSearchParams()) }, (after) =>
+    history.allEventsSince(after, BATCH),
+  );
+}
+
+function stream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  watch: ChangeWatch,
+  snapshot: { seq: number; data: unknown },
+  since: (after: number) => StoredEvent[],
+): void {
   const lastId = Number(req.headers['last-event-id']);
-  let cursor = Number.isInteger(lastId) && lastId >= 0 ? lastId : snapshotSeq;
+  let cursor = Number.isInteger(lastId) && lastId >= 0 ? lastId : snapshot.seq;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-  res.write(`event: snapshot\nid: ${snapshotSeq}\ndata: ${JSON.stringify(showJson(detail))}\n\n`);
+  res.write(`event: snapshot\nid: ${snapshot.seq}\ndata: ${JSON.stringify(snapshot.data)}\n\n`);
   const send = () => {
     for (;;) {
-      const events = history.eventsSince(runId, cursor, BATCH);
+      const events = since(cursor);
       if (events.length === 0) return;
       res.write(events.map((e) => `id: ${e.seq}\ndata: ${e.line}\n\n`).join(''));
       cursor = events.at(-1)!.seq;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunHistory } from '../state/run-history.js';
-import { ChangeWatch, streamRunEvents } from './event-stream.js';
+import { ChangeWatch, streamAllEvents, streamRunEvents } from './event-stream.js';
 import { openApiDocument } from './openapi.js';
 import { type Problem, problem, problemOf, sendProblem } from './problem.js';
 import { RunControl } from './run-control.js';
@@ -79,6 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       path: route(`/runs/${segment}/events`),
       handler: (r) => streamRunEvents(r.req, r.res, history, watch, r.params[0]!),
     },
+    { method: 'GET', path: route('/events'), handler: (r) => streamAllEvents(r.req, r.res, history, watch) },
     { method: 'GET', path: route('/workflows'), handler: () => listWorkflows(options.root) },
     { method: 'POST', path: route('/workflows/validate'), handler: (r) => validateText(options.root, r.body) },
     { method: 'GET', path: route('/workflows/(.+)'), handler: (r) => getWorkflow(options.root, r.params[0]!) },

@@ -371,6 +371,17 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: json(ref('RunDetail'), 'The run, stopped'), ...problems(404, 409, ...guarded) },
         },
       },
+      '/events': {
+        get: {
+          summary: "Every run's events, their output aside, as server-sent events",
+          description:
+            "First `event: snapshot` (data: the newest page of runs, a RunPage; id: the number of the newest event), then each event recorded after it, or after the `Last-Event-ID` header: `id` is its number in the state file's order of events, `data` exactly its `--json` line (an Event). A comment line `: ping` every 15 s.",
+          responses: {
+            200: { description: 'The stream', content: { 'text/event-stream': { schema: ref('Event') } } },
+            ...problems(...guarded),
+          },
+        },
+      },
       '/workflows': {
         get: {
           summary: 'The workflow files under the served directory (YAML files with a top-level steps:), each with its validation state',

@@ -85,14 +85,15 @@ export const MIGRATIONS: readonly string[] = [
   // 6: what each attempt's model calls took (AI steps), failed attempts' too, so a run's spend is the sum of its attempts.
   `ALTER TABLE attempts ADD COLUMN ai TEXT;`,
   // 7: every event of a run, numbered per run with its output chunks, so another process can follow the run
-  // (flow logs --follow, the server's event streams) and replay it from any point.
+  // (flow logs --follow, the server's event streams) and replay it from any point; `id` orders all runs' events.
   `CREATE TABLE events (
+     id INTEGER PRIMARY KEY,
      run_id TEXT NOT NULL REFERENCES runs(id),
      seq INTEGER NOT NULL,
      type TEXT NOT NULL,
-     line TEXT NOT NULL,
-     PRIMARY KEY (run_id, seq)
-   ) WITHOUT ROWID;
+     line TEXT NOT NULL
+   );
+   CREATE UNIQUE INDEX events_run_seq ON events(run_id, seq);
    ALTER TABLE logs ADD COLUMN event_seq INTEGER;
    ALTER TABLE logs ADD COLUMN time INTEGER;
    CREATE INDEX logs_event_seq ON logs(run_id, event_seq);`,

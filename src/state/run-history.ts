@@ -91,6 +91,13 @@ export interface RunHistory {
   logs(runId: string, query: LogQuery): LogChunk[];
   /** The run's events after `afterSeq`, in order, each as its --json line (output chunks as step-output lines). */
   eventsSince(runId: string, afterSeq: number, limit: number): StoredEvent[];
+  /**
+   * Every run's events (not their output) after the one numbered `afterId` in the file's own order, each with that
+   * number as `seq`; `afterId` undefined: from the newest on (none yet).
+   */
+  allEventsSince(afterId: number, limit: number): StoredEvent[];
+  /** The number of the newest event in the file (0: none), where allEventsSince starts. */
+  lastEventId(): number;
   /** The highest number in the run's sequence of events and output; 0 when none. */
   lastEventSeq(runId: string): number;
   /** The output `logs` gives that came after `after` (per run, the highest eventSeq already read), for a follower. */

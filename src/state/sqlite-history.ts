@@ -52,6 +52,8 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
        ORDER BY a.started_at, l.run_id, l.step_id, l.item, l.attempt, l.seq`,
     ),
     lastEventSeq: db.prepare(LAST_EVENT_SEQ),
+    allEventsSince: db.prepare(`SELECT id, line FROM events WHERE id > ? ORDER BY id LIMIT ?`),
+    lastEventId: db.prepare(`SELECT coalesce(max(id), 0) AS n FROM events`),
     eventsSince: db.prepare(
       `SELECT seq, line, NULL AS step_id, NULL AS item, NULL AS attempt, NULL AS stream, NULL AS text, NULL AS time
          FROM events WHERE run_id = @runId AND seq > @after
@@ -206,6 +208,14 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
                 ),
         })),
       );
+    },
+    allEventsSince(afterId, limit) {
+      return guard(() =>
+        (stmt.allEventsSince.all(afterId, limit) as Row[]).map((row) => ({ seq: Number(row['id']), line: String(row['line']) })),
+      );
+    },
+    lastEventId() {
+      return guard(() => Number((stmt.lastEventId.get() as Row)['n']));
     },
     lastEventSeq(runId) {
       return guard(() => Number((stmt.lastEventSeq.get({ runId }) as Row)['n'] ?? 0));

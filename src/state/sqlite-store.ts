@@ -59,7 +59,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       `INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text, event_seq, time)
        VALUES (@runId, @stepId, @item, @attempt, @seq, @stream, @text, @eventSeq, @time)`,
     ),
-    appendEvent: db.prepare(`INSERT OR REPLACE INTO events (run_id, seq, type, line) VALUES (?, ?, ?, ?)`),
+    appendEvent: db.prepare(`INSERT INTO events (run_id, seq, type, line) VALUES (?, ?, ?, ?)`),
     lastEventSeq: db.prepare(LAST_EVENT_SEQ),
     finishRun: db.prepare(
       `UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error,

@@ -213,6 +213,7 @@ describe('security', () => {
       '/runs/{id}/events',
       '/runs/{id}/resume',
       '/runs/{id}/cancel',
+      '/events',
       '/workflows',
       '/workflows/{path}',
       '/workflows/validate',
@@ -272,6 +273,33 @@ async function until(runId: string, done: (status: string) => boolean): Promise<
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('GET /events', () => {
+  it("sends the newest runs, then every run's events (not their output) in the file's order; Last-Event-ID replays", async () => {
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    let runId = '';
+    const done = (ms: { data: string }[]) =>
+      runId !== '' && ms.some((m) => m.data.includes('"type":"run-finished"') && m.data.includes(runId));
+    const reading = readEvents(`${base}/api/v1/events`, headers, done);
+    await new Promise((r) => setTimeout(r, 200));
+    runId = runIdOf(flow(['run', 'ok.yaml'], dir).stderr);
+    const [snapshot, ...events] = await reading;
+    expect(snapshot!.event).toBe('snapshot');
+    expect(JSON.parse(snapshot!.data)).toMatchObject({ runs: expect.any(Array), next_cursor: null });
+    const lines = events.map((m) => JSON.parse(m.data) as { type: string; run_id?: string; run?: { id: string } });
+    for (const line of lines) expectEvent(line);
+    expect(lines[0]).toMatchObject({ type: 'run-started', run: { id: runId } });
+    expect(lines.map((l) => l.type)).not.toContain('step-output');
+    const ids = events.map((m) => Number(m.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const replay = await readEvents(
+      `${base}/api/v1/events`,
+      { ...headers, 'last-event-id': String(ids[2]) },
+      (ms) => ms.length >= events.length - 2,
+    );
+    expect(replay.slice(1).map((m) => Number(m.id))).toEqual(ids.slice(3));
+  });
+});
 
 describe('POST /runs, /runs/{id}/cancel and /runs/{id}/resume', () => {
   it('starts a file with typed inputs, answers with the id once the run is recorded, and the server drives it', async () => {
