@@ -2,7 +2,7 @@
 // Usage: node scripts/build.mjs [--write-schema]   (--write-schema also refreshes schema/workflow.schema.json)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -78,7 +78,23 @@ await rm(tmp, { recursive: true, force: true });
 // Which chunk holds which packages: tests check that a command loads only the chunks it needs (no ora in a plain run).
 await writeFile(join(root, 'dist', 'chunks.json'), `${JSON.stringify(chunkPackages(bundle.metafile), null, 1)}\n`);
 
-// 4. Type declarations for the library (`import { runWorkflow } from 'flow'`).
+// 4. The dashboard of `flow ui`: one script and one stylesheet for the browser, built into dist/ui and served from there.
+await build({
+  entryPoints: [join(root, 'src/ui/main.tsx')],
+  outfile: join(root, 'dist', 'ui', 'assets', 'app.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  logLevel: 'warning',
+});
+await copyFile(join(root, 'src', 'ui', 'styles.css'), join(root, 'dist', 'ui', 'assets', 'app.css'));
+await copyFile(join(root, 'src', 'ui', 'index.html'), join(root, 'dist', 'ui', 'index.html'));
+
+// 5. Type declarations for the library (`import { runWorkflow } from 'flow'`).
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',
 });

@@ -121,6 +121,19 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     });
 
   program
+    .command('ui')
+    .description('flow serve with the dashboard, opened in the browser (or its URL printed)')
+    .option('--host <address>', 'the address to listen on; off loopback FLOW_SERVE_TOKEN must be set', '127.0.0.1')
+    .option('--port <n>', 'the port (0: any free port)', '7870')
+    .option('--state <path>', STATE_HELP)
+    .option('--read-only', 'refuse every request that would change something')
+    .option('--no-open', 'print the URL only; do not open a browser')
+    .action(async (options: import('./commands/serve.js').ServeOptions) => {
+      const { serveCommand } = await import('./commands/serve.js');
+      setExit(await serveCommand({ ...options, ui: true }, io, signal));
+    });
+
+  program
     .command('cache')
     .description('manage the step cache')
     .command('clear')

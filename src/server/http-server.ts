@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
 import type { RunHistory } from '../state/run-history.js';
 import { ChangeWatch, streamAllEvents, streamRunEvents } from './event-stream.js';
 import { openApiDocument } from './openapi.js';
 import { type Problem, problem, problemOf, sendProblem } from './problem.js';
 import { RunControl } from './run-control.js';
 import { getRun, listRuns, stepLogs } from './runs-api.js';
-import { getWorkflow, listWorkflows, validateText } from './workflows-api.js';
+import { getWorkflow, listWorkflows, runGraph, validateText } from './workflows-api.js';
 import { allowedHosts, checkRequest, TOKEN_COOKIE } from './security.js';
 
 export interface ServerOptions {
@@ -20,6 +22,8 @@ export interface ServerOptions {
   /** The directory workflow paths are relative to. */
   root: string;
   readOnly: boolean;
+  /** The built dashboard (dist/ui) to serve under /ui (flow ui); none: the API alone. */
+  ui?: string | undefined;
   /** Where an internal error's cause goes (the server's own stderr), never into a response. */
   log: (message: string) => void;
 }
@@ -79,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       path: route(`/runs/${segment}/events`),
       handler: (r) => streamRunEvents(r.req, r.res, history, watch, r.params[0]!),
     },
+    { method: 'GET', path: route(`/runs/${segment}/graph`), handler: (r) => runGraph(history, r.params[0]!) },
     { method: 'GET', path: route('/events'), handler: (r) => streamAllEvents(r.req, r.res, history, watch) },
     { method: 'GET', path: route('/workflows'), handler: () => listWorkflows(options.root) },
     { method: 'POST', path: route('/workflows/validate'), handler: (r) => validateText(options.root, r.body) },
@@ -128,6 +133,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     checkRequest(req, options.token, hosts);
+    if (req.method === 'GET' && options.ui && (url.pathname === '/' || url.pathname.startsWith('/ui/'))) {
+      await sendDashboard(res, options.ui, url.pathname);
+      return;
+    }
     if (url.pathname === '/' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`flow serve: the API is at ${API}; its OpenAPI document at ${API}/openapi.json\n`);
@@ -166,6 +175,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeAllConnections();
       }),
   };
+}
+
+const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+// The dashboard's files, nothing from elsewhere: its page for every /ui path (the page routes itself), its assets as
+// they were built. A policy that lets the page load only from this server.
+async function sendDashboard(res: ServerResponse, dir: string, pathname: string): Promise<void> {
+  if (pathname === '/') {
+    res.writeHead(303, { location: '/ui/runs' });
+    res.end();
+    return;
+  }
+  const asset = /^\/ui\/assets\/(app\.(?:js|css))$/.exec(pathname)?.[1];
+  const file = asset ? join(dir, 'assets', asset) : join(dir, 'index.html');
+  const body = await readFile(file).catch(() => {
+    throw problem(404, 'not-found', 'Not found', `no ${pathname}`);
+  });
+  res.writeHead(200, {
+    'content-type': asset ? ASSET_TYPES[extname(asset)]! : 'text/html; charset=utf-8',
+    'cache-control': 'no-cache',
+    'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(body);
 }
 
 async function jsonBody(req: IncomingMessage): Promise<unknown> {

@@ -352,6 +352,24 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/runs/{id}/graph': {
+        get: {
+          summary: "The plan of the run's workflow, as the run recorded it, as a tree (null when that text no longer validates)",
+          parameters: [pathParam('id', 'the run id')],
+          responses: {
+            200: json(
+              {
+                type: 'object',
+                properties: { graph: ref('CheckedWorkflow/properties/graph') },
+                required: ['graph'],
+                additionalProperties: false,
+              },
+              'The plan',
+            ),
+            ...problems(404, ...guarded),
+          },
+        },
+      },
       '/runs/{id}/resume': {
         post: {
           summary: 'Resume a failed or interrupted run (as flow resume), or with plan: true say what it would run',

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { Step, Workflow } from '../model/workflow.js';
+import type { RunHistory } from '../state/run-history.js';
 import { problem } from './problem.js';
 import { insideRoot } from './served-path.js';
 
@@ -59,6 +60,15 @@ export async function getWorkflow(root: string, path: string): Promise<unknown> 
     );
   });
   return checked(root, relative(root, file).split(sep).join('/'), text);
+}
+
+/** GET /runs/{id}/graph: the plan of the workflow as the run recorded it (its text, secrets masked), as a tree. */
+export async function runGraph(history: RunHistory, runId: string): Promise<unknown> {
+  const run = history.getRun(runId);
+  if (!run) throw problem(404, 'unknown-run', 'Unknown run', `no run ${runId} in the state file`);
+  const { validateSource, nodeHost } = await language();
+  const result = await validateSource(run.workflowPath, run.definition, nodeHost, { path: run.workflowPath });
+  return { graph: result.workflow ? graphOf(result.workflow) : null };
 }
 
 /** POST /workflows/validate: `{ text, path? }` checked as `flow validate` checks a file (path: where it would be). */

@@ -124,6 +124,19 @@ describe('GET /runs/{id} and its logs', () => {
     expect(a.body).toMatchObject({ status: 'failed', steps: [{ id: 'fail', error: { class: 'exit:3' } }] });
   });
 
+  it("gives the plan of the run's workflow as a tree", async () => {
+    const a = await get(`/runs/${runIds['ok']}/graph`);
+    expectDocumented('/runs/{id}/graph', 'GET', a);
+    expect(a.body).toMatchObject({
+      graph: {
+        steps: [
+          { id: 'greet', kind: 'action', type: 'shell', for_each: false },
+          { id: 'count', kind: 'action', for_each: true },
+        ],
+      },
+    });
+  });
+
   it('answers an unknown run with a 404 problem', async () => {
     const a = await get('/runs/no-such-run');
     expect(a.status).toBe(404);
@@ -211,6 +224,7 @@ describe('security', () => {
       '/runs/{id}',
       '/runs/{id}/steps/{step}/logs',
       '/runs/{id}/events',
+      '/runs/{id}/graph',
       '/runs/{id}/resume',
       '/runs/{id}/cancel',
       '/events',

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { startServer } from '../../server/http-server.js';
 import { isLoopback, newToken } from '../../server/security.js';
@@ -11,6 +13,9 @@ export interface ServeOptions {
   port: string;
   state?: string;
   readOnly?: boolean;
+  /** flow ui: the dashboard too, opened in the browser unless `open` is false (--no-open). */
+  ui?: boolean;
+  open?: boolean;
 }
 
 export const DEFAULT_PORT = 7870;
@@ -39,6 +44,8 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
       statePath: path,
       root: io.cwd,
       readOnly: options.readOnly === true,
+      // Beside the bundled chunk this runs from: the build puts the dashboard in dist/ui.
+      ui: options.ui ? fileURLToPath(new URL('./ui/', import.meta.url)) : undefined,
       log: (message) => io.stderr(message),
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use`, 'give another with --port N (0: any free port)');
@@ -46,7 +53,9 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
         throw new UsageError(`cannot listen on ${options.host}`, 'give an address of this machine with --host');
       throw err;
     });
-    io.stderr(`flow: serving ${server.url}/?token=${token}${options.readOnly ? ' (read-only)' : ''}`);
+    const address = `${server.url}/?token=${token}`;
+    io.stderr(`flow: serving ${address}${options.readOnly ? ' (read-only)' : ''}`);
+    if (options.ui && options.open !== false) openInBrowser(address);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -55,5 +64,22 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
     return EXIT.ok;
   } finally {
     history.close();
+  }
+}
+
+/** The system's way to open a URL; where there is none (a server, a container) the printed line is the way. */
+function openInBrowser(url: string): void {
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
+  try {
+    const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // no browser to open: the URL is printed
   }
 }

@@ -1,0 +1,95 @@
+// The dashboard's one way to the server: the API under /api/v1, authorised by the cookie the printed URL set.
+
+export interface RunSummary {
+  id: string;
+  status: string;
+  workflow: string;
+  path: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  attempt: number;
+}
+
+export interface Spend {
+  calls: number;
+  models: string[];
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  cost_usd: number | null;
+  unpriced_calls: number;
+}
+
+export interface StepView {
+  id: string;
+  group: string | null;
+  section: string;
+  status: string;
+  cached: boolean;
+  attempts: number;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  error: { class: string; message: string } | null;
+  reason: string | null;
+  output: unknown;
+  ai: Spend | null;
+  items?: Record<string, number>;
+}
+
+export interface RunDetail extends RunSummary {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+  error: { class: string; message: string } | null;
+  steps: StepView[];
+  child_runs: RunSummary[];
+  ai: Spend;
+}
+
+export interface InputField {
+  name: string;
+  type: string;
+  required: boolean;
+  default: unknown;
+  enum: unknown[] | null;
+  description: string | null;
+  secret: boolean;
+}
+
+export interface PlanNode {
+  id: string;
+  kind: 'action' | 'parallel' | 'sequence';
+  type: string | null;
+  for_each: boolean;
+  children: PlanNode[];
+}
+
+export interface CheckedWorkflow {
+  path: string;
+  valid: boolean;
+  name: string | null;
+  diagnostics: { line: number; column: number; severity: string; code: string; message: string; hint: string | null }[];
+  inputs: InputField[];
+  graph: Record<'steps' | 'on_success' | 'on_failure' | 'finally', PlanNode[]> | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method: init.method ?? 'GET',
+    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const body = (await res.json()) as T & { detail?: string; hint?: string };
+  if (!res.ok) throw new ApiError(body.detail ?? `HTTP ${res.status}`, body.hint);
+  return body;
+}

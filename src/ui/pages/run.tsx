@@ -1,0 +1,185 @@
+import { useSignal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import { api, type PlanNode, type RunDetail, type StepView } from '../api.js';
+import { duration, plainText, spend, when } from '../format.js';
+import { PlanGraph, planOfRun } from '../graph.js';
+import { location, navigate } from '../router.js';
+
+// One run: its graph coloured by status, its steps, the chosen step's output and AI call, and the buttons that
+// resume or cancel it, each beside the command that does the same. Kept up to date by the run's event stream.
+export function RunPage({ id }: { id: string }) {
+  const run = useSignal<RunDetail | null>(null);
+  const failure = useSignal<string | null>(null);
+  const busy = useSignal(false);
+  const revision = useSignal(0);
+  const plan = useSignal<PlanNode[] | null>(null);
+  const selected = location.value.searchParams.get('step');
+
+  useEffect(() => {
+    let stale = false;
+    let timer: number | undefined;
+    const load = () =>
+      api<RunDetail>(`/runs/${encodeURIComponent(id)}`).then(
+        (r) => {
+          if (stale) return;
+          run.value = r;
+          revision.value++;
+        },
+        (err: Error) => {
+          failure.value = err.message;
+        },
+      );
+    void api<{ graph: { steps: PlanNode[] } | null }>(`/runs/${encodeURIComponent(id)}/graph`).then(
+      (g) => {
+        if (!stale) plan.value = g.graph?.steps ?? null;
+      },
+      () => {},
+    );
+    const events = new EventSource(`/api/v1/runs/${encodeURIComponent(id)}/events`);
+    events.addEventListener('snapshot', (m) => {
+      run.value = JSON.parse((m as MessageEvent<string>).data) as RunDetail;
+      revision.value++;
+    });
+    events.onmessage = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(load, 100);
+    };
+    return () => {
+      stale = true;
+      events.close();
+      window.clearTimeout(timer);
+    };
+  }, [id]);
+
+  const act = async (what: 'resume' | 'cancel') => {
+    busy.value = true;
+    failure.value = null;
+    try {
+      await api(`/runs/${encodeURIComponent(id)}/${what}`, { method: 'POST', body: {} });
+    } catch (err) {
+      failure.value = (err as Error).message;
+    } finally {
+      busy.value = false;
+    }
+  };
+
+  const r = run.value;
+  if (!r) return <p>{failure.value ?? 'Loading…'}</p>;
+  const step = r.steps.find((s) => s.id === selected);
+  const byId = new Map(r.steps.map((s) => [s.id, s]));
+  return (
+    <section>
+      <h1>
+        Run <code>{r.id}</code> <span class={`status ${r.status}`}>{r.status}</span>
+      </h1>
+      <p>
+        {r.workflow} · started {when(r.started_at)} · {duration(r.duration_ms)} · attempt {r.attempt}
+        {r.ai.calls > 0 ? ` · AI: ${spend(r.ai)}` : ''}
+      </p>
+      {r.error ? <p class="error">{`${r.error.class}: ${r.error.message}`}</p> : null}
+      <div class="actions">
+        {r.status === 'failed' || r.status === 'interrupted' ? (
+          <span>
+            <button type="button" disabled={busy.value} onClick={() => act('resume')}>
+              Resume
+            </button>{' '}
+            <code class="cli">flow resume {r.id}</code>
+          </span>
+        ) : null}
+        {r.status === 'running' ? (
+          <span>
+            <button type="button" disabled={busy.value} onClick={() => act('cancel')}>
+              Cancel
+            </button>{' '}
+            <code class="cli">kill -TERM the flow process (Ctrl-C)</code>
+          </span>
+        ) : null}
+      </div>
+      {failure.value ? <p role="alert">{failure.value}</p> : null}
+      <h2>Graph</h2>
+      <PlanGraph nodes={plan.value ?? planOfRun(r.steps)} status={(sid) => byId.get(sid)} />
+      <h2>Steps</h2>
+      <table class="steps">
+        <thead>
+          <tr>
+            <th scope="col">Step</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.steps.map((s) => (
+            <tr key={s.id} class={s.id === selected ? 'selected' : ''}>
+              <td>
+                <a href={`/ui/runs/${r.id}?step=${encodeURIComponent(s.id)}`}>{s.id}</a>
+              </td>
+              <td>
+                <span class={`status ${s.status}`} data-step-status={s.id}>
+                  {s.status}
+                </span>
+              </td>
+              <td>{s.attempts}</td>
+              <td>{duration(s.duration_ms)}</td>
+              <td>{s.error ? `${s.error.class}: ${s.error.message}` : (s.reason ?? spend(s.ai))}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {step ? <StepPanel runId={r.id} step={step} revision={revision.value} /> : null}
+      <p>
+        <a
+          href="/ui/runs"
+          onClick={(e) => {
+            e.preventDefault();
+            window.history.length > 1 ? window.history.back() : navigate('/ui/runs');
+          }}
+        >
+          Back to the runs
+        </a>
+      </p>
+    </section>
+  );
+}
+
+function StepPanel({ runId, step, revision }: { runId: string; step: StepView; revision: number }) {
+  const logs = useSignal<string | null>(null);
+  const find = useSignal('');
+  useEffect(() => {
+    void api<{ chunks: { stream: string; text: string }[] }>(`/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(step.id)}/logs`).then(
+      (l) => {
+        logs.value = l.chunks.map((c) => plainText(c.text)).join('');
+      },
+      () => {
+        logs.value = '';
+      },
+    );
+  }, [runId, step.id, revision]);
+  const output = step.output as { model?: string; text?: string; usage?: unknown } | null;
+  const lines = (logs.value ?? '').split('\n').filter((l) => !find.value || l.includes(find.value));
+  return (
+    <section class="panel" aria-label={`step ${step.id}`}>
+      <h2>
+        Step <code>{step.id}</code>
+      </h2>
+      {step.ai ? (
+        <div class="ai">
+          <h3>AI call</h3>
+          <p>
+            model {step.ai.models.join(', ')} · {spend(step.ai)}
+          </p>
+          {output?.text ? <pre>{output.text}</pre> : null}
+        </div>
+      ) : null}
+      <h3>Output</h3>
+      <label>
+        Find in output <input type="search" value={find.value} onInput={(e) => (find.value = (e.target as HTMLInputElement).value)} />
+      </label>
+      <pre class="logs">{logs.value === null ? 'Loading…' : lines.join('\n') || '(no output)'}</pre>
+      <a download={`${runId}-${step.id}.log`} href={`data:text/plain;charset=utf-8,${encodeURIComponent(logs.value ?? '')}`}>
+        Download the output
+      </a>
+    </section>
+  );
+}
