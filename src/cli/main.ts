@@ -108,25 +108,14 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
       setExit(await logsCommand(runId, step, options, io));
     });
 
-  program
-    .command('serve')
-    .description('serve the runs of the state file over HTTP (an API under /api/v1), until Ctrl-C')
-    .option('--host <address>', 'the address to listen on; off loopback FLOW_SERVE_TOKEN must be set', '127.0.0.1')
-    .option('--port <n>', 'the port (0: any free port)', '7870')
-    .option('--state <path>', STATE_HELP)
-    .option('--read-only', 'refuse every request that would change something')
-    .action(async (options: import('./commands/serve.js').ServeOptions) => {
-      const { serveCommand } = await import('./commands/serve.js');
-      setExit(await serveCommand(options, io, signal));
-    });
+  withServerOptions(
+    program.command('serve').description('serve the runs of the state file over HTTP (an API under /api/v1), until Ctrl-C'),
+  ).action(async (options: import('./commands/serve.js').ServeOptions) => {
+    const { serveCommand } = await import('./commands/serve.js');
+    setExit(await serveCommand(options, io, signal));
+  });
 
-  program
-    .command('ui')
-    .description('flow serve with the dashboard, opened in the browser (or its URL printed)')
-    .option('--host <address>', 'the address to listen on; off loopback FLOW_SERVE_TOKEN must be set', '127.0.0.1')
-    .option('--port <n>', 'the port (0: any free port)', '7870')
-    .option('--state <path>', STATE_HELP)
-    .option('--read-only', 'refuse every request that would change something')
+  withServerOptions(program.command('ui').description('flow serve with the dashboard, opened in the browser (or its URL printed)'))
     .option('--no-open', 'print the URL only; do not open a browser')
     .action(async (options: import('./commands/serve.js').ServeOptions) => {
       const { serveCommand } = await import('./commands/serve.js');
@@ -165,6 +154,15 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
 }
 
 const STATE_HELP = 'the state file (default .flow/state.db, or $FLOW_STATE)';
+
+/** The options of the commands that serve the state file (serve, ui). */
+function withServerOptions(command: Command): Command {
+  return command
+    .option('--host <address>', 'the address to listen on; off loopback FLOW_SERVE_TOKEN must be set', '127.0.0.1')
+    .option('--port <n>', 'the port (0: any free port)', '7870')
+    .option('--state <path>', STATE_HELP)
+    .option('--read-only', 'refuse every request that would change something');
+}
 
 /** The options of the commands that drive a run (run, resume): see DriverFlags. */
 function withDriverOptions(command: Command): Command {

@@ -47,6 +47,16 @@ let history: RunHistory;
 let server: RunningServer;
 let base: string;
 const runIds: Record<string, string> = {};
+const serverOptions = (readOnly: boolean) => ({
+  host: '127.0.0.1',
+  port: 0,
+  token: TOKEN,
+  history,
+  statePath: join(dir, '.flow', 'state.db'),
+  root: dir,
+  readOnly,
+  log: () => {},
+});
 const runIdOf = (stderr: string) => /flow: run (\w+) started/.exec(stderr)?.[1] ?? '';
 
 beforeAll(async () => {
@@ -57,16 +67,7 @@ beforeAll(async () => {
   runIds['bad'] = runIdOf(flow(['run', 'bad.yaml'], dir).stderr);
   runIds['ok2'] = runIdOf(flow(['run', 'ok.yaml'], dir).stderr);
   history = openSqliteHistory(join(dir, '.flow', 'state.db'));
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    history,
-    statePath: join(dir, '.flow', 'state.db'),
-    root: dir,
-    readOnly: false,
-    log: () => {},
-  });
+  server = await startServer(serverOptions(false));
   base = server.url;
 });
 
@@ -371,16 +372,7 @@ describe('POST /runs, /runs/{id}/cancel and /runs/{id}/resume', () => {
   });
 
   it('with --read-only refuses every change and still answers reads', async () => {
-    const readOnly = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      token: TOKEN,
-      history,
-      statePath: join(dir, '.flow', 'state.db'),
-      root: dir,
-      readOnly: true,
-      log: () => {},
-    });
+    const readOnly = await startServer(serverOptions(true));
     try {
       const refused = await call(readOnly.url, '/api/v1/runs', {
         method: 'POST',

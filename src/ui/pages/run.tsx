@@ -3,6 +3,7 @@ import { useEffect } from 'preact/hooks';
 import { api, type PlanNode, type RunDetail, type StepView } from '../api.js';
 import { duration, plainText, spend, when } from '../format.js';
 import { PlanGraph, planOfRun } from '../graph.js';
+import { reloadOnEvents } from '../live.js';
 import { location, navigate } from '../router.js';
 
 // One run: its graph coloured by status, its steps, the chosen step's output and AI call, and the buttons that
@@ -17,7 +18,6 @@ export function RunPage({ id }: { id: string }) {
 
   useEffect(() => {
     let stale = false;
-    let timer: number | undefined;
     const load = () =>
       api<RunDetail>(`/runs/${encodeURIComponent(id)}`).then(
         (r) => {
@@ -35,19 +35,15 @@ export function RunPage({ id }: { id: string }) {
       },
       () => {},
     );
-    const events = new EventSource(`/api/v1/runs/${encodeURIComponent(id)}/events`);
-    events.addEventListener('snapshot', (m) => {
-      run.value = JSON.parse((m as MessageEvent<string>).data) as RunDetail;
-      revision.value++;
+    const stop = reloadOnEvents(`/api/v1/runs/${encodeURIComponent(id)}/events`, load, {
+      snapshot: (data) => {
+        run.value = JSON.parse(data) as RunDetail;
+        revision.value++;
+      },
     });
-    events.onmessage = () => {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(load, 100);
-    };
     return () => {
       stale = true;
-      events.close();
-      window.clearTimeout(timer);
+      stop();
     };
   }, [id]);
 

@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { api, type RunSummary } from '../api.js';
 import { duration, when } from '../format.js';
+import { reloadOnEvents } from '../live.js';
 import { location, navigate } from '../router.js';
 
 const STATUSES = ['', 'running', 'succeeded', 'failed', 'interrupted'];
@@ -26,7 +27,6 @@ export function RunsPage() {
 
   useEffect(() => {
     let stale = false;
-    let timer: number | undefined;
     const params = new URLSearchParams({ limit: '200', ...(status ? { status } : {}), ...(text ? { text } : {}) });
     const load = () =>
       api<{ runs: RunSummary[] }>(`/runs?${params}`).then(
@@ -38,17 +38,10 @@ export function RunsPage() {
         },
       );
     void load();
-    const events = new EventSource('/api/v1/events');
-    events.onmessage = (m) => {
-      const type = (JSON.parse(m.data) as { type: string }).type;
-      if (type !== 'run-started' && type !== 'run-finished') return;
-      window.clearTimeout(timer);
-      timer = window.setTimeout(load, 100);
-    };
+    const stop = reloadOnEvents('/api/v1/events', load, { matters: (type) => type === 'run-started' || type === 'run-finished' });
     return () => {
       stale = true;
-      events.close();
-      window.clearTimeout(timer);
+      stop();
     };
   }, [status, text]);
 
