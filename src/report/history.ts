@@ -19,6 +19,8 @@ export interface RunJson {
   ended_at: string | null;
   duration_ms: number | null;
   attempt: number;
+  /** What its model calls took (its child runs' too); null when they made none. */
+  ai: Record<string, unknown> | null;
 }
 
 export interface StepJson {
@@ -36,8 +38,21 @@ export interface StepJson {
   output: unknown;
   /** What the step's model calls took over all its attempts (and items, and child runs); null when it made none. */
   ai: Record<string, unknown> | null;
+  /** Each attempt of the step (not of its items), in order: its outcome, its time, the wait before the next. */
+  attempt_history: AttemptJson[];
   items?: ItemCounts;
   failed_items?: ItemJson[];
+}
+
+export interface AttemptJson {
+  attempt: number;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  error: StepError | null;
+  delay_ms: number | null;
+  ai: Record<string, unknown> | null;
 }
 
 export type ItemCounts = { total: number } & Record<StepStatus, number>;
@@ -75,6 +90,7 @@ export function runJson(run: RunSummary | RunRecord): RunJson {
     ended_at: run.endedAt ?? null,
     duration_ms: durationMs(run.startedAt, run.endedAt),
     attempt: run.attempt,
+    ai: 'ai' in run && run.ai ? aiJson(run.ai) : null,
   };
 }
 
@@ -139,6 +155,21 @@ export function showText(detail: RunDetail): string {
 export function showJson(detail: RunDetail): RunDetailJson {
   const { run } = detail;
   const perStep = stepSpend(detail);
+  const tries = new Map<string, AttemptJson[]>();
+  for (const a of detail.attempts ?? []) {
+    const list = tries.get(a.stepId) ?? [];
+    list.push({
+      attempt: a.attempt,
+      status: a.status,
+      started_at: a.startedAt,
+      ended_at: a.endedAt ?? null,
+      duration_ms: durationMs(a.startedAt, a.endedAt),
+      error: a.error ?? null,
+      delay_ms: a.delayMs ?? null,
+      ai: a.ai ? aiJson(a.ai) : null,
+    });
+    tries.set(a.stepId, list);
+  }
   return {
     ...runJson(run),
     parent_run_id: run.parentRunId ?? null,
@@ -155,6 +186,7 @@ export function showJson(detail: RunDetail): RunDetailJson {
       reason: s.result.reason ?? null,
       output: s.result.output,
       ai: perStep.has(s.id) ? aiJson(perStep.get(s.id)!) : null,
+      attempt_history: tries.get(s.id) ?? [],
       ...(s.items
         ? {
             items: itemCounts(s.items),

@@ -1,5 +1,5 @@
 import type { Section } from '../language/semantic/step-tree.js';
-import type { RunRecord, StepResult, StepStatus } from '../model/run.js';
+import type { RunRecord, StepAttempt, StepResult, StepStatus } from '../model/run.js';
 import type { RunSummary, StepSpend } from '../state/run-history.js';
 import type { StoredStepResult } from '../state/run-store.js';
 import type { StepPlace } from './step-layout.js';
@@ -14,6 +14,8 @@ export interface RunDetail {
   children: readonly RunSummary[];
   /** What the model calls of the run and its child runs took, per step (state/run-history.ts). */
   spend: readonly StepSpend[];
+  /** The attempts of the run's own steps, for each step's history of tries; absent: not read. */
+  attempts?: readonly StepAttempt[];
 }
 
 /** A step as shown: in workflow order, with its place, and its for_each items gathered under it. */

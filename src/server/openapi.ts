@@ -40,6 +40,7 @@ const runFields = {
   ended_at: nullable(time),
   duration_ms: nullable({ type: 'number', minimum: 0 }),
   attempt: { type: 'integer', minimum: 1 },
+  ai: nullable(ai),
 };
 const timing = { started_at: time, ended_at: nullable(time), duration_ms: nullable({ type: 'number', minimum: 0 }) };
 
@@ -79,6 +80,22 @@ const schemas = {
       reason: nullable({ type: 'string' }),
       output: {},
       ai: nullable(ai),
+      attempt_history: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            attempt: { type: 'integer', minimum: 1 },
+            status: stepStatus,
+            ...timing,
+            error: nullable(error),
+            delay_ms: nullable({ type: 'number', minimum: 0 }),
+            ai: nullable(ai),
+          },
+          required: ['attempt', 'status', 'started_at', 'ended_at', 'duration_ms', 'error', 'delay_ms', 'ai'],
+          additionalProperties: false,
+        },
+      },
       items: {
         type: 'object',
         properties: Object.fromEntries(['total', ...stepStatus.enum].map((k) => [k, { type: 'integer', minimum: 0 }])),
@@ -107,6 +124,7 @@ const schemas = {
       'reason',
       'output',
       'ai',
+      'attempt_history',
     ],
     additionalProperties: false,
   },

@@ -54,6 +54,7 @@ export function runDetail(history: RunHistory, runId: string): RunDetail {
     layout: stepLayout(run.definition),
     children: history.childRuns(runId),
     spend: history.modelSpend(runId),
+    attempts: history.stepAttempts(runId),
   };
 }
 

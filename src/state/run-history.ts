@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus } from '../model/run.js';
+import type { RunRecord, RunStatus, StepAttempt } from '../model/run.js';
 import type { ModelSpend } from '../model/spend.js';
 import type { StoredStepResult } from './run-store.js';
 
@@ -26,6 +26,8 @@ export interface RunSummary {
   startedAt: string;
   endedAt: string | undefined;
   attempt: number;
+  /** What its model calls (and its child runs') took; absent when they made none (or it was not asked). */
+  ai?: ModelSpend | undefined;
 }
 
 export interface StepSpend {
@@ -85,6 +87,8 @@ export interface RunHistory {
    * too). A child run's steps are named below the `workflow` step that started it (`id/...`).
    */
   modelSpend(runId: string): StepSpend[];
+  /** The attempts of the run's own steps (not of for_each items, not of child runs), in the order they started. */
+  stepAttempts(runId: string): StepAttempt[];
   /** Whether the run (or one of its child runs) recorded the step `LogQuery.step` names. */
   hasStep(runId: string, step: string): boolean;
   /** Stored output of the run and its child runs, each attempt's chunks together, attempts in the order they started. */

@@ -1,6 +1,6 @@
 import { eventLine } from '../model/event-json.js';
-import type { StepStatus } from '../model/run.js';
-import type { ModelSpend } from '../model/spend.js';
+import type { StepAttempt, StepStatus } from '../model/run.js';
+import { addSpend, type ModelSpend, noSpend } from '../model/spend.js';
 import { ownerAlive } from './lease.js';
 import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from './run-history.js';
 import type { OwnerAlive, StoredStepResult } from './run-store.js';
@@ -36,6 +36,16 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
          AND attempt = (SELECT max(attempt) FROM attempts b WHERE b.run_id = a.run_id AND b.step_id = a.step_id AND b.item = a.item)`,
     ),
     childRuns: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs WHERE parent_run_id = ? ORDER BY started_at, id`),
+    stepAttempts: db.prepare(
+      `SELECT step_id, attempt, status, error, started_at, ended_at, delay_ms, ai FROM attempts
+       WHERE run_id = ? AND item = -1 ORDER BY started_at, step_id, attempt`,
+    ),
+    // What the model calls of the listed runs (and of their child runs) took, through the attempts' primary key.
+    listedSpend: db.prepare(
+      `WITH listed(id) AS (SELECT value FROM json_each(@ids)),
+            owned(id, owner) AS (SELECT id, id FROM listed UNION ALL SELECT runs.id, runs.parent_run_id FROM runs JOIN listed ON runs.parent_run_id = listed.id)
+       SELECT owned.owner, a.ai FROM owned JOIN attempts a ON a.run_id = owned.id WHERE a.ai IS NOT NULL`,
+    ),
     modelSpend: db.prepare(
       `${TREE} SELECT step_id, item, ai FROM attempts WHERE run_id IN (SELECT id FROM tree) AND ai IS NOT NULL
        ORDER BY started_at, step_id, item, attempt`,
@@ -86,6 +96,17 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     clearCache: db.prepare(`DELETE FROM cache`),
   };
   const guard = <T>(fn: () => T): T => guardStateFile(db, fn);
+  const withSpend = (runs: RunSummary[]): RunSummary[] => {
+    if (runs.length === 0) return runs;
+    const byRun = new Map<string, ModelSpend>();
+    for (const row of stmt.listedSpend.all({ ids: JSON.stringify(runs.map((r) => r.id)) }) as Row[]) {
+      const owner = String(row['owner']);
+      const sum = byRun.get(owner) ?? noSpend();
+      addSpend(sum, JSON.parse(String(row['ai'])) as ModelSpend);
+      byRun.set(owner, sum);
+    }
+    return byRun.size === 0 ? runs : runs.map((r) => (byRun.has(r.id) ? { ...r, ai: byRun.get(r.id)! } : r));
+  };
 
   return {
     listRuns(filter) {
@@ -117,14 +138,14 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
         ...(filter.limit !== undefined && !seen ? { limit: filter.limit } : {}),
       };
       return guard(() => {
-        if (!seen) return (query.all(params) as Row[]).map((row) => toRunSummary(row, alive));
+        if (!seen) return withSpend((query.all(params) as Row[]).map((row) => toRunSummary(row, alive)));
         const out: RunSummary[] = [];
         for (const row of query.iterate(params) as IterableIterator<Row>) {
           const run = toRunSummary(row, alive);
           if (run.status === filter.status) out.push(run);
           if (filter.limit !== undefined && out.length >= filter.limit) break;
         }
-        return out;
+        return withSpend(out);
       });
     },
     getRun(runId) {
@@ -166,6 +187,22 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     },
     childRuns(runId) {
       return guard(() => (stmt.childRuns.all(runId) as Row[]).map((row) => toRunSummary(row, alive)));
+    },
+    stepAttempts(runId) {
+      return guard(() =>
+        (stmt.stepAttempts.all(runId) as Row[]).map((row) => ({
+          runId,
+          stepId: String(row['step_id']),
+          item: -1,
+          attempt: Number(row['attempt']),
+          status: row['status'] as StepAttempt['status'],
+          error: typeof row['error'] === 'string' ? (JSON.parse(row['error']) as StepAttempt['error']) : undefined,
+          startedAt: String(row['started_at']),
+          endedAt: typeof row['ended_at'] === 'string' ? row['ended_at'] : undefined,
+          delayMs: typeof row['delay_ms'] === 'number' ? row['delay_ms'] : undefined,
+          ai: typeof row['ai'] === 'string' ? (JSON.parse(row['ai']) as ModelSpend) : undefined,
+        })),
+      );
     },
     modelSpend(runId) {
       return guard(() =>

@@ -9,6 +9,7 @@ export interface RunSummary {
   ended_at: string | null;
   duration_ms: number | null;
   attempt: number;
+  ai: Spend | null;
 }
 
 export interface Spend {
@@ -35,7 +36,18 @@ export interface StepView {
   reason: string | null;
   output: unknown;
   ai: Spend | null;
+  attempt_history: AttemptView[];
   items?: Record<string, number>;
+}
+
+export interface AttemptView {
+  attempt: number;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  error: { class: string; message: string } | null;
+  delay_ms: number | null;
 }
 
 export interface RunDetail extends RunSummary {

@@ -69,6 +69,10 @@ describe('an ai step', () => {
     );
     expect(step).toMatchObject({
       attempts: 2,
+      attempt_history: [
+        { attempt: 1, status: 'failed', error: { class: 'http:429' }, delay_ms: expect.any(Number), ai: null },
+        { attempt: 2, status: 'succeeded', error: null, delay_ms: null, ai: { calls: 1, prompt_tokens: 1000 } },
+      ],
       ai: { calls: 1, prompt_tokens: 1000, completion_tokens: 10, cost_usd: 0.000156 },
       output: { text: 'spam', model: 'gpt-4o-mini', usage: { prompt_tokens: 1000, completion_tokens: 10 }, cost: 0.000156 },
     });
@@ -126,6 +130,9 @@ steps:
       unpriced_calls: 0,
     });
     expect(show.steps.find((s) => s.id === 'classify')!.ai).toMatchObject({ calls: 2, cost_usd: 0.000186 });
+    // The list of runs carries the same total, child run included.
+    const listed = JSON.parse((await flowAsync(['runs', '--json'], dir)).stdout) as { ai: unknown }[];
+    expect(listed[0]!.ai).toMatchObject({ calls: 3, cost_usd: 0.000476 });
     expect(show.steps.find((s) => s.id === 'sub')!.ai).toMatchObject({ calls: 1, cost_usd: 0.00029 });
   });
 

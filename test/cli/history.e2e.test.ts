@@ -98,7 +98,7 @@ describe('flow runs, show, logs and cache clear over recorded runs', () => {
     const all = json<RunJson[]>(flow(['runs', '--json'], dir).stdout);
     expect(all.map((r) => r.id)).toEqual([ok2, bad, ok1]);
     expect(all[1]).toMatchObject({ id: bad, status: 'failed', workflow: 'bad', attempt: 1 });
-    expect(Object.keys(all[1]!)).toEqual(['id', 'status', 'workflow', 'path', 'started_at', 'ended_at', 'duration_ms', 'attempt']);
+    expect(Object.keys(all[1]!)).toEqual(['id', 'status', 'workflow', 'path', 'started_at', 'ended_at', 'duration_ms', 'attempt', 'ai']);
     expect(Date.parse(all[1]!.ended_at!)).toBeGreaterThanOrEqual(Date.parse(all[1]!.started_at));
     const ids = (...args: string[]) => json<RunJson[]>(flow(['runs', '--json', ...args], dir).stdout).map((r) => r.id);
     expect(ids('--status', 'failed')).toEqual([bad]);

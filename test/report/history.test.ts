@@ -131,7 +131,10 @@ describe('flow runs as text and JSON', () => {
       ended_at: at(1500),
       duration_ms: 1500,
       attempt: 1,
+      ai: null,
     });
+    const spend = { calls: 2, models: ['m'], promptTokens: 10, completionTokens: 5, cachedTokens: 0, cost: 0.25, unpriced: 0 };
+    expect(runJson(summary({ ai: spend })).ai).toMatchObject({ calls: 2, prompt_tokens: 10, cost_usd: 0.25 });
     expect(runJson(summary({ endedAt: undefined }))).toMatchObject({ ended_at: null, duration_ms: null });
   });
 });
@@ -244,6 +247,7 @@ describe('flow show as JSON', () => {
       reason: 'cache hit',
       output: { exit_code: 0 },
       ai: null,
+      attempt_history: [],
     });
     expect(byId.get('unit')).toMatchObject({ group: 'inner', cached: false });
     expect(byId.get('each')).toMatchObject({

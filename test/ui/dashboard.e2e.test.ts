@@ -51,8 +51,7 @@ beforeAll(async () => {
     ui.on('exit', () => reject(new Error(`flow ui exited: ${err}`)));
   });
   browser = await launchBrowser();
-  // The page's policy allows no inline script: axe-core is injected past it, as a test tool, not by the page.
-  page = await (await browser.newContext({ viewport: { width: 1200, height: 900 }, bypassCSP: true })).newPage();
+  page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
   await page.goto(url);
 }, 60_000);
 
@@ -95,11 +94,13 @@ describe('flow ui', () => {
     await page.waitForURL(new RegExp(`/ui/runs/${runId}$`));
     await expect.poll(() => statusOf('wait').textContent(), { timeout: 10_000 }).toBe('running');
     await screenshot(page, 'run-live');
-    const navigations: string[] = [];
-    page.on('framenavigated', (f) => navigations.push(f.url()));
+    // A mark on this document: a reload would lose it.
+    await page.evaluate(() => {
+      (globalThis as unknown as { stillHere: boolean }).stillHere = true;
+    });
     writeFileSync(join(dir, 'go'), '');
     await expect.poll(() => statusOf('wait').textContent(), { timeout: 15_000 }).toBe('succeeded');
-    expect(navigations).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
     await page.locator('table.steps a', { hasText: 'wait' }).click();
     await expect.poll(() => page.locator('pre.logs').textContent()).toMatch(/^waiting\nwent\n?$/);
     await screenshot(page, 'run');
@@ -128,6 +129,9 @@ describe('flow ui', () => {
     writeFileSync(join(dir, 'fixed'), '');
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(() => statusOf('check').textContent(), { timeout: 15_000 }).toBe('succeeded');
+    // The timeline: the failed attempt, then the resumed one.
+    const bars = page.locator('.lane', { hasText: 'check' }).locator('.bar');
+    await expect.poll(() => bars.evaluateAll((els) => els.map((e) => e.className))).toEqual(['bar failed', 'bar succeeded']);
     await screenshot(page, 'run-resumed');
   });
 

@@ -20,6 +20,7 @@ export async function showCommand(runId: string, options: ShowOptions, io: Comma
       layout: stepLayout(run.definition),
       children: history.childRuns(runId),
       spend: history.modelSpend(runId),
+      attempts: history.stepAttempts(runId),
     };
     io.stdout(options.json ? JSON.stringify(showJson(detail), null, 2) : showText(detail));
     return EXIT.ok;

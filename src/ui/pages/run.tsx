@@ -94,6 +94,8 @@ export function RunPage({ id }: { id: string }) {
       {failure.value ? <p role="alert">{failure.value}</p> : null}
       <h2>Graph</h2>
       <PlanGraph nodes={plan.value ?? planOfRun(r.steps)} status={(sid) => byId.get(sid)} />
+      <h2>Timeline</h2>
+      <Timeline run={r} />
       <h2>Steps</h2>
       <table class="steps">
         <thead>
@@ -136,6 +138,36 @@ export function RunPage({ id }: { id: string }) {
         </a>
       </p>
     </section>
+  );
+}
+
+// Each step's attempts as bars on the run's time axis: a gap between two bars of a step is its retry back-off.
+function Timeline({ run }: { run: RunDetail }) {
+  const start = Date.parse(run.started_at);
+  const attempts = run.steps.flatMap((s) => s.attempt_history.map((a) => ({ step: s.id, ...a })));
+  if (attempts.length === 0) return <p>No attempts yet.</p>;
+  const end = Math.max(start + 1, ...attempts.map((a) => Date.parse(a.ended_at ?? new Date().toISOString())));
+  const at = (iso: string) => `${(((Date.parse(iso) - start) / (end - start)) * 100).toFixed(2)}%`;
+  const steps = [...new Set(attempts.map((a) => a.step))];
+  return (
+    <div class="timeline" role="list" aria-label="attempts over time">
+      {steps.map((id) => (
+        <div class="lane" role="listitem" key={id}>
+          <span class="lane-id">{id}</span>
+          <span class="lane-bars">
+            {attempts
+              .filter((a) => a.step === id)
+              .map((a) => {
+                const left = at(a.started_at);
+                const right = at(a.ended_at ?? new Date(end).toISOString());
+                const width = `max(2px, calc(${right} - ${left}))`;
+                const what = `attempt ${a.attempt}: ${a.status}, ${duration(a.duration_ms)}${a.delay_ms ? `, then ${duration(a.delay_ms)} before the next` : ''}`;
+                return <span key={a.attempt} role="img" class={`bar ${a.status}`} style={{ left, width }} title={what} aria-label={what} />;
+              })}
+          </span>
+        </div>
+      ))}
+    </div>
   );
 }
 

@@ -6,14 +6,25 @@ import { reloadOnEvents } from '../live.js';
 import { location, navigate } from '../router.js';
 
 const STATUSES = ['', 'running', 'succeeded', 'failed', 'interrupted'];
-const COLUMNS: [keyof RunSummary, string][] = [
+type SortKey = keyof RunSummary | 'tokens' | 'cost';
+const COLUMNS: [SortKey, string][] = [
   ['id', 'Run'],
   ['status', 'Status'],
   ['workflow', 'Workflow'],
   ['started_at', 'Started'],
   ['duration_ms', 'Duration'],
   ['attempt', 'Attempts'],
+  ['tokens', 'AI tokens'],
+  ['cost', 'AI cost'],
 ];
+
+const tokensOf = (r: RunSummary) => (r.ai ? r.ai.prompt_tokens + r.ai.completion_tokens : 0);
+function sortValue(r: RunSummary, key: SortKey): string | number {
+  if (key === 'tokens') return tokensOf(r);
+  if (key === 'cost') return r.ai?.cost_usd ?? -1;
+  const v = r[key];
+  return typeof v === 'number' ? v : String(v ?? '');
+}
 
 // The runs, newest first, filtered and sorted as the URL says; a run started anywhere appears on its own (the
 // server's event stream says when one starts or ends).
@@ -21,7 +32,7 @@ export function RunsPage() {
   const query = location.value.searchParams;
   const status = query.get('status') ?? '';
   const text = query.get('text') ?? '';
-  const sort = (query.get('sort') ?? '') as keyof RunSummary | '';
+  const sort = (query.get('sort') ?? '') as SortKey | '';
   const runs = useSignal<RunSummary[] | null>(null);
   const failure = useSignal<string | null>(null);
 
@@ -52,7 +63,12 @@ export function RunsPage() {
     navigate(`/ui/runs${next.size ? `?${next}` : ''}`, true);
   };
   const shown = [...(runs.value ?? [])];
-  if (sort) shown.sort((a, b) => String(a[sort] ?? '').localeCompare(String(b[sort] ?? ''), 'en', { numeric: true }));
+  if (sort)
+    shown.sort((a, b) => {
+      const x = sortValue(a, sort);
+      const y = sortValue(b, sort);
+      return typeof x === 'number' && typeof y === 'number' ? y - x : String(x).localeCompare(String(y), 'en', { numeric: true });
+    });
 
   return (
     <section>
@@ -104,6 +120,8 @@ export function RunsPage() {
                 <td>{when(r.started_at)}</td>
                 <td>{duration(r.duration_ms)}</td>
                 <td>{r.attempt}</td>
+                <td>{r.ai ? tokensOf(r).toLocaleString('en-US') : ''}</td>
+                <td>{r.ai ? (r.ai.cost_usd === null ? 'unknown' : `$${Number(r.ai.cost_usd.toPrecision(3))}`) : ''}</td>
               </tr>
             ))}
           </tbody>
