@@ -89,6 +89,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     .description("show a run: its status, each step's status, attempts, duration and result, and its child runs")
     .argument('<run-id>', 'the run (flow runs lists them)')
     .option('--json', 'print a JSON object')
+    .option('--html', 'print the run as one self-contained HTML page (graph, timeline, output, AI cost) that opens offline')
     .option('--state <path>', STATE_HELP)
     .action(async (runId: string, options: import('./commands/show.js').ShowOptions) => {
       const { showCommand } = await import('./commands/show.js');

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
-import type { Step, Workflow } from '../model/workflow.js';
+import type { Workflow } from '../model/workflow.js';
+import { graphOf } from '../report/plan-graph.js';
 import type { RunHistory } from '../state/run-history.js';
 import { problem } from './problem.js';
 import { insideRoot } from './served-path.js';
@@ -13,15 +14,6 @@ import { insideRoot } from './served-path.js';
 const SKIPPED = new Set(['node_modules', 'dist']);
 const MAX_DEPTH = 6;
 const MAX_FILES = 1000;
-
-/** A graph node of the plan: an action, or a group around its children (a `for_each` is one action node). */
-export interface PlanNode {
-  id: string;
-  kind: 'action' | 'parallel' | 'sequence';
-  type: string | null;
-  for_each: boolean;
-  children: PlanNode[];
-}
 
 async function language() {
   const [{ validateSource }, { nodeHost }] = await Promise.all([import('../language/validate.js'), import('../language/node-host.js')]);
@@ -109,22 +101,6 @@ function inputsJson(workflow: Workflow) {
     description: i.description ?? null,
     secret: i.secret,
   }));
-}
-
-/** The plan's main steps, then each handler section, as trees. */
-export function graphOf(workflow: Workflow): Record<string, PlanNode[]> {
-  const nodes = (steps: readonly Step[]): PlanNode[] =>
-    steps.map((s) =>
-      s.kind === 'action'
-        ? { id: s.id, kind: 'action', type: s.type, for_each: s.forEach !== undefined, children: [] }
-        : { id: s.id, kind: s.kind, type: null, for_each: false, children: nodes(s.steps) },
-    );
-  return {
-    steps: nodes(workflow.steps),
-    on_success: nodes(workflow.onSuccess),
-    on_failure: nodes(workflow.onFailure),
-    finally: nodes(workflow.finally),
-  };
 }
 
 async function workflowFiles(root: string): Promise<string[]> {

@@ -95,7 +95,27 @@ export class ApiError extends Error {
   }
 }
 
+/** A run saved as one page (flow show --html): what the API would answer about it, taken along in the page. */
+export interface SavedRun {
+  run: RunDetail;
+  graph: CheckedWorkflow['graph'];
+  /** Each step's output (its last lines), by step id. */
+  logs: Record<string, string>;
+}
+
+export const saved: SavedRun | undefined = (window as unknown as { __FLOW_RUN__?: SavedRun }).__FLOW_RUN__;
+
+/** The saved page's answer to what the pages ask; it cannot change anything. */
+function fromSaved<T>(data: SavedRun, path: string, method: string): T {
+  if (method !== 'GET') throw new ApiError('this is a saved page: it cannot change the run', `flow resume ${data.run.id}`);
+  const logs = /^\/runs\/[^/]+\/steps\/([^/]+)\/logs$/.exec(path);
+  if (logs) return { chunks: [{ stream: 'stdout', text: data.logs[decodeURIComponent(logs[1]!)] ?? '' }] } as T;
+  if (path.endsWith('/graph')) return { graph: data.graph } as T;
+  return data.run as T;
+}
+
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  if (saved) return fromSaved<T>(saved, path, init.method ?? 'GET');
   const res = await fetch(`/api/v1${path}`, {
     method: init.method ?? 'GET',
     headers: init.body === undefined ? {} : { 'content-type': 'application/json' },

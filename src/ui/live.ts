@@ -7,6 +7,11 @@ export function reloadOnEvents(
   reload: () => void,
   options: { matters?: (type: string) => boolean; snapshot?: (data: string) => void } = {},
 ): () => void {
+  // A saved page has no server to follow: what it holds is read once.
+  if ((window as unknown as { __FLOW_RUN__?: unknown }).__FLOW_RUN__) {
+    reload();
+    return () => {};
+  }
   let timer: number | undefined;
   const events = new EventSource(url);
   if (options.snapshot) events.addEventListener('snapshot', (m) => options.snapshot!((m as MessageEvent<string>).data));

@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import { saved } from './api.js';
 import { RunPage } from './pages/run.js';
 import { RunsPage } from './pages/runs.js';
 import { WorkflowPage, WorkflowsPage } from './pages/workflows.js';
@@ -12,15 +13,19 @@ function App() {
   return (
     <div onClick={onLinkClick}>
       <header>
-        <nav aria-label="Main">
-          <strong>flow</strong>
-          <a href="/ui/runs" aria-current={current === 'runs' ? 'page' : undefined}>
-            Runs
-          </a>
-          <a href="/ui/workflows" aria-current={current === 'workflows' ? 'page' : undefined}>
-            Workflows
-          </a>
-        </nav>
+        {saved ? (
+          <strong>flow: run {saved.run.id}, as saved</strong>
+        ) : (
+          <nav aria-label="Main">
+            <strong>flow</strong>
+            <a href="/ui/runs" aria-current={current === 'runs' ? 'page' : undefined}>
+              Runs
+            </a>
+            <a href="/ui/workflows" aria-current={current === 'workflows' ? 'page' : undefined}>
+              Workflows
+            </a>
+          </nav>
+        )}
       </header>
       <main>{page}</main>
     </div>
@@ -28,6 +33,7 @@ function App() {
 }
 
 function pageFor(path: string) {
+  if (saved) return <RunPage id={saved.run.id} />;
   const run = /^\/ui\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage id={decodeURIComponent(run[1]!)} />;
   const workflow = /^\/ui\/workflows\/(.+)$/.exec(path);
@@ -36,5 +42,5 @@ function pageFor(path: string) {
   return <RunsPage />;
 }
 
-if (!location.value.pathname.startsWith('/ui/')) navigate('/ui/runs', true);
+if (!saved && !location.value.pathname.startsWith('/ui/')) navigate('/ui/runs', true);
 render(<App />, document.getElementById('app')!);

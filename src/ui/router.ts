@@ -5,7 +5,11 @@ import { signal } from '@preact/signals';
 
 export const location = signal(new URL(window.location.href));
 
+/** A saved page (flow show --html) is one file: moving within it changes only its query. */
+const onePage = (window as unknown as { __FLOW_RUN__?: unknown }).__FLOW_RUN__ !== undefined;
+
 export function navigate(to: string, replace = false): void {
+  if (onePage) to = `${window.location.pathname}${new URL(to, 'http://page').search}`;
   if (replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   location.value = new URL(window.location.href);
@@ -18,7 +22,16 @@ window.addEventListener('popstate', () => {
 /** Clicks on in-app links move through the history instead of loading a page. */
 export function onLinkClick(event: MouseEvent): void {
   const a = (event.target as Element).closest('a');
-  if (!a || a.origin !== window.location.origin || event.ctrlKey || event.metaKey || event.shiftKey || a.target) return;
+  if (
+    !a ||
+    (a.origin !== window.location.origin && !onePage) ||
+    a.hasAttribute('download') ||
+    event.ctrlKey ||
+    event.metaKey ||
+    event.shiftKey ||
+    a.target
+  )
+    return;
   event.preventDefault();
   navigate(a.pathname + a.search);
 }

@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { api, type PlanNode, type RunDetail, type StepView } from '../api.js';
+import { api, type PlanNode, type RunDetail, type StepView, saved } from '../api.js';
 import { duration, plainText, spend, when } from '../format.js';
 import { PlanGraph, planOfRun } from '../graph.js';
 import { reloadOnEvents } from '../live.js';
@@ -73,7 +73,7 @@ export function RunPage({ id }: { id: string }) {
         {r.ai.calls > 0 ? ` · AI: ${spend(r.ai)}` : ''}
       </p>
       {r.error ? <p class="error">{`${r.error.class}: ${r.error.message}`}</p> : null}
-      <div class="actions">
+      <div class="actions" hidden={saved !== undefined}>
         {r.status === 'failed' || r.status === 'interrupted' ? (
           <span>
             <button type="button" disabled={busy.value} onClick={() => act('resume')}>
@@ -126,7 +126,7 @@ export function RunPage({ id }: { id: string }) {
         </tbody>
       </table>
       {step ? <StepPanel runId={r.id} step={step} revision={revision.value} /> : null}
-      <p>
+      <p hidden={saved !== undefined}>
         <a
           href="/ui/runs"
           onClick={(e) => {
