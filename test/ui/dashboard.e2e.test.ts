@@ -15,7 +15,7 @@ const TYPED = `name: typed
 inputs:
   count: { type: number, required: true }
 steps:
-  - { id: show, type: shell, config: { run: "echo \${{ inputs.count + 1 }}" } }
+  - { id: show, type: shell, config: { run: "printf '\\\\033[31m%s\\\\033[0m done\\\\n' \${{ inputs.count + 1 }}" } }
 outputs: { next: "\${{ inputs.count + 1 }}" }
 `;
 const GATED = `name: gated
@@ -119,6 +119,19 @@ describe('flow ui', () => {
     await expect.poll(() => statusOf('show').textContent(), { timeout: 15_000 }).toBe('succeeded');
     const id = page.url().split('/').at(-1)!;
     expect(JSON.parse(flow(['show', id, '--json'], dir).stdout)).toMatchObject({ status: 'succeeded', outputs: { next: 42 } });
+    // Its output in its colours: the red number a span of its own, the rest plain text.
+    await page.locator('table.steps a', { hasText: 'show' }).click();
+    await expect.poll(() => page.locator('pre.logs .ansi-31').textContent()).toBe('42');
+    expect(await page.locator('pre.logs').textContent()).toMatch(/^42 done\n?$/);
+    // Re-run from this step: the same run, its next attempt, the step run again.
+    expect(await page.locator('code.cli', { hasText: '--from show' }).textContent()).toBe(`flow resume ${id} --from show`);
+    await page.getByRole('button', { name: 'Re-run from this step' }).click();
+    await expect
+      .poll(() => (JSON.parse(flow(['show', id, '--json'], dir).stdout) as { attempt: number; status: string }).attempt, {
+        timeout: 15_000,
+      })
+      .toBe(2);
+    await expect.poll(() => statusOf('show').textContent(), { timeout: 15_000 }).toBe('succeeded');
   });
 
   it('resumes a failed run from its page, and it completes', async () => {

@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { api, type PlanNode, type RunDetail, type StepView, saved } from '../api.js';
 import { duration, plainText, spend, when } from '../format.js';
+import { AnsiText } from '../ansi.js';
 import { PlanGraph, planOfRun } from '../graph.js';
 import { reloadOnEvents } from '../live.js';
 import { location, navigate } from '../router.js';
@@ -47,11 +48,11 @@ export function RunPage({ id }: { id: string }) {
     };
   }, [id]);
 
-  const act = async (what: 'resume' | 'cancel') => {
+  const act = async (what: 'resume' | 'cancel', from?: string) => {
     busy.value = true;
     failure.value = null;
     try {
-      await api(`/runs/${encodeURIComponent(id)}/${what}`, { method: 'POST', body: {} });
+      await api(`/runs/${encodeURIComponent(id)}/${what}`, { method: 'POST', body: from ? { from } : {} });
     } catch (err) {
       failure.value = (err as Error).message;
     } finally {
@@ -125,7 +126,14 @@ export function RunPage({ id }: { id: string }) {
           ))}
         </tbody>
       </table>
-      {step ? <StepPanel runId={r.id} step={step} revision={revision.value} /> : null}
+      {step ? (
+        <StepPanel
+          runId={r.id}
+          step={step}
+          revision={revision.value}
+          rerun={saved || r.status === 'running' ? undefined : (from) => act('resume', from)}
+        />
+      ) : null}
       <p hidden={saved !== undefined}>
         <a
           href="/ui/runs"
@@ -171,13 +179,23 @@ function Timeline({ run }: { run: RunDetail }) {
   );
 }
 
-function StepPanel({ runId, step, revision }: { runId: string; step: StepView; revision: number }) {
+function StepPanel({
+  runId,
+  step,
+  revision,
+  rerun,
+}: {
+  runId: string;
+  step: StepView;
+  revision: number;
+  rerun: ((from: string) => void) | undefined;
+}) {
   const logs = useSignal<string | null>(null);
   const find = useSignal('');
   useEffect(() => {
     void api<{ chunks: { stream: string; text: string }[] }>(`/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(step.id)}/logs`).then(
       (l) => {
-        logs.value = l.chunks.map((c) => plainText(c.text)).join('');
+        logs.value = l.chunks.map((c) => c.text).join('');
       },
       () => {
         logs.value = '';
@@ -185,12 +203,22 @@ function StepPanel({ runId, step, revision }: { runId: string; step: StepView; r
     );
   }, [runId, step.id, revision]);
   const output = step.output as { model?: string; text?: string; usage?: unknown } | null;
-  const lines = (logs.value ?? '').split('\n').filter((l) => !find.value || l.includes(find.value));
+  const lines = (logs.value ?? '').split('\n').filter((l) => !find.value || plainText(l).includes(find.value));
   return (
     <section class="panel" aria-label={`step ${step.id}`}>
       <h2>
         Step <code>{step.id}</code>
       </h2>
+      {rerun ? (
+        <p>
+          <button type="button" onClick={() => rerun(step.id)}>
+            Re-run from this step
+          </button>{' '}
+          <code class="cli">
+            flow resume {runId} --from {step.id}
+          </code>
+        </p>
+      ) : null}
       {step.ai ? (
         <div class="ai">
           <h3>AI call</h3>
@@ -204,8 +232,8 @@ function StepPanel({ runId, step, revision }: { runId: string; step: StepView; r
       <label>
         Find in output <input type="search" value={find.value} onInput={(e) => (find.value = (e.target as HTMLInputElement).value)} />
       </label>
-      <pre class="logs">{logs.value === null ? 'Loading…' : lines.join('\n') || '(no output)'}</pre>
-      <a download={`${runId}-${step.id}.log`} href={`data:text/plain;charset=utf-8,${encodeURIComponent(logs.value ?? '')}`}>
+      <pre class="logs">{logs.value === null ? 'Loading…' : lines.length > 0 && lines.join('') ? <AnsiText text={lines.join('\n')} /> : '(no output)'}</pre>
+      <a download={`${runId}-${step.id}.log`} href={`data:text/plain;charset=utf-8,${encodeURIComponent(plainText(logs.value ?? ''))}`}>
         Download the output
       </a>
     </section>
