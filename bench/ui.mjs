@@ -75,7 +75,7 @@ export async function run({ root: checkout, quick, log }) {
       log('ui: the runs page...');
       const runsPage = await time('/ui/runs', () => document.querySelectorAll('table.runs tbody tr').length > 0);
       log(`ui: the ${STEPS}-step run's page...`);
-      const runPage = await time(`/ui/runs/${bigId}`, (n) => document.querySelectorAll('.graph .node').length === 1000);
+      const runPage = await time(`/ui/runs/${bigId}`, () => document.querySelectorAll('.graph .node').length === 1000);
       const rows = [
         row(`runs page over ${RUNS.toLocaleString('en')} runs: rows shown`, runsPage),
         row(`a run of ${STEPS.toLocaleString('en')} steps: its graph drawn`, runPage),
