@@ -69,6 +69,8 @@ export interface ItemJson {
 
 export interface RunDetailJson extends RunJson {
   parent_run_id: string | null;
+  /** The digest of the workflow text the run runs: two runs of the same text have the same one. */
+  definition_hash: string;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown> | null;
   error: StepError | null;
@@ -173,6 +175,7 @@ export function showJson(detail: RunDetail): RunDetailJson {
   return {
     ...runJson(run),
     parent_run_id: run.parentRunId ?? null,
+    definition_hash: run.definitionHash,
     inputs: run.inputs,
     outputs: run.outputs ?? null,
     error: run.error ?? null,

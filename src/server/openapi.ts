@@ -134,6 +134,7 @@ const schemas = {
     properties: {
       ...runFields,
       parent_run_id: nullable({ type: 'string' }),
+      definition_hash: { type: 'string' },
       inputs: { type: 'object' },
       outputs: nullable({ type: 'object' }),
       error: nullable(error),
@@ -141,7 +142,7 @@ const schemas = {
       child_runs: { type: 'array', items: ref('Run') },
       ai,
     },
-    required: [...Object.keys(runFields), 'parent_run_id', 'inputs', 'outputs', 'error', 'steps', 'child_runs', 'ai'],
+    required: [...Object.keys(runFields), 'parent_run_id', 'definition_hash', 'inputs', 'outputs', 'error', 'steps', 'child_runs', 'ai'],
     additionalProperties: false,
   },
   LogPage: {

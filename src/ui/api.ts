@@ -51,6 +51,7 @@ export interface AttemptView {
 }
 
 export interface RunDetail extends RunSummary {
+  definition_hash: string;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown> | null;
   error: { class: string; message: string } | null;

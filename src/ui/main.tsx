@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { saved } from './api.js';
+import { ComparePage } from './pages/compare.js';
 import { RunPage } from './pages/run.js';
 import { RunsPage } from './pages/runs.js';
 import { WorkflowPage, WorkflowsPage } from './pages/workflows.js';
@@ -34,6 +35,10 @@ function App() {
 
 function pageFor(path: string) {
   if (saved) return <RunPage id={saved.run.id} />;
+  if (path === '/ui/compare') {
+    const q = location.value.searchParams;
+    return <ComparePage a={q.get('a') ?? ''} b={q.get('b') ?? ''} />;
+  }
   const run = /^\/ui\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage id={decodeURIComponent(run[1]!)} />;
   const workflow = /^\/ui\/workflows\/(.+)$/.exec(path);

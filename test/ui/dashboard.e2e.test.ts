@@ -148,6 +148,27 @@ describe('flow ui', () => {
     await screenshot(page, 'run-resumed');
   });
 
+  it('compares two runs: their inputs side by side, whether they ran the same text, each step in both', async () => {
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    const typed = page.locator('table.runs tr', { hasText: 'typed' });
+    await expect.poll(() => typed.count()).toBe(2);
+    const ids = (await typed.locator('td a').allTextContents()).slice(0, 2);
+    for (const id of ids) await page.getByLabel(`Compare ${id}`).check();
+    await page.getByRole('link', { name: 'Compare the two runs' }).click();
+    await page.waitForURL(/\/ui\/compare\?a=\w+&b=\w+$/);
+    const count = page.locator('table.compare tr', { hasText: 'count' });
+    await expect.poll(() => count.getAttribute('class')).toBe('differs');
+    expect(await count.locator('td').allTextContents()).toEqual(['count', '41', '1']);
+    expect(await page.locator('main p').first().textContent()).toContain('the same workflow text');
+    expect(await page.locator('tr[data-step="show"] td').allTextContents()).toEqual([
+      'show',
+      expect.stringMatching(/^succeeded, /),
+      expect.stringMatching(/^succeeded, /),
+    ]);
+    await screenshot(page, 'compare');
+    await expectAccessible(page);
+  });
+
   it('loads nothing from elsewhere, and its files weigh at most 80 KB gzipped', () => {
     const uiDir = join(import.meta.dirname, '..', '..', 'dist', 'ui');
     const files = [join(uiDir, 'index.html'), ...readdirSync(join(uiDir, 'assets')).map((f) => join(uiDir, 'assets', f))];

@@ -34,6 +34,7 @@ export function RunsPage() {
   const text = query.get('text') ?? '';
   const sort = (query.get('sort') ?? '') as SortKey | '';
   const runs = useSignal<RunSummary[] | null>(null);
+  const picked = useSignal<string[]>([]);
   const failure = useSignal<string | null>(null);
 
   useEffect(() => {
@@ -90,6 +91,11 @@ export function RunsPage() {
         </label>
       </form>
       {failure.value ? <p role="alert">{failure.value}</p> : null}
+      {picked.value.length === 2 ? (
+        <p>
+          <a href={`/ui/compare?a=${picked.value[0]}&b=${picked.value[1]}`}>Compare the two runs</a>
+        </p>
+      ) : null}
       {runs.value === null ? (
         <p>Loading…</p>
       ) : runs.value.length === 0 ? (
@@ -98,6 +104,7 @@ export function RunsPage() {
         <table class="runs">
           <thead>
             <tr>
+              <th scope="col">Pick</th>
               {COLUMNS.map(([key, title]) => (
                 <th key={key} scope="col" aria-sort={sort === key ? 'ascending' : 'none'}>
                   <button type="button" class="sort" onClick={() => setQuery('sort', sort === key ? '' : key)}>
@@ -110,6 +117,17 @@ export function RunsPage() {
           <tbody>
             {shown.map((r) => (
               <tr key={r.id} class={r.status}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Compare ${r.id}`}
+                    checked={picked.value.includes(r.id)}
+                    onChange={(e) => {
+                      const on = (e.target as HTMLInputElement).checked;
+                      picked.value = on ? [...picked.value, r.id].slice(-2) : picked.value.filter((id) => id !== r.id);
+                    }}
+                  />
+                </td>
                 <td>
                   <a href={`/ui/runs/${r.id}`}>{r.id}</a>
                 </td>
