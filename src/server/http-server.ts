@@ -98,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return 'id' in answer ? new Created(answer) : answer;
       },
     },
+    { method: 'POST', path: route(`/runs/${segment}/rerun`), handler: async (r) => new Created(await control.rerun(r.params[0]!, r.body)) },
     {
       method: 'POST',
       path: route(`/runs/${segment}/cancel`),

@@ -401,6 +401,26 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/runs/{id}/rerun': {
+        post: {
+          summary:
+            "A new run of the same workflow file with the run's inputs, changed by `inputs`; where the file and the inputs are the same, its succeeded steps are taken over",
+          parameters: [pathParam('id', 'the run id')],
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { inputs: { type: 'object', description: 'inputs to change, and secret inputs (stored masked) again' } },
+                  additionalProperties: false,
+                },
+              },
+            },
+          },
+          responses: { 201: json(ref('Started'), 'Started, driven by the server'), ...problems(400, 404, 409, 413, 415, ...guarded) },
+        },
+      },
       '/runs/{id}/cancel': {
         post: {
           summary: 'Stop a running run, as Ctrl-C does: it is then interrupted, and resumable',

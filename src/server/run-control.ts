@@ -39,6 +39,38 @@ export class RunControl {
     );
   }
 
+  /**
+   * POST /runs/{id}/rerun: a new run of the same workflow file, with the run's inputs and any given in `inputs` (a
+   * secret input, stored masked, must be given again). Where the file and the inputs are those the run had, its
+   * succeeded steps are taken over instead of run again.
+   */
+  async rerun(runId: string, body: unknown): Promise<{ id: string }> {
+    const given = inputsOf(object(body ?? {}));
+    const run = this.options.history.getRun(runId);
+    if (!run) throw problem(404, 'unknown-run', 'Unknown run', `no run ${runId} in the state file`);
+    if (run.parentRunId)
+      throw problem(409, 'resume', 'A child run', `run ${runId} is a child run of run ${run.parentRunId}`, `rerun run ${run.parentRunId}`);
+    const file = insideRoot(this.options.root, run.workflowPath);
+    const kept = Object.fromEntries(Object.entries(run.inputs).filter(([, v]) => v !== '***'));
+    const results = this.options.history.steps(runId);
+    const { runCommand } = await import('../cli/commands/run.js');
+    return this.drive((io, signal, onStart) =>
+      runCommand(
+        file,
+        {
+          input: [],
+          inputValues: { ...kept, ...given },
+          state: this.options.statePath,
+          reporter: 'plain',
+          onStart,
+          reuse: { definitionHash: run.definitionHash, inputs: run.inputs, results },
+        },
+        io,
+        signal,
+      ),
+    );
+  }
+
   /** POST /runs/{id}/resume: with `plan: true` only says what would run (as `flow resume --plan`); else resumes. */
   async resume(runId: string, body: unknown): Promise<{ id: string } | { plan: string }> {
     const { from, plan, inputs } = resumeRequest(body);

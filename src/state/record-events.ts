@@ -37,6 +37,8 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
   const batchSize = options.batchSize ?? BATCH_SIZE;
   const now = options.now ?? Date.now;
   let rootRunId: string | undefined;
+  // Runs this recorder created: a result one of them takes over from another run (a rerun) is written as its own.
+  const created = new Set<string>();
   // From the moment the run's record exists, a write finds it owned by this token or stops.
   let fenced = false;
   const fence = () => {
@@ -151,8 +153,10 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       const root = rootRunId === undefined;
       rootRunId ??= e.run.id;
       const event = { ...e, runId: e.run.id };
-      if (!e.resumed) record(true, event, () => store.createRun(e.run));
-      else record(true, event);
+      if (!e.resumed) {
+        created.add(e.run.id);
+        record(true, event, () => store.createRun(e.run));
+      } else record(true, event);
       if (root) fenced = true;
     },
     'run-finished': (e) =>
@@ -214,7 +218,8 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       });
       chunkNumbers.delete(`${e.runId}/${e.stepId}#${e.item}@${e.attempt}`);
     },
-    'step-restored': (e) => record(false, e),
+    'step-restored': (e) =>
+      record(false, e, created.has(e.runId) ? () => store.stepFinished(e.runId, e.stepId, e.item, e.result) : undefined),
     'step-items': (e) => record(false, e),
     'cache-hit': (e) => record(false, e),
     log: (e) => record(false, e),

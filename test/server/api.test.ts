@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,13 @@ steps:
   - { id: show, type: shell, config: { run: "echo \${{ inputs.count + 1 }} \${{ inputs.who }}" } }
 outputs: { next: "\${{ inputs.count + 1 }}" }
 `;
+const COUNTED = `name: counted
+inputs:
+  n: { type: number, required: true }
+steps:
+  - { id: double, type: shell, config: { run: "echo ran >> runs.txt; echo \${{ inputs.n * 2 }}" } }
+outputs: { double: "\${{ $trim(steps.double.output.stdout) }}" }
+`;
 const GATED = `name: gated
 steps:
   - { id: first, type: shell, config: { run: "echo first" } }
@@ -61,7 +68,7 @@ const runIdOf = (stderr: string) => /flow: run (\w+) started/.exec(stderr)?.[1] 
 
 beforeAll(async () => {
   dir = tempDir('flow-api-');
-  for (const [name, yaml] of Object.entries({ ok: OK, bad: BAD, live: LIVE, typed: TYPED, gated: GATED }))
+  for (const [name, yaml] of Object.entries({ ok: OK, bad: BAD, live: LIVE, typed: TYPED, gated: GATED, counted: COUNTED }))
     writeFileSync(join(dir, `${name}.yaml`), yaml);
   runIds['ok'] = runIdOf(flow(['run', 'ok.yaml'], dir).stderr);
   runIds['bad'] = runIdOf(flow(['run', 'bad.yaml'], dir).stderr);
@@ -227,6 +234,7 @@ describe('security', () => {
       '/runs/{id}/events',
       '/runs/{id}/graph',
       '/runs/{id}/resume',
+      '/runs/{id}/rerun',
       '/runs/{id}/cancel',
       '/events',
       '/workflows',
@@ -369,6 +377,26 @@ describe('POST /runs, /runs/{id}/cancel and /runs/{id}/resume', () => {
     expect(again.body).toMatchObject({ status: 409, code: 'run-succeeded' });
     const notRunning = await post(`/runs/${id}/cancel`);
     expect(notRunning.body).toMatchObject({ status: 409, code: 'not-running' });
+  });
+
+  it('reruns a run as a new one: unchanged, its succeeded steps are taken over; with an input changed, they run again', async () => {
+    const ran = () => readFileSync(join(dir, 'runs.txt'), 'utf8').split('\n').filter(Boolean).length;
+    const first = ((await post('/runs', { workflow: 'counted.yaml', inputs: { n: 2 } })).body as { id: string }).id;
+    expect(await until(first, (s) => s !== 'running')).toBe('succeeded');
+    expect(ran()).toBe(1);
+    const same = await post(`/runs/${first}/rerun`, {});
+    expect(same.status).toBe(201);
+    expectDocumented('/runs/{id}/rerun', 'POST', same);
+    const sameId = (same.body as { id: string }).id;
+    expect(sameId).not.toBe(first);
+    expect(await until(sameId, (s) => s !== 'running')).toBe('succeeded');
+    expect(ran()).toBe(1);
+    expect((await get(`/runs/${sameId}`)).body).toMatchObject({ outputs: { double: '4' }, steps: [{ id: 'double', status: 'succeeded' }] });
+    const changed = ((await post(`/runs/${first}/rerun`, { inputs: { n: 5 } })).body as { id: string }).id;
+    expect(await until(changed, (s) => s !== 'running')).toBe('succeeded');
+    expect(ran()).toBe(2);
+    expect((await get(`/runs/${changed}`)).body).toMatchObject({ inputs: { n: 5 }, outputs: { double: '10' } });
+    expect((await post('/runs/no-such-run/rerun', {})).body).toMatchObject({ status: 404, code: 'unknown-run' });
   });
 
   it('with --read-only refuses every change and still answers reads', async () => {

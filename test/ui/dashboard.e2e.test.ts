@@ -132,6 +132,11 @@ describe('flow ui', () => {
       })
       .toBe(2);
     await expect.poll(() => statusOf('show').textContent(), { timeout: 15_000 }).toBe('succeeded');
+    // Run again: a new run of the same file and inputs, at a page of its own.
+    await page.getByRole('button', { name: 'Run again' }).click();
+    await page.waitForURL((u) => /\/ui\/runs\/\w+$/.test(u.pathname) && !u.pathname.endsWith(id));
+    await expect.poll(() => statusOf('show').textContent(), { timeout: 15_000 }).toBe('succeeded');
+    expect(page.url()).not.toContain(id);
   });
 
   it('resumes a failed run from its page, and it completes', async () => {
@@ -151,8 +156,10 @@ describe('flow ui', () => {
   it('compares two runs: their inputs side by side, whether they ran the same text, each step in both', async () => {
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     const typed = page.locator('table.runs tr', { hasText: 'typed' });
-    await expect.poll(() => typed.count()).toBe(2);
-    const ids = (await typed.locator('td a').allTextContents()).slice(0, 2);
+    // The form's run, its rerun, and the first run (count=1): the newest and the oldest are compared.
+    await expect.poll(() => typed.count()).toBe(3);
+    const all = await typed.locator('td a').allTextContents();
+    const ids = [all[0]!, all.at(-1)!];
     for (const id of ids) await page.getByLabel(`Compare ${id}`).check();
     await page.getByRole('link', { name: 'Compare the two runs' }).click();
     await page.waitForURL(/\/ui\/compare\?a=\w+&b=\w+$/);

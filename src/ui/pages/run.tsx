@@ -60,6 +60,20 @@ export function RunPage({ id }: { id: string }) {
     }
   };
 
+  // A new run with the same inputs; what it can take over from this one it does not run again.
+  const rerun = async () => {
+    busy.value = true;
+    failure.value = null;
+    try {
+      const { id: next } = await api<{ id: string }>(`/runs/${encodeURIComponent(id)}/rerun`, { method: 'POST', body: {} });
+      navigate(`/ui/runs/${next}`);
+    } catch (err) {
+      failure.value = (err as Error).message;
+    } finally {
+      busy.value = false;
+    }
+  };
+
   const r = run.value;
   if (!r) return <p>{failure.value ?? 'Loading…'}</p>;
   const step = r.steps.find((s) => s.id === selected);
@@ -81,6 +95,14 @@ export function RunPage({ id }: { id: string }) {
               Resume
             </button>{' '}
             <code class="cli">flow resume {r.id}</code>
+          </span>
+        ) : null}
+        {r.status !== 'running' ? (
+          <span>
+            <button type="button" disabled={busy.value} onClick={() => rerun()}>
+              Run again
+            </button>{' '}
+            <code class="cli">flow run {r.path}</code>
           </span>
         ) : null}
         {r.status === 'running' ? (
