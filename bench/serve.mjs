@@ -1,10 +1,10 @@
 // Benchmark: `flow serve` over a state file of 10,000 recorded runs. The formal target: the first page of
 // GET /api/v1/runs within 200 ms. Requests are made over HTTP from this process to a `flow serve` child, one at a time.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyBuild } from './lib/build-copy.mjs';
+import { startFlowServer } from './lib/flow-server.mjs';
 import { buildHistory } from './lib/history-gen.mjs';
 import { percentile } from './lib/measure.mjs';
 import { p90Table } from './lib/report.mjs';
@@ -15,22 +15,6 @@ export const title = 'flow serve over 10,000 runs';
 const RUNS = 10_000;
 const TARGET_MS = 200;
 const TOKEN = 'bench-token-0123456789';
-
-function startServe(root, state) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'flow.js'), 'serve', '--port', '0', '--state', state], {
-    env: { ...process.env, FLOW_SERVE_TOKEN: TOKEN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-      const url = /serving (http:\/\/\S+)\/\?token=/.exec(err)?.[1];
-      if (url) resolve({ url, stop: () => child.kill('SIGTERM') });
-    });
-    child.on('exit', (code) => reject(new Error(`flow serve exited (${code}): ${err}`)));
-  });
-}
 
 async function timeRequest(url) {
   const start = process.hrtime.bigint();
@@ -50,7 +34,7 @@ export async function run({ root: checkout, quick, log }) {
     const state = join(dir, 'history.db');
     log(`serve: a state file of ${RUNS.toLocaleString('en')} recorded runs...`);
     await buildHistory(root, state, { count: RUNS });
-    const server = await startServe(root, state);
+    const server = await startFlowServer(root, { args: ['--state', state], token: TOKEN });
     try {
       const api = `${server.url}/api/v1`;
       // The first request after start: nothing warmed yet (the chunks of the route, SQLite's page cache).

@@ -1,10 +1,11 @@
 // Benchmark: the dashboard in Debian's Chromium (playwright-core), over a state file of 10,000 recorded runs and a run
 // of 1,000 steps. Targets: the runs page usable (its rows shown) within 1 s; the 1,000-step run's graph within 1 s.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyBuild } from './lib/build-copy.mjs';
+import { startFlowServer } from './lib/flow-server.mjs';
 import { buildHistory } from './lib/history-gen.mjs';
 import { percentile } from './lib/measure.mjs';
 import { p90Table } from './lib/report.mjs';
@@ -16,23 +17,6 @@ const RUNS = 10_000;
 const STEPS = 1_000;
 const TARGET_MS = 1000;
 const TOKEN = 'bench-token-0123456789';
-
-function startUi(root, state, cwd) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'flow.js'), 'ui', '--no-open', '--port', '0', '--state', state], {
-    cwd,
-    env: { ...process.env, FLOW_SERVE_TOKEN: TOKEN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-      const url = /serving (http:\/\/\S+)\/\?token=/.exec(err)?.[1];
-      if (url) resolve({ url, stop: () => child.kill('SIGTERM') });
-    });
-    child.on('exit', (code) => reject(new Error(`flow ui exited (${code}): ${err}`)));
-  });
-}
 
 export async function run({ root: checkout, quick, log }) {
   const samples = quick ? 3 : 10;
@@ -53,7 +37,7 @@ export async function run({ root: checkout, quick, log }) {
     });
     const bigId = /flow: run (\w+) started/.exec(big.stderr)?.[1];
     if (big.status !== 0 || !bigId) throw new Error(`the ${STEPS}-step run failed: ${big.stderr.slice(-1000)}`);
-    const server = await startUi(root, state, dir);
+    const server = await startFlowServer(root, { command: 'ui', args: ['--no-open', '--state', state], token: TOKEN, cwd: dir });
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
