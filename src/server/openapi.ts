@@ -201,8 +201,9 @@ const schemas = {
       type: nullable({ type: 'string' }),
       for_each: { type: 'boolean' },
       children: { type: 'array', items: ref('PlanNode') },
+      prompt: { ...nullable({ type: 'string' }), description: "an AI step's system text and prompt (or messages), as written" },
     },
-    required: ['id', 'kind', 'type', 'for_each', 'children'],
+    required: ['id', 'kind', 'type', 'for_each', 'children', 'prompt'],
     additionalProperties: false,
   },
   CheckedWorkflow: {

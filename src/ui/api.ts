@@ -76,6 +76,7 @@ export interface PlanNode {
   type: string | null;
   for_each: boolean;
   children: PlanNode[];
+  prompt: string | null;
 }
 
 export interface CheckedWorkflow {

@@ -58,6 +58,7 @@ export function planOfRun(steps: StepView[]): PlanNode[] {
       type: null,
       for_each: s.items !== undefined,
       children,
+      prompt: null,
     };
   };
   return (childrenOf.get(null) ?? []).map(build);

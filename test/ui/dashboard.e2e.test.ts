@@ -5,8 +5,9 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible, launchBrowser, screenshot } from '../helpers/browser.js';
-import { FLOW_BIN, flow } from '../helpers/cli.js';
+import { FLOW_BIN, flow, flowAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
+import { startOpenAIServer } from '../helpers/openai-server.js';
 
 // The dashboard as a person uses it: `flow ui --no-open` started as a user would, Debian's Chromium opening the
 // printed URL, and runs started from its pages and from another terminal.
@@ -151,6 +152,27 @@ describe('flow ui', () => {
     const bars = page.locator('.lane', { hasText: 'check' }).locator('.bar');
     await expect.poll(() => bars.evaluateAll((els) => els.map((e) => e.className))).toEqual(['bar failed', 'bar succeeded']);
     await screenshot(page, 'run-resumed');
+  });
+
+  it("shows an AI step's call: model, tokens, cost, the prompt as written and the answer", async () => {
+    const server = await startOpenAIServer([{ content: 'spam', usage: { prompt_tokens: 1000, completion_tokens: 10 } }]);
+    try {
+      writeFileSync(
+        join(dir, 'ask.yaml'),
+        'name: ask\nsteps:\n  - { id: classify, type: ai, config: { model: gpt-4o-mini, system: "Answer spam or ham.", prompt: "WIN A PRIZE" } }\n',
+      );
+      // Not `flow` (spawnSync): the test's own server answers in this process, which must not be blocked.
+      const r = await flowAsync(['run', 'ask.yaml'], dir, { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'sk-test' });
+      const id = runIdOf(r.stderr);
+      await page.goto(url.replace(/\/\?token=.*/, `/ui/runs/${id}?step=classify`));
+      const panel = page.locator('.ai');
+      await expect.poll(() => panel.locator('pre.prompt').textContent()).toBe('Answer spam or ham.\n\nWIN A PRIZE');
+      expect(await panel.locator('pre.response').textContent()).toBe('spam');
+      expect(await panel.locator('p').textContent()).toBe('model gpt-4o-mini · 1,010 tokens, $0.000156');
+      await screenshot(page, 'run-ai');
+    } finally {
+      await server.close();
+    }
   });
 
   it('compares two runs: their inputs side by side, whether they ran the same text, each step in both', async () => {

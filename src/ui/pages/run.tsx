@@ -152,6 +152,7 @@ export function RunPage({ id }: { id: string }) {
         <StepPanel
           runId={r.id}
           step={step}
+          prompt={findNode(plan.value ?? [], step.id)?.prompt ?? null}
           revision={revision.value}
           rerun={saved || r.status === 'running' ? undefined : (from) => act('resume', from)}
         />
@@ -204,11 +205,13 @@ function Timeline({ run }: { run: RunDetail }) {
 function StepPanel({
   runId,
   step,
+  prompt,
   revision,
   rerun,
 }: {
   runId: string;
   step: StepView;
+  prompt: string | null;
   revision: number;
   rerun: ((from: string) => void) | undefined;
 }) {
@@ -247,7 +250,18 @@ function StepPanel({
           <p>
             model {step.ai.models.join(', ')} · {spend(step.ai)}
           </p>
-          {output?.text ? <pre>{output.text}</pre> : null}
+          {prompt ? (
+            <>
+              <h4>Prompt</h4>
+              <pre class="prompt">{prompt}</pre>
+            </>
+          ) : null}
+          {output?.text ? (
+            <>
+              <h4>Response</h4>
+              <pre class="response">{output.text}</pre>
+            </>
+          ) : null}
         </div>
       ) : null}
       <h3>Output</h3>
@@ -260,4 +274,13 @@ function StepPanel({
       </a>
     </section>
   );
+}
+
+function findNode(nodes: readonly PlanNode[], id: string): PlanNode | undefined {
+  for (const n of nodes) {
+    if (n.id === id) return n;
+    const inside = findNode(n.children, id);
+    if (inside) return inside;
+  }
+  return undefined;
 }
