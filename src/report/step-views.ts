@@ -1,8 +1,8 @@
 import type { Section } from '../language/semantic/step-tree.js';
 import type { RunRecord, StepAttempt, StepResult, StepStatus } from '../model/run.js';
-import type { RunSummary, StepSpend } from '../state/run-history.js';
+import type { RunHistory, RunSummary, StepSpend } from '../state/run-history.js';
 import type { StoredStepResult } from '../state/run-store.js';
-import type { StepPlace } from './step-layout.js';
+import { type StepPlace, stepLayout } from './step-layout.js';
 
 // The steps of a recorded run as `flow show` lists them: the record gives results, the run's snapshot their places.
 
@@ -16,6 +16,18 @@ export interface RunDetail {
   spend: readonly StepSpend[];
   /** The attempts of the run's own steps, for each step's history of tries; absent: not read. */
   attempts?: readonly StepAttempt[];
+}
+
+/** Everything `flow show` (and the API's run) reads of one recorded run, in one place. */
+export function readRunDetail(history: RunHistory, run: RunRecord): RunDetail {
+  return {
+    run,
+    steps: history.steps(run.id),
+    layout: stepLayout(run.definition),
+    children: history.childRuns(run.id),
+    spend: history.modelSpend(run.id),
+    attempts: history.stepAttempts(run.id),
+  };
 }
 
 /** A step as shown: in workflow order, with its place, and its for_each items gathered under it. */

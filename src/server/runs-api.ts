@@ -1,7 +1,6 @@
-import type { RunStatus } from '../model/run.js';
+import type { RunRecord, RunStatus } from '../model/run.js';
 import { runJson, showJson } from '../report/history.js';
-import { stepLayout } from '../report/step-layout.js';
-import type { RunDetail } from '../report/step-views.js';
+import { type RunDetail, readRunDetail } from '../report/step-views.js';
 import type { RunFilter, RunHistory } from '../state/run-history.js';
 import { problem } from './problem.js';
 
@@ -46,21 +45,18 @@ export function getRun(history: RunHistory, runId: string): unknown {
 }
 
 export function runDetail(history: RunHistory, runId: string): RunDetail {
+  return readRunDetail(history, recordedRun(history, runId));
+}
+
+function recordedRun(history: RunHistory, runId: string): RunRecord {
   const run = history.getRun(runId);
   if (!run) throw problem(404, 'unknown-run', 'Unknown run', `no run ${runId} in the state file`, 'GET /api/v1/runs lists the runs');
-  return {
-    run,
-    steps: history.steps(runId),
-    layout: stepLayout(run.definition),
-    children: history.childRuns(runId),
-    spend: history.modelSpend(runId),
-    attempts: history.stepAttempts(runId),
-  };
+  return run;
 }
 
 /** GET /runs/{id}/steps/{step}/logs: the step's output chunks (its child runs' too), `offset` and `limit` a range of them. */
 export function stepLogs(history: RunHistory, runId: string, step: string, query: URLSearchParams): unknown {
-  runDetail(history, runId);
+  recordedRun(history, runId);
   const attempt = optionalNumber(query, 'attempt', 1);
   const offset = optionalNumber(query, 'offset', 0) ?? 0;
   const limit = Math.min(optionalNumber(query, 'limit', 1) ?? 1000, 10_000);

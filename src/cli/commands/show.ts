@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { EXIT } from '../../model/errors.js';
 import { showJson, showText } from '../../report/history.js';
-import { stepLayout } from '../../report/step-layout.js';
-import type { RunDetail } from '../../report/step-views.js';
+import { type RunDetail, readRunDetail } from '../../report/step-views.js';
 import type { RunHistory } from '../../state/run-history.js';
 import type { CommandIO } from '../io.js';
 import { withRecordedRun } from '../open-run.js';
@@ -18,14 +17,7 @@ export interface ShowOptions {
 // `flow show RUN_ID`: one run, its steps in the order of its workflow, and its child runs.
 export async function showCommand(runId: string, options: ShowOptions, io: CommandIO): Promise<number> {
   return withRecordedRun(statePath(options.state, io), runId, async (history, run) => {
-    const detail: RunDetail = {
-      run,
-      steps: history.steps(runId),
-      layout: stepLayout(run.definition),
-      children: history.childRuns(runId),
-      spend: history.modelSpend(runId),
-      attempts: history.stepAttempts(runId),
-    };
+    const detail = readRunDetail(history, run);
     if (options.html) {
       io.stdout(await savedPage(history, detail));
       return EXIT.ok;
