@@ -374,14 +374,15 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/runs/{id}/graph': {
         get: {
-          summary: "The plan of the run's workflow, as the run recorded it, as a tree (null when that text no longer validates)",
+          summary:
+            "The plan of the run's workflow, as the run recorded it, as a tree (null when that text no longer validates), and the inputs it declares",
           parameters: [pathParam('id', 'the run id')],
           responses: {
             200: json(
               {
                 type: 'object',
-                properties: { graph: ref('CheckedWorkflow/properties/graph') },
-                required: ['graph'],
+                properties: { graph: ref('CheckedWorkflow/properties/graph'), inputs: ref('CheckedWorkflow/properties/inputs') },
+                required: ['graph', 'inputs'],
                 additionalProperties: false,
               },
               'The plan',
@@ -405,7 +406,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/runs/{id}/rerun': {
         post: {
           summary:
-            "A new run of the same workflow file with the run's inputs, changed by `inputs`; where the file and the inputs are the same, its succeeded steps are taken over",
+            "A new run of the same workflow file with the run's inputs, changed by `inputs`; its succeeded steps before the first one a changed step or input could change are taken over",
           parameters: [pathParam('id', 'the run id')],
           requestBody: {
             required: false,

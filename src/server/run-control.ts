@@ -41,8 +41,8 @@ export class RunControl {
 
   /**
    * POST /runs/{id}/rerun: a new run of the same workflow file, with the run's inputs and any given in `inputs` (a
-   * secret input, stored masked, must be given again). Where the file and the inputs are those the run had, its
-   * succeeded steps are taken over instead of run again.
+   * secret input, stored masked, must be given again). The run's succeeded steps before the first one that a change
+   * to the file or to an input could change are taken over instead of run again (engine/rerun-plan.ts).
    */
   async rerun(runId: string, body: unknown): Promise<{ id: string }> {
     const given = inputsOf(object(body ?? {}));
@@ -63,7 +63,7 @@ export class RunControl {
           state: this.options.statePath,
           reporter: 'plain',
           onStart,
-          reuse: { definitionHash: run.definitionHash, inputs: run.inputs, results },
+          reuse: { shape: run.shape, inputs: run.inputs, results },
         },
         io,
         signal,

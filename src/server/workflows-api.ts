@@ -54,13 +54,16 @@ export async function getWorkflow(root: string, path: string): Promise<unknown> 
   return checked(root, relative(root, file).split(sep).join('/'), text);
 }
 
-/** GET /runs/{id}/graph: the plan of the workflow as the run recorded it (its text, secrets masked), as a tree. */
+/**
+ * GET /runs/{id}/graph: the plan of the workflow as the run recorded it (its text, secrets masked), as a tree, and the
+ * inputs it declares (what a rerun's form asks for).
+ */
 export async function runGraph(history: RunHistory, runId: string): Promise<unknown> {
   const run = history.getRun(runId);
   if (!run) throw problem(404, 'unknown-run', 'Unknown run', `no run ${runId} in the state file`);
   const { validateSource, nodeHost } = await language();
   const result = await validateSource(run.workflowPath, run.definition, nodeHost, { path: run.workflowPath });
-  return { graph: result.workflow ? graphOf(result.workflow) : null };
+  return { graph: result.workflow ? graphOf(result.workflow) : null, inputs: result.workflow ? inputsJson(result.workflow) : [] };
 }
 
 /** POST /workflows/validate: `{ text, path? }` checked as `flow validate` checks a file (path: where it would be). */

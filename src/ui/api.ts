@@ -98,6 +98,12 @@ export class ApiError extends Error {
 }
 
 /** A run saved as one page (flow show --html): what the API would answer about it, taken along in the page. */
+/** GET /runs/{id}/graph: the plan of the run's workflow and the inputs it declares. */
+export interface RunGraph {
+  graph: { steps: PlanNode[] } | null;
+  inputs: InputField[];
+}
+
 export interface SavedRun {
   run: RunDetail;
   graph: CheckedWorkflow['graph'];
@@ -112,7 +118,7 @@ function fromSaved<T>(data: SavedRun, path: string, method: string): T {
   if (method !== 'GET') throw new ApiError('this is a saved page: it cannot change the run', `flow resume ${data.run.id}`);
   const logs = /^\/runs\/[^/]+\/steps\/([^/]+)\/logs$/.exec(path);
   if (logs) return { chunks: [{ stream: 'stdout', text: data.logs[decodeURIComponent(logs[1]!)] ?? '' }] } as T;
-  if (path.endsWith('/graph')) return { graph: data.graph } as T;
+  if (path.endsWith('/graph')) return { graph: data.graph, inputs: [] } as T;
   return data.run as T;
 }
 

@@ -35,6 +35,7 @@ const COUNTED = `name: counted
 inputs:
   n: { type: number, required: true }
 steps:
+  - { id: setup, type: shell, config: { run: "echo ran >> setups.txt" } }
   - { id: double, type: shell, config: { run: "echo ran >> runs.txt; echo \${{ inputs.n * 2 }}" } }
 outputs: { double: "\${{ $trim(steps.double.output.stdout) }}" }
 `;
@@ -132,7 +133,7 @@ describe('GET /runs/{id} and its logs', () => {
     expect(a.body).toMatchObject({ status: 'failed', steps: [{ id: 'fail', error: { class: 'exit:3' } }] });
   });
 
-  it("gives the plan of the run's workflow as a tree", async () => {
+  it("gives the plan of the run's workflow as a tree, and the inputs it declares", async () => {
     const a = await get(`/runs/${runIds['ok']}/graph`);
     expectDocumented('/runs/{id}/graph', 'GET', a);
     expect(a.body).toMatchObject({
@@ -142,6 +143,7 @@ describe('GET /runs/{id} and its logs', () => {
           { id: 'count', kind: 'action', for_each: true },
         ],
       },
+      inputs: [],
     });
   });
 
@@ -379,8 +381,9 @@ describe('POST /runs, /runs/{id}/cancel and /runs/{id}/resume', () => {
     expect(notRunning.body).toMatchObject({ status: 409, code: 'not-running' });
   });
 
-  it('reruns a run as a new one: unchanged, its succeeded steps are taken over; with an input changed, they run again', async () => {
-    const ran = () => readFileSync(join(dir, 'runs.txt'), 'utf8').split('\n').filter(Boolean).length;
+  it('reruns a run as a new one: unchanged, its succeeded steps are taken over; with an input changed, those from the first that reads it run again', async () => {
+    const lines = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean).length;
+    const ran = () => lines('runs.txt');
     const first = ((await post('/runs', { workflow: 'counted.yaml', inputs: { n: 2 } })).body as { id: string }).id;
     expect(await until(first, (s) => s !== 'running')).toBe('succeeded');
     expect(ran()).toBe(1);
@@ -391,10 +394,17 @@ describe('POST /runs, /runs/{id}/cancel and /runs/{id}/resume', () => {
     expect(sameId).not.toBe(first);
     expect(await until(sameId, (s) => s !== 'running')).toBe('succeeded');
     expect(ran()).toBe(1);
-    expect((await get(`/runs/${sameId}`)).body).toMatchObject({ outputs: { double: '4' }, steps: [{ id: 'double', status: 'succeeded' }] });
+    expect((await get(`/runs/${sameId}`)).body).toMatchObject({
+      outputs: { double: '4' },
+      steps: [
+        { id: 'setup', status: 'succeeded' },
+        { id: 'double', status: 'succeeded' },
+      ],
+    });
     const changed = ((await post(`/runs/${first}/rerun`, { inputs: { n: 5 } })).body as { id: string }).id;
     expect(await until(changed, (s) => s !== 'running')).toBe('succeeded');
     expect(ran()).toBe(2);
+    expect(lines('setups.txt')).toBe(1);
     expect((await get(`/runs/${changed}`)).body).toMatchObject({ inputs: { n: 5 }, outputs: { double: '10' } });
     expect((await post('/runs/no-such-run/rerun', {})).body).toMatchObject({ status: 404, code: 'unknown-run' });
   });

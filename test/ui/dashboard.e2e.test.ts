@@ -133,11 +133,17 @@ describe('flow ui', () => {
       })
       .toBe(2);
     await expect.poll(() => statusOf('show').textContent(), { timeout: 15_000 }).toBe('succeeded');
-    // Run again: a new run of the same file and inputs, at a page of its own.
+    // Run again: a form holding the run's inputs; with one changed, a new run at a page of its own.
     await page.getByRole('button', { name: 'Run again' }).click();
+    const again = page.getByRole('form', { name: 'Run again with these inputs' });
+    expect(await again.getByLabel('count').inputValue()).toBe('41');
+    await expectAccessible(page);
+    await again.getByLabel('count').fill('6');
+    await again.getByRole('button', { name: 'Start the new run' }).click();
     await page.waitForURL((u) => /\/ui\/runs\/\w+$/.test(u.pathname) && !u.pathname.endsWith(id));
     await expect.poll(() => statusOf('show').textContent(), { timeout: 15_000 }).toBe('succeeded');
-    expect(page.url()).not.toContain(id);
+    const next = page.url().split('/').at(-1)!;
+    expect(JSON.parse(flow(['show', next, '--json'], dir).stdout)).toMatchObject({ inputs: { count: 6 }, outputs: { next: 7 } });
   });
 
   it('resumes a failed run from its page, and it completes', async () => {
@@ -187,7 +193,7 @@ describe('flow ui', () => {
     await page.waitForURL(/\/ui\/compare\?a=\w+&b=\w+$/);
     const count = page.locator('table.compare tr', { hasText: 'count' });
     await expect.poll(() => count.getAttribute('class')).toBe('differs');
-    expect(await count.locator('td').allTextContents()).toEqual(['count', '41', '1']);
+    expect(await count.locator('td').allTextContents()).toEqual(['count', '6', '1']);
     expect(await page.locator('main p').first().textContent()).toContain('the same workflow text');
     expect(await page.locator('tr[data-step="show"] td').allTextContents()).toEqual([
       'show',

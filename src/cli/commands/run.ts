@@ -2,10 +2,7 @@ import { resolve } from 'node:path';
 import { resolveInputs } from '../../engine/inputs.js';
 import { secretValues } from '../../engine/masking.js';
 import { newRunId } from '../../engine/run-id.js';
-import { keptResults } from '../../engine/resume-plan.js';
-import { definitionHash } from '../../engine/run-workflow.js';
-import type { Workflow } from '../../model/workflow.js';
-import type { StoredStepResult } from '../../state/run-store.js';
+import { type EarlierRun, rerunResults } from '../../engine/rerun-plan.js';
 import { executorTable } from '../../executors/custom.js';
 import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
@@ -19,10 +16,10 @@ import { statePath } from '../state-path.js';
 export interface RunCommandOptions extends DriverFlags {
   dryRun?: boolean;
   /**
-   * Not a flag: an earlier run whose results the new run takes over where nothing changed (flow serve's rerun): when
-   * the workflow text and the inputs are those it ran with, its succeeded steps are not run again.
+   * Not a flag: an earlier run whose results the new run takes over where nothing changed (flow serve's rerun): its
+   * succeeded steps before the first that the changed file or inputs could change are not run again.
    */
-  reuse?: { definitionHash: string; inputs: Record<string, unknown>; results: readonly StoredStepResult[] };
+  reuse?: EarlierRun;
 }
 
 // `flow run FILE`: validate, check inputs, then run with every state change committed to the state file.
@@ -52,7 +49,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   try {
     keepModel(store, text, workflow, secretValues(workflow, inputs, process.env));
     const run = {
-      ...(options.reuse ? { recorded: reusable(options.reuse, workflow, text, inputs) } : {}),
+      ...(options.reuse ? { recorded: rerunResults(workflow, options.reuse, inputs) } : {}),
       store,
       statePath: path,
       workflow,
@@ -69,23 +66,4 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   } finally {
     store.close();
   }
-}
-
-/**
- * The earlier run's results this one starts from: its main steps' (handlers run again, as in any run), and only when
- * the text and every input are the same; a changed input could change any step, so then nothing is taken over.
- */
-function reusable(
-  reuse: NonNullable<RunCommandOptions['reuse']>,
-  workflow: Workflow,
-  text: string,
-  inputs: Record<string, unknown>,
-): StoredStepResult[] {
-  if (definitionHash(text) !== reuse.definitionHash) return [];
-  if (JSON.stringify(sorted(inputs)) !== JSON.stringify(sorted(reuse.inputs))) return [];
-  return keptResults(workflow, reuse.results);
-}
-
-function sorted(values: Record<string, unknown>): [string, unknown][] {
-  return Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { api, type PlanNode, type RunDetail, type StepView, saved } from '../api.js';
+import { api, type InputField, type PlanNode, type RunDetail, type RunGraph, type StepView, saved } from '../api.js';
+import { formInputs, InputFields } from '../input-fields.js';
 import { duration, plainText, spend, when } from '../format.js';
 import { AnsiText } from '../ansi.js';
 import { PlanGraph, planOfRun } from '../graph.js';
@@ -15,6 +16,8 @@ export function RunPage({ id }: { id: string }) {
   const busy = useSignal(false);
   const revision = useSignal(0);
   const plan = useSignal<PlanNode[] | null>(null);
+  const declared = useSignal<InputField[]>([]);
+  const rerunning = useSignal(false);
   const selected = location.value.searchParams.get('step');
 
   useEffect(() => {
@@ -30,9 +33,11 @@ export function RunPage({ id }: { id: string }) {
           failure.value = err.message;
         },
       );
-    void api<{ graph: { steps: PlanNode[] } | null }>(`/runs/${encodeURIComponent(id)}/graph`).then(
+    void api<RunGraph>(`/runs/${encodeURIComponent(id)}/graph`).then(
       (g) => {
-        if (!stale) plan.value = g.graph?.steps ?? null;
+        if (stale) return;
+        plan.value = g.graph?.steps ?? null;
+        declared.value = g.inputs;
       },
       () => {},
     );
@@ -60,12 +65,16 @@ export function RunPage({ id }: { id: string }) {
     }
   };
 
-  // A new run with the same inputs; what it can take over from this one it does not run again.
-  const rerun = async () => {
+  // A new run with the inputs as the form holds them (the run's, a secret given again); what it can take over from this
+  // run it does not run again.
+  const rerun = async (event: Event) => {
+    event.preventDefault();
     busy.value = true;
     failure.value = null;
     try {
-      const { id: next } = await api<{ id: string }>(`/runs/${encodeURIComponent(id)}/rerun`, { method: 'POST', body: {} });
+      const inputs = formInputs(declared.value, event.target as HTMLFormElement);
+      const { id: next } = await api<{ id: string }>(`/runs/${encodeURIComponent(id)}/rerun`, { method: 'POST', body: { inputs } });
+      rerunning.value = false;
       navigate(`/ui/runs/${next}`);
     } catch (err) {
       failure.value = (err as Error).message;
@@ -99,7 +108,7 @@ export function RunPage({ id }: { id: string }) {
         ) : null}
         {r.status !== 'running' ? (
           <span>
-            <button type="button" disabled={busy.value} onClick={() => rerun()}>
+            <button type="button" aria-expanded={rerunning.value} disabled={busy.value} onClick={() => (rerunning.value = !rerunning.value)}>
               Run again
             </button>{' '}
             <code class="cli">flow run {r.path}</code>
@@ -114,6 +123,15 @@ export function RunPage({ id }: { id: string }) {
           </span>
         ) : null}
       </div>
+      {rerunning.value && r.status !== 'running' ? (
+        <form class="run-form" aria-label="Run again with these inputs" onSubmit={rerun}>
+          <InputFields inputs={declared.value} values={r.inputs} />
+          <button type="submit" disabled={busy.value}>
+            Start the new run
+          </button>
+          <small>Steps before the first that a changed input or step could change are taken over from this run.</small>
+        </form>
+      ) : null}
       {failure.value ? <p role="alert">{failure.value}</p> : null}
       <h2>Graph</h2>
       <PlanGraph nodes={plan.value ?? planOfRun(r.steps)} status={(sid) => byId.get(sid)} />

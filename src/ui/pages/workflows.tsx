@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { api, type CheckedWorkflow, type InputField } from '../api.js';
+import { api, type CheckedWorkflow } from '../api.js';
+import { formInputs, InputFields } from '../input-fields.js';
 import { PlanGraph } from '../graph.js';
 import { navigate } from '../router.js';
 
@@ -68,12 +69,7 @@ export function WorkflowPage({ path }: { path: string }) {
   if (!w) return <p>{failure.value ?? 'Loading…'}</p>;
   const start = async (event: Event) => {
     event.preventDefault();
-    const form = new FormData(event.target as HTMLFormElement);
-    const inputs: Record<string, unknown> = {};
-    for (const input of w.inputs) {
-      const value = valueOf(input, form.get(input.name));
-      if (value !== undefined) inputs[input.name] = value;
-    }
+    const inputs = formInputs(w.inputs, event.target as HTMLFormElement);
     try {
       const { id } = await api<{ id: string }>('/runs', { method: 'POST', body: { workflow: w.path, inputs } });
       navigate(`/ui/runs/${id}`);
@@ -99,9 +95,7 @@ export function WorkflowPage({ path }: { path: string }) {
       {w.graph ? <PlanGraph nodes={w.graph.steps} /> : null}
       {w.valid ? (
         <form class="run-form" onSubmit={start}>
-          {w.inputs.map((input) => (
-            <InputControl key={input.name} input={input} />
-          ))}
+          <InputFields inputs={w.inputs} />
           <button type="submit">Run</button>
           <code class="cli">flow run {w.path}</code>
         </form>
@@ -109,47 +103,4 @@ export function WorkflowPage({ path }: { path: string }) {
       {failure.value ? <p role="alert">{failure.value}</p> : null}
     </section>
   );
-}
-
-function InputControl({ input }: { input: InputField }) {
-  const id = `input-${input.name}`;
-  const initial = input.default === null || input.default === undefined ? '' : String(input.default);
-  const control = input.enum ? (
-    <select id={id} name={input.name} required={input.required}>
-      {input.enum.map((v) => (
-        <option key={String(v)} value={String(v)} selected={String(v) === initial}>
-          {String(v)}
-        </option>
-      ))}
-    </select>
-  ) : input.type === 'boolean' ? (
-    <input id={id} name={input.name} type="checkbox" checked={input.default === true} />
-  ) : input.secret ? (
-    <input id={id} name={input.name} type="password" required={input.required} value={initial} />
-  ) : input.type === 'number' || input.type === 'integer' ? (
-    <input id={id} name={input.name} type="number" step={input.type === 'number' ? 'any' : '1'} required={input.required} value={initial} />
-  ) : (
-    <input id={id} name={input.name} type="text" required={input.required} value={initial} />
-  );
-  return (
-    <div class="field">
-      <label for={id}>{input.name}</label> {control}
-      {input.description ? <small>{input.description}</small> : null}
-    </div>
-  );
-}
-
-function valueOf(input: InputField, raw: FormDataEntryValue | null): unknown {
-  if (input.type === 'boolean') return raw !== null;
-  if (raw === null || raw === '') return undefined;
-  const text = String(raw);
-  if (input.type === 'number' || input.type === 'integer') return Number(text);
-  if (input.type === 'object' || input.type === 'array') {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
 }
