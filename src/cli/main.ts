@@ -162,6 +162,7 @@ function withServerOptions(command: Command): Command {
     .option('--host <address>', 'the address to listen on; off loopback FLOW_SERVE_TOKEN must be set', '127.0.0.1')
     .option('--port <n>', 'the port (0: any free port)', '7870')
     .option('--state <path>', STATE_HELP)
+    .option('--root <dir>', 'the directory of the workflow files it lists and starts (default: the working directory)')
     .option('--read-only', 'refuse every request that would change something');
 }
 

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import type { EventListener } from '../model/events.js';
 import { ReportFileError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
@@ -10,6 +10,7 @@ import { plainReporter } from '../report/plain.js';
 import type { ReportContext, Reporter } from '../report/reporter.js';
 import { stepIndex } from '../report/step-index.js';
 import type { CommandIO } from './io.js';
+import { makeDirectory } from '../model/make-directory.js';
 
 export interface ReportSetup {
   workflow: Workflow;
@@ -97,7 +98,7 @@ export function checkReportFiles(flags: OutputFlags, cwd: string): void {
 
 function assertWritable(file: string): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirectory(dirname(file));
     accessSync(dirname(file), constants.W_OK);
     if (existsSync(file) && statSync(file).isDirectory()) throw new Error('it is a directory');
   } catch (err) {

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { create } from 'xmlbuilder2';
@@ -7,6 +7,7 @@ import { duration } from './format.js';
 import type { ReportContext, Reporter } from './reporter.js';
 import { lastLines, OUTPUT_KEPT, RunTally, type StepTally } from './run-tally.js';
 import { type StepInfo, stepInfo } from './step-index.js';
+import { makeDirectory } from '../model/make-directory.js';
 
 // `--junit FILE`: the run as a JUnit report (Jenkins' junit-4.xsd), for a CI's test tab. One testcase per step, one
 // testsuite per group: that schema cannot nest suites. Written once, when the run is over (also when it failed or was
@@ -353,7 +354,7 @@ function writeAtomically(file: string, text: string): void {
   const dir = dirname(file);
   const temp = join(dir, `.${basename(file)}.${process.pid}.tmp`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     writeFileSync(temp, text);
     renameSync(temp, file);
   } catch (err) {

@@ -1,8 +1,9 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StateFileError } from '../model/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { makeDirectory } from '../model/make-directory.js';
 
 /** `normal`: a killed process loses nothing, a power loss may lose the last commits. `full`: fsync on every commit. */
 export type Durability = 'normal' | 'full';
@@ -14,7 +15,7 @@ const BUSY_TIMEOUT_MS = 15_000;
 export function openDatabase(path: string, durability: Durability = 'normal'): Database.Database {
   let db: Database.Database | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeDirectory(dirname(path), 0o700);
     // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal and -shm the same mode.
     // An existing file keeps the mode its owner gave it.
     if (!existsSync(path)) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOW_BIN, flow } from '../helpers/cli.js';
@@ -47,6 +47,44 @@ describe('flow serve', () => {
     const open = flow(['serve', '--host', '0.0.0.0', '--port', '0'], tempDir('flow-serve-'), { FLOW_SERVE_TOKEN: '' });
     expect(open.code).toBe(2);
     expect(open.stderr).toContain('--host 0.0.0.0 is reachable from other machines: set FLOW_SERVE_TOKEN');
+  });
+
+  it('refuses a bad flag with one line naming it, exit 2, before it listens', async () => {
+    const dir = tempDir('flow-serve-');
+    const cases: [string[], string][] = [
+      [['--port', 'abc'], "--port must be a whole number of at least 0, got 'abc'"],
+      [['--port', '99999'], '--port 99999 is not a port'],
+      [['--root', 'no-such-dir'], '--root no-such-dir: no such directory'],
+      // mkdir -p under /proc never returns: the state file's directory is made one level at a time
+      [['--state', '/proc/no-such/state.db'], "cannot use the state file '/proc/no-such/state.db'"],
+    ];
+    for (const [args, message] of cases) {
+      const r = flow(['serve', ...args], dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const s = serve([], {}, dir);
+    const port = /:(\d+)\//.exec(await s.firstLine)![1]!;
+    const taken = flow(['serve', '--port', port], dir);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain(`port ${port} is in use`);
+    s.child.kill('SIGTERM');
+    await s.exited;
+  });
+
+  it('lists and starts the workflow files under --root, not the working directory', async () => {
+    const dir = tempDir('flow-serve-');
+    mkdirSync(join(dir, 'flows'));
+    writeFileSync(join(dir, 'flows', 'hello.yaml'), 'name: hello\nsteps:\n  - { id: hi, type: shell, config: { run: "echo hi" } }\n');
+    writeFileSync(join(dir, 'outside.yaml'), 'name: outside\nsteps:\n  - { id: hi, type: shell, config: { run: "echo hi" } }\n');
+    const s = serve(['--root', 'flows'], {}, dir);
+    const [, base, token] = /(http:\S+)\/\?token=(\S+)/.exec(await s.firstLine)!;
+    const listed = await fetch(`${base}/api/v1/workflows`, { headers: { authorization: `Bearer ${token}` } });
+    const { workflows } = (await listed.json()) as { workflows: { path: string }[] };
+    expect(workflows.map((w) => w.path)).toEqual(['hello.yaml']);
+    s.child.kill('SIGTERM');
+    await s.exited;
   });
 
   it('drives the runs it starts; when it is killed, flow resume takes them over', async () => {

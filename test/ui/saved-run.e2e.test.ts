@@ -51,4 +51,23 @@ describe('flow show --html', () => {
     expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
     await page.close();
   });
+
+  it('gives a for_each a lane of the timeline spanning its items, with its status', async () => {
+    const dir = tempDir('flow-html-');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      'name: items\nsteps:\n  - { id: first, type: shell, config: { run: "true" } }\n  - id: pages\n    for_each: [a, b, c]\n    type: shell\n    config: { run: "test \\"$P\\" != c", env: { P: "${{ item }}" } }\n',
+    );
+    const run = flow(['run', 'w.yaml'], dir);
+    expect(run.code, run.stderr).toBe(1);
+    const id = /flow: run (\w+) started/.exec(run.stderr)![1]!;
+    const file = join(dir, 'run.html');
+    writeFileSync(file, flow(['show', id, '--html'], dir).stdout);
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(file).href);
+    const lane = page.locator('.timeline .lane', { hasText: 'pages' });
+    await expect.poll(() => lane.locator('.bar').count(), { timeout: 15_000 }).toBe(1);
+    expect(await lane.locator('.bar').getAttribute('aria-label')).toMatch(/^items: failed, /);
+    await page.close();
+  });
 });

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { startServer } from '../../server/http-server.js';
@@ -12,6 +14,7 @@ export interface ServeOptions {
   host: string;
   port: string;
   state?: string;
+  root?: string;
   readOnly?: boolean;
   /** flow ui: the dashboard too, opened in the browser unless `open` is false (--no-open). */
   ui?: boolean;
@@ -33,6 +36,7 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
       'or serve on 127.0.0.1 (the default) and reach it through an SSH tunnel',
     );
   const token = chosen || newToken();
+  const root = workflowRoot(options.root, io.cwd);
   const path = statePath(options.state, io);
   const history = openSqliteHistory(path);
   try {
@@ -42,7 +46,7 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
       token,
       history,
       statePath: path,
-      root: io.cwd,
+      root,
       readOnly: options.readOnly === true,
       // Beside the bundled chunk this runs from: the build puts the dashboard in dist/ui.
       ui: options.ui ? fileURLToPath(new URL('./ui/', import.meta.url)) : undefined,
@@ -65,6 +69,20 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
   } finally {
     history.close();
   }
+}
+
+/** --root: a directory that exists, resolved against the working directory. */
+function workflowRoot(flag: string | undefined, cwd: string): string {
+  if (flag === undefined) return cwd;
+  const dir = resolve(cwd, flag);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // missing: said below
+  }
+  if (!isDir) throw new UsageError(`--root ${flag}: no such directory`, 'give the directory that holds the workflow files');
+  return dir;
 }
 
 /** The system's way to open a URL; where there is none (a server, a container) the printed line is the way. */

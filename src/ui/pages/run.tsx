@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { api, type InputField, type PlanNode, type RunDetail, type RunGraph, type StepView, saved } from '../api.js';
+import { type AttemptView, api, type InputField, type PlanNode, type RunDetail, type RunGraph, type StepView, saved } from '../api.js';
 import { formInputs, InputFields } from '../input-fields.js';
 import { duration, plainText, spend, when } from '../format.js';
 import { AnsiText } from '../ansi.js';
@@ -193,7 +193,12 @@ export function RunPage({ id }: { id: string }) {
 // Each step's attempts as bars on the run's time axis: a gap between two bars of a step is its retry back-off.
 function Timeline({ run }: { run: RunDetail }) {
   const start = Date.parse(run.started_at);
-  const attempts = run.steps.flatMap((s) => s.attempt_history.map((a) => ({ step: s.id, ...a })));
+  // A for_each records its items, not attempts of its own: its lane is one bar over the span of its items.
+  const attempts = run.steps.flatMap((s): (AttemptView & { step: string })[] =>
+    s.attempt_history.length > 0 || !s.items
+      ? s.attempt_history.map((a) => ({ step: s.id, ...a }))
+      : [{ step: s.id, attempt: 0, status: s.status, started_at: s.started_at, ended_at: s.ended_at, duration_ms: s.duration_ms, error: null, delay_ms: null }],
+  );
   if (attempts.length === 0) return <p>No attempts yet.</p>;
   const end = Math.max(start + 1, ...attempts.map((a) => Date.parse(a.ended_at ?? new Date().toISOString())));
   const at = (iso: string) => `${(((Date.parse(iso) - start) / (end - start)) * 100).toFixed(2)}%`;
@@ -210,7 +215,7 @@ function Timeline({ run }: { run: RunDetail }) {
                 const left = at(a.started_at);
                 const right = at(a.ended_at ?? new Date(end).toISOString());
                 const width = `max(2px, calc(${right} - ${left}))`;
-                const what = `attempt ${a.attempt}: ${a.status}, ${duration(a.duration_ms)}${a.delay_ms ? `, then ${duration(a.delay_ms)} before the next` : ''}`;
+                const what = `${a.attempt === 0 ? 'items' : `attempt ${a.attempt}`}: ${a.status}, ${duration(a.duration_ms)}${a.delay_ms ? `, then ${duration(a.delay_ms)} before the next` : ''}`;
                 return <span key={a.attempt} role="img" class={`bar ${a.status}`} style={{ left, width }} title={what} aria-label={what} />;
               })}
           </span>
