@@ -57,7 +57,7 @@ describe('rerunResults', () => {
 
   it('counts an input as changed when only one run has it, and a masked secret input as always changed', async () => {
     expect(await kept(HEAD + STEPS, { n: 1 }, HEAD + STEPS, { n: 1, who: 'ann' })).toEqual(['fetch']);
-    const secret = 'inputs:\n  n: { type: number }\n  key: { type: string, secret: true }\n' + STEPS.replace('inputs.who', 'inputs.key');
+    const secret = `inputs:\n  n: { type: number }\n  key: { type: string, secret: true }\n${STEPS.replace('inputs.who', 'inputs.key')}`;
     expect(await kept(secret, { key: '***' }, secret, { key: '***' })).toEqual(['fetch', 'greet', 'count', 'report']);
     expect(await kept(secret, { key: '***' }, secret, { key: 'hunter2' })).toEqual(['fetch']);
   });
