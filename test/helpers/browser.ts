@@ -1,28 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 
-// Debian's Chromium, driven by playwright-core (browsers cannot be downloaded here). `.ci/run` installs it.
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM, launchChromium as launchBrowser } from '../../scripts/chromium.mjs';
 export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
-
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 /** Keeps a picture of the page as a test artefact (test-results/ui/NAME.png). */
 export async function screenshot(page: Page, name: string): Promise<void> {
