@@ -94,6 +94,9 @@ await build({
 await copyFile(join(root, 'src', 'ui', 'styles.css'), join(root, 'dist', 'ui', 'assets', 'app.css'));
 await copyFile(join(root, 'src', 'ui', 'index.html'), join(root, 'dist', 'ui', 'index.html'));
 
+// The PostgreSQL store's connection thread, loaded by path beside the chunk that starts it (sync-client.ts).
+await copyFile(join(root, 'src', 'state', 'postgres', 'pg-worker.cjs'), join(root, 'dist', 'pg-worker.cjs'));
+
 // 5. Type declarations for the library (`import { runWorkflow } from 'flow'`).
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',

@@ -135,6 +135,17 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     });
 
   program
+    .command('state')
+    .description('manage where runs are kept')
+    .command('migrate')
+    .description("bring the state file's or database's schema to this flow's version (flow does so on first use too)")
+    .option('--state <path>', STATE_HELP)
+    .action(async (options: import('./commands/state.js').StateOptions) => {
+      const { stateMigrateCommand } = await import('./commands/state.js');
+      setExit(await stateMigrateCommand(options, io));
+    });
+
+  program
     .command('graph')
     .description('print the plan of a workflow as a Mermaid flowchart')
     .argument('<file>', 'the workflow file')
@@ -154,7 +165,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
   return program;
 }
 
-const STATE_HELP = 'the state file (default .flow/state.db, or $FLOW_STATE)';
+const STATE_HELP = 'the state file (default .flow/state.db, or $FLOW_STATE), or a postgres:// URL';
 
 /** The options of the commands that serve the state file (serve, ui). */
 function withServerOptions(command: Command): Command {

@@ -46,6 +46,19 @@ export class StateFileError extends FlowError {
   }
 }
 
+/** A PostgreSQL store (--state postgres://…) cannot be reached or used; `url` is shown without its password. */
+export class StateStoreError extends FlowError {
+  readonly code = 'state-store';
+  readonly exitCode = EXIT.invalid;
+
+  constructor(
+    readonly url: string,
+    reason: string,
+  ) {
+    super(`cannot use the state store ${url}: ${reason}`, 'check that the server runs and the URL (--state or FLOW_STATE) is right');
+  }
+}
+
 /** A report file asked for (--junit) cannot be written. */
 export class ReportFileError extends FlowError {
   readonly code = 'report-file';

@@ -1,11 +1,11 @@
-import { eventLine } from '../model/event-json.js';
-import type { StepAttempt, StepStatus } from '../model/run.js';
-import { addSpend, type ModelSpend, noSpend } from '../model/spend.js';
+import type { StepStatus } from '../model/run.js';
+import type { ModelSpend } from '../model/spend.js';
+import { endedAt, stepParams, stepsWithInFlight, toAttempt, toLogChunk, toStoredEvent, withSpendRows } from './history-rows.js';
 import { ownerAlive } from './lease.js';
 import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from './run-history.js';
-import type { OwnerAlive, StoredStepResult } from './run-store.js';
+import type { OwnerAlive } from './run-store.js';
 import { guardStateFile, openDatabase, stateFileError } from './sqlite-open.js';
-import { LAST_EVENT_SEQ, type Row, SUMMARY_COLUMNS, seenStatus, toResult, toRun, toRunSummary } from './sqlite-rows.js';
+import { LAST_EVENT_SEQ, type Row, SUMMARY_COLUMNS, seenStatus, toRun, toRunSummary } from './rows.js';
 
 export interface SqliteHistoryOptions {
   /** Whether a recorded owner still drives its run; by default the process and its heartbeat are asked now. */
@@ -96,17 +96,8 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     clearCache: db.prepare(`DELETE FROM cache`),
   };
   const guard = <T>(fn: () => T): T => guardStateFile(db, fn);
-  const withSpend = (runs: RunSummary[]): RunSummary[] => {
-    if (runs.length === 0) return runs;
-    const byRun = new Map<string, ModelSpend>();
-    for (const row of stmt.listedSpend.all({ ids: JSON.stringify(runs.map((r) => r.id)) }) as Row[]) {
-      const owner = String(row['owner']);
-      const sum = byRun.get(owner) ?? noSpend();
-      addSpend(sum, JSON.parse(String(row['ai'])) as ModelSpend);
-      byRun.set(owner, sum);
-    }
-    return byRun.size === 0 ? runs : runs.map((r) => (byRun.has(r.id) ? { ...r, ai: byRun.get(r.id)! } : r));
-  };
+  const withSpend = (runs: RunSummary[]): RunSummary[] =>
+    runs.length === 0 ? runs : withSpendRows(runs, stmt.listedSpend.all({ ids: JSON.stringify(runs.map((r) => r.id)) }) as Row[]);
 
   return {
     listRuns(filter) {
@@ -156,53 +147,14 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
       return guard(() => {
         const run = stmt.getRun.get(runId) as Row | undefined;
         const stopped: StepStatus = run && seenStatus(run, alive) === 'running' ? 'running' : 'interrupted';
-        const results = new Map<string, StoredStepResult>();
-        for (const row of stmt.steps.all(runId) as Row[]) {
-          const r = { stepId: String(row['step_id']), item: Number(row['item']), result: toResult(row) };
-          results.set(`${r.stepId}#${r.item}`, r);
-        }
-        for (const row of stmt.inFlight.all(runId) as Row[]) {
-          const stepId = String(row['step_id']);
-          const item = Number(row['item']);
-          const startedAt = String(row['started_at']);
-          results.set(`${stepId}#${item}`, {
-            stepId,
-            item,
-            result: {
-              status: stopped,
-              output: null,
-              outputs: {},
-              error: undefined,
-              reason: undefined,
-              attempts: Number(row['attempt']),
-              startedAt,
-              endedAt: undefined,
-            },
-          });
-        }
-        return [...results.values()].sort(
-          (a, b) => cmp(a.result.startedAt, b.result.startedAt) || cmp(a.stepId, b.stepId) || a.item - b.item,
-        );
+        return stepsWithInFlight(stmt.steps.all(runId) as Row[], stmt.inFlight.all(runId) as Row[], stopped);
       });
     },
     childRuns(runId) {
       return guard(() => (stmt.childRuns.all(runId) as Row[]).map((row) => toRunSummary(row, alive)));
     },
     stepAttempts(runId) {
-      return guard(() =>
-        (stmt.stepAttempts.all(runId) as Row[]).map((row) => ({
-          runId,
-          stepId: String(row['step_id']),
-          item: -1,
-          attempt: Number(row['attempt']),
-          status: row['status'] as StepAttempt['status'],
-          error: typeof row['error'] === 'string' ? (JSON.parse(row['error']) as StepAttempt['error']) : undefined,
-          startedAt: String(row['started_at']),
-          endedAt: typeof row['ended_at'] === 'string' ? row['ended_at'] : undefined,
-          delayMs: typeof row['delay_ms'] === 'number' ? row['delay_ms'] : undefined,
-          ai: typeof row['ai'] === 'string' ? (JSON.parse(row['ai']) as ModelSpend) : undefined,
-        })),
-      );
+      return guard(() => (stmt.stepAttempts.all(runId) as Row[]).map((row) => toAttempt(runId, row)));
     },
     modelSpend(runId) {
       return guard(() =>
@@ -225,26 +177,7 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
       return guard(() => (stmt.logsSince.all(params) as Row[]).map(toLogChunk));
     },
     eventsSince(runId, after, limit) {
-      return guard(() =>
-        (stmt.eventsSince.all({ runId, after, limit }) as Row[]).map((row) => ({
-          seq: Number(row['seq']),
-          line:
-            typeof row['line'] === 'string'
-              ? row['line']
-              : eventLine(
-                  {
-                    type: 'step-output',
-                    runId,
-                    stepId: String(row['step_id']),
-                    item: Number(row['item']),
-                    attempt: Number(row['attempt']),
-                    stream: row['stream'] === 'stderr' ? 'stderr' : 'stdout',
-                    text: String(row['text']),
-                  },
-                  Number(row['time'] ?? 0),
-                ),
-        })),
-      );
+      return guard(() => (stmt.eventsSince.all({ runId, after, limit }) as Row[]).map((row) => toStoredEvent(runId, row)));
     },
     allEventsSince(afterId, limit) {
       return guard(() =>
@@ -299,30 +232,3 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     },
   };
 }
-
-function toLogChunk(row: Row): LogChunk {
-  return {
-    runId: String(row['run_id']),
-    eventSeq: Number(row['event_seq'] ?? 0),
-    stepId: String(row['step_id']),
-    item: Number(row['item']),
-    attempt: Number(row['attempt']),
-    stream: row['stream'] === 'stderr' ? 'stderr' : 'stdout',
-    text: String(row['text']),
-  };
-}
-
-/** When a run stopped: its end, or for a driver that died without a word, its last heartbeat. */
-function endedAt(row: Row): number {
-  if (typeof row['ended_at'] === 'string') return Date.parse(row['ended_at']);
-  if (typeof row['heartbeat_at'] === 'number') return row['heartbeat_at'];
-  return Date.parse(String(row['started_at']));
-}
-
-function stepParams(step: string | undefined): { step: string | null; id: string | null; item: number | null } {
-  if (step === undefined) return { step: null, id: null, item: null };
-  const m = /^(.*)\[(\d+)\]$/.exec(step);
-  return m ? { step, id: m[1]!, item: Number(m[2]) } : { step, id: step, item: null };
-}
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -37,6 +37,19 @@ export function openDatabase(path: string, durability: Durability = 'normal'): D
   }
 }
 
+/** The schema version of a state file as it is: 0 when it does not exist yet. */
+export function fileSchemaVersion(path: string): number {
+  if (!existsSync(path)) return 0;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return Number(db.pragma('user_version', { simple: true }));
+  } catch (err) {
+    throw stateFileError(path, err);
+  } finally {
+    db.close();
+  }
+}
+
 /** Runs fn; a fault SQLite reports (a full disk, a read-only or damaged file) becomes one error naming the file. */
 export function guardStateFile<T>(db: Database.Database, fn: () => T): T {
   try {

@@ -4,7 +4,7 @@ import type { Workflow } from '../model/workflow.js';
 import { describeOwner } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
-import { json, LAST_EVENT_SEQ, parse, type Row, toOwner, toResult, toRun } from './sqlite-rows.js';
+import { json, LAST_EVENT_SEQ, parse, type Row, toOwner, toResult, toRun } from './rows.js';
 
 const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attempts', 'started_at', 'ended_at', 'masked'] as const;
 

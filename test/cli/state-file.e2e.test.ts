@@ -71,15 +71,15 @@ describe('a state file flow cannot use', () => {
     expect(r.stderr).toContain('not a flow state file, or it is damaged');
   });
 
-  it('a URL, from --state or FLOW_STATE: refused, never taken for a path, its password not shown', () => {
+  it('a URL of a kind flow cannot keep runs at, from --state or FLOW_STATE: refused, never taken for a path, its password not shown', () => {
     write('w.yaml', 'steps:\n  - { id: a, type: shell, config: { run: "touch ran" } }\n');
-    const r = flow(['run', 'w.yaml', '--state', 'postgres://flow:hunter2@127.0.0.1:5432/flow'], dir);
+    const r = flow(['run', 'w.yaml', '--state', 'mysql://flow:hunter2@127.0.0.1:3306/flow'], dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--state postgres://flow:***@127.0.0.1:5432/flow: flow cannot keep runs at a postgres:// URL');
+    expect(r.stderr).toContain('--state mysql://flow:***@127.0.0.1:3306/flow: flow cannot keep runs at a mysql:// URL');
     expect(r.stderr).not.toContain('hunter2');
-    const fromEnv = flow(['runs'], dir, { FLOW_STATE: 'mysql://db/flow' });
+    const fromEnv = flow(['runs'], dir, { FLOW_STATE: 'redis://db/flow' });
     expect(fromEnv.code).toBe(2);
-    expect(fromEnv.stderr).toContain('FLOW_STATE mysql://db/flow: flow cannot keep runs at a mysql:// URL');
+    expect(fromEnv.stderr).toContain('FLOW_STATE redis://db/flow: flow cannot keep runs at a redis:// URL');
     expect(spawnSync('ls', ['-A', dir], { encoding: 'utf8' }).stdout).toBe('w.yaml\n');
   });
 

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { workflowShape } from '../../engine/drift.js';
@@ -13,7 +12,6 @@ import type { RunOwner, RunRecord } from '../../model/run.js';
 import type { Workflow } from '../../model/workflow.js';
 import { currentOwner, describeOwner, ownerAlive } from '../../state/lease.js';
 import type { RunStore } from '../../state/run-store.js';
-import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
 import { finishedRun } from '../finished-run.js';
@@ -23,6 +21,7 @@ import type { RunnableDefinition } from '../resume-definition.js';
 import { describePlan } from '../resume-report.js';
 import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
+import { openRunStore, shownLocation, stateExists } from '../../state/state-location.js';
 
 export interface ResumeCommandOptions extends DriverFlags {
   from?: string;
@@ -36,11 +35,11 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
   const durability = parseDurability(options.durability);
   checkReportFiles(options, io.cwd);
   const path = statePath(options.state, io);
-  if (!existsSync(path)) throw new UnknownRunError(runId, path);
-  const store = openSqliteStore(path, { durability });
+  if (!stateExists(path)) throw new UnknownRunError(runId, shownLocation(path));
+  const store = await openRunStore(path, { durability });
   try {
     const run = store.getRun(runId);
-    if (!run) throw new UnknownRunError(runId, path);
+    if (!run) throw new UnknownRunError(runId, shownLocation(path));
     if (run.parentRunId)
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
     if (run.status === 'succeeded' && options.from === undefined) return await finishedRun(run, store, path, options, io);

@@ -4,7 +4,6 @@ import { secretValues } from '../../engine/masking.js';
 import { newRunId } from '../../engine/run-id.js';
 import { type EarlierRun, rerunResults } from '../../engine/rerun-plan.js';
 import { executorTable } from '../../executors/custom.js';
-import { openSqliteStore } from '../../state/sqlite-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
 import { checkReportFiles } from '../reporting.js';
@@ -12,6 +11,7 @@ import { keepModel } from '../kept-model.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
 import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
+import { openRunStore } from '../../state/state-location.js';
 
 export interface RunCommandOptions extends DriverFlags {
   dryRun?: boolean;
@@ -45,7 +45,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
     return signalExit(signal);
   }
   const path = statePath(options.state, io);
-  const store = openSqliteStore(path, { durability });
+  const store = await openRunStore(path, { durability });
   try {
     keepModel(store, text, workflow, secretValues(workflow, inputs, process.env));
     const run = {

@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import { parseDuration } from '../../language/durations.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import type { RunStatus } from '../../model/run.js';
 import { runJson, runsTable } from '../../report/history.js';
-import { openSqliteHistory } from '../../state/sqlite-history.js';
 import { wholeNumber } from '../flags.js';
 import type { CommandIO } from '../io.js';
 import { statePath } from '../state-path.js';
+import { openRunHistory, shownLocation, stateExists } from '../../state/state-location.js';
 
 /** How many runs `flow runs` lists as text unless --limit says otherwise; --json lists all. */
 export const DEFAULT_LIMIT = 20;
@@ -24,11 +23,11 @@ export async function runsCommand(options: RunsOptions, io: CommandIO): Promise<
   const limit = options.limit === undefined ? (options.json ? undefined : DEFAULT_LIMIT) : wholeNumber('--limit', options.limit, 1);
   const path = statePath(options.state, io);
   // Asking must not create the state file.
-  if (!existsSync(path)) {
+  if (!stateExists(path)) {
     io.stdout(options.json ? '[]' : `no runs recorded (no state file at ${path})`);
     return EXIT.ok;
   }
-  const history = openSqliteHistory(path);
+  const history = await openRunHistory(path);
   try {
     const runs = history.listRuns({
       ...(options.status ? { status: options.status } : {}),
@@ -36,7 +35,8 @@ export async function runsCommand(options: RunsOptions, io: CommandIO): Promise<
       ...(limit !== undefined ? { limit } : {}),
     });
     if (options.json) io.stdout(JSON.stringify(runs.map(runJson), null, 2));
-    else if (runs.length === 0) io.stdout(options.status || options.workflow ? 'no runs match' : `no runs recorded in ${path}`);
+    else if (runs.length === 0)
+      io.stdout(options.status || options.workflow ? 'no runs match' : `no runs recorded in ${shownLocation(path)}`);
     else {
       io.stdout(runsTable(runs, Date.now()));
       if (runs.length === limit) io.stderr(`flow: the newest ${limit} runs; --limit N lists more`);
@@ -60,11 +60,11 @@ export async function pruneCommand(options: PruneOptions, io: CommandIO): Promis
     throw new UsageError(`--older-than must be a duration, got '${options.olderThan}'`, 'a number with a unit: 12h, 30d, 1d12h');
   const keep = options.keep === undefined ? 0 : wholeNumber('--keep', options.keep, 0);
   const path = statePath(options.state, io);
-  if (!existsSync(path)) {
+  if (!stateExists(path)) {
     io.stdout(`removed 0 runs (no state file at ${path})`);
     return EXIT.ok;
   }
-  const history = openSqliteHistory(path);
+  const history = await openRunHistory(path);
   try {
     const { runs, bytesReclaimed } = history.prune({ endedBefore: Date.now() - age, keep });
     const space =

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { startServer } from '../../server/http-server.js';
 import { isLoopback, newToken } from '../../server/security.js';
-import { openSqliteHistory } from '../../state/sqlite-history.js';
 import { wholeNumber } from '../flags.js';
 import type { CommandIO } from '../io.js';
 import { statePath } from '../state-path.js';
+import { openRunHistory } from '../../state/state-location.js';
 
 export interface ServeOptions {
   host: string;
@@ -38,7 +38,7 @@ export async function serveCommand(options: ServeOptions, io: CommandIO, signal:
   const token = chosen || newToken();
   const root = workflowRoot(options.root, io.cwd);
   const path = statePath(options.state, io);
-  const history = openSqliteHistory(path);
+  const history = await openRunHistory(path);
   try {
     const server = await startServer({
       host: options.host,

@@ -2,7 +2,7 @@ import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../m
 import type { RunSummary } from './run-history.js';
 import type { OwnerAlive } from './run-store.js';
 
-// Rows of the state file as the model's records: JSON columns parsed, NULLs as undefined.
+// Rows of a store (the SQLite file or PostgreSQL) as the model's records: JSON columns parsed, NULLs as undefined.
 
 export type Row = Record<string, unknown>;
 export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));

@@ -1,0 +1,228 @@
+import { LeaseLostError } from '../../model/errors.js';
+import type { RunOwner } from '../../model/run.js';
+import type { Workflow } from '../../model/workflow.js';
+import { describeOwner } from '../lease.js';
+import { json, parse, type Row, toOwner, toResult, toRun } from '../rows.js';
+import type { Claim, RunStore, StoredStepResult } from '../run-store.js';
+import { guardPg, openPgDatabase } from './pg-open.js';
+
+const INTERRUPTED = JSON.stringify({ class: 'interrupted', message: 'its driver stopped (a crash or a kill) while it ran' });
+
+// The PostgreSQL adapter: the same records as the SQLite file, through one synchronous connection (sync-client.ts).
+// Where SQLite's IMMEDIATE transaction locks the whole file, here a claim locks the run's row (FOR UPDATE) and the
+// owner check that fences every write locks it against a claim until the write commits (FOR SHARE).
+export function openPgStore(url: string): RunStore {
+  const { client, shown } = openPgDatabase(url);
+  let depth = 0;
+  const q = (sql: string, params?: readonly (string | number | boolean | null)[]) =>
+    depth > 0 ? client.query(sql, params) : guardPg(shown, () => client.query(sql, params));
+  const one = (sql: string, params?: readonly (string | number | boolean | null)[]): Row | undefined => q(sql, params).rows[0];
+  const ownerParams = (o: RunOwner | undefined) => [o?.host ?? null, o?.pid ?? null, o?.processStart ?? null, o?.token ?? null];
+  const tree = `WITH RECURSIVE tree(id) AS (SELECT $1::text UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)`;
+
+  const store: RunStore = {
+    createRun(run) {
+      q(
+        `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,
+                           attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, shape)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        [
+          run.id,
+          run.workflowName,
+          run.workflowPath,
+          run.definition,
+          run.definitionHash,
+          json(run.inputs),
+          run.status,
+          run.startedAt,
+          run.parentRunId ?? null,
+          run.attempt,
+          ...ownerParams(run.owner),
+          run.heartbeatAt ?? null,
+          json(run.shape),
+        ],
+      );
+    },
+    claimRun(runId, owner, now, alive, rerunSucceeded = false): Claim {
+      return store.transaction(() => {
+        const row = one(`SELECT * FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+        if (!row) return { kind: 'unknown' };
+        const run = toRun(row);
+        if (run.status === 'running' && run.owner && alive(run.owner, run.heartbeatAt)) return { kind: 'owned', owner: run.owner };
+        if (run.status === 'succeeded' && !rerunSucceeded) return { kind: 'succeeded', run };
+        const endedAt = new Date(now).toISOString();
+        const interrupted = q(
+          `${tree} UPDATE attempts SET status = 'interrupted', ended_at = $2, error = $3
+           WHERE status = 'running' AND run_id IN (SELECT id FROM tree)`,
+          [runId, endedAt, INTERRUPTED],
+        ).rowCount;
+        q(
+          `${tree} UPDATE runs SET status = 'interrupted', ended_at = $2, owner_pid = NULL, owner_host = NULL, owner_start = NULL,
+             owner_token = NULL
+           WHERE status = 'running' AND id != $1 AND id IN (SELECT id FROM tree)`,
+          [runId, endedAt],
+        );
+        q(
+          `UPDATE runs SET status = 'running', attempt = attempt + 1, ended_at = NULL, outputs = NULL, error = NULL,
+             owner_host = $2, owner_pid = $3, owner_start = $4, owner_token = $5, heartbeat_at = $6
+           WHERE id = $1`,
+          [runId, ...ownerParams(owner), now],
+        );
+        return { kind: 'claimed', run: toRun(one(`SELECT * FROM runs WHERE id = $1`, [runId])!), interrupted };
+      });
+    },
+    heartbeat(runId, token, now) {
+      q(`UPDATE runs SET heartbeat_at = $1 WHERE status = 'running' AND owner_token = $2`, [now, token]);
+      return one(`SELECT owner_token FROM runs WHERE id = $1`, [runId])?.['owner_token'] === token;
+    },
+    assertOwner(runId, token) {
+      // Inside a transaction the row stays locked against a claim until this writer's records are committed.
+      const row = one(`SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = $1${depth > 0 ? ' FOR SHARE' : ''}`, [
+        runId,
+      ]);
+      if (!row) throw new LeaseLostError(`run ${runId} was removed from the state store while this process drove it; it stopped`);
+      const owner = toOwner(row);
+      if (owner?.token !== token) {
+        const now = owner ? `${describeOwner(owner)} drives it now` : 'nobody drives it now';
+        throw new LeaseLostError(`this process no longer owns run ${runId} (${now}); it stopped without writing more`);
+      }
+    },
+    attemptStarted(a) {
+      q(
+        `INSERT INTO attempts (run_id, step_id, item, attempt, status, started_at, run_attempt)
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT attempt FROM runs WHERE id = $1))
+         ON CONFLICT (run_id, step_id, item, attempt) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
+           run_attempt = excluded.run_attempt, error = NULL, ended_at = NULL, delay_ms = NULL, ai = NULL`,
+        [a.runId, a.stepId, a.item, a.attempt, a.status, a.startedAt],
+      );
+    },
+    attemptFinished(a) {
+      q(
+        `UPDATE attempts SET status = $5, error = $6, ended_at = $7, delay_ms = $8, ai = $9
+         WHERE run_id = $1 AND step_id = $2 AND item = $3 AND attempt = $4`,
+        [
+          a.runId,
+          a.stepId,
+          a.item,
+          a.attempt,
+          a.status,
+          json(a.error),
+          a.endedAt ?? null,
+          a.delayMs ?? null,
+          a.ai ? JSON.stringify(a.ai) : null,
+        ],
+      );
+    },
+    stepFinished(runId, stepId, item, r) {
+      q(
+        `INSERT INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at, masked)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (run_id, step_id, item) DO UPDATE SET status = excluded.status, output = excluded.output,
+           outputs = excluded.outputs, error = excluded.error, reason = excluded.reason, attempts = excluded.attempts,
+           started_at = excluded.started_at, ended_at = excluded.ended_at, masked = excluded.masked`,
+        [
+          runId,
+          stepId,
+          item,
+          r.status,
+          json(r.output),
+          json(r.outputs),
+          json(r.error),
+          r.reason ?? null,
+          r.attempts,
+          r.startedAt,
+          r.endedAt ?? null,
+          r.masked ? 1 : 0,
+        ],
+      );
+    },
+    appendLog(c) {
+      q(
+        `INSERT INTO logs (run_id, step_id, item, attempt, seq, stream, text, event_seq, time)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (run_id, step_id, item, attempt, seq) DO UPDATE SET stream = excluded.stream, text = excluded.text,
+           event_seq = excluded.event_seq, time = excluded.time`,
+        [c.runId, c.stepId, c.item, c.attempt, c.seq, c.stream, c.text, c.eventSeq, c.time],
+      );
+    },
+    appendEvent(runId, seq, type, line) {
+      q(`INSERT INTO events (run_id, seq, type, line) VALUES ($1, $2, $3, $4)`, [runId, seq, type, line]);
+    },
+    lastEventSeq(runId) {
+      const row = one(
+        `SELECT GREATEST(coalesce((SELECT max(seq) FROM events WHERE run_id = $1), 0),
+                         coalesce((SELECT max(event_seq) FROM logs WHERE run_id = $1), 0)) AS n`,
+        [runId],
+      );
+      return Number(row?.['n'] ?? 0);
+    },
+    finishRun(runId, status, endedAt, outputs, error) {
+      q(
+        `UPDATE runs SET status = $2, ended_at = $3, outputs = $4, error = $5,
+           owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
+         WHERE id = $1`,
+        [runId, status, endedAt, json(outputs), json(error)],
+      );
+    },
+    getRun(runId) {
+      const row = one(`SELECT * FROM runs WHERE id = $1`, [runId]);
+      return row ? toRun(row) : undefined;
+    },
+    lastAttempt(runId, stepId, item) {
+      return Number(
+        one(`SELECT max(attempt) AS n FROM attempts WHERE run_id = $1 AND step_id = $2 AND item = $3`, [runId, stepId, item])?.['n'] ?? 0,
+      );
+    },
+    replaceDefinition(runId, definition, hash, shape) {
+      q(`UPDATE runs SET definition = $1, definition_hash = $2, shape = $3 WHERE id = $4`, [
+        definition,
+        hash,
+        JSON.stringify(shape),
+        runId,
+      ]);
+    },
+    saveModel(definitionHash, build, model) {
+      q(`INSERT INTO workflow_models (definition_hash, build, model) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        definitionHash,
+        build,
+        JSON.stringify(model),
+      ]);
+    },
+    loadModel(definitionHash, build) {
+      const row = one(`SELECT model FROM workflow_models WHERE definition_hash = $1 AND build = $2`, [definitionHash, build]);
+      return row ? (parse(row['model']) as Workflow) : undefined;
+    },
+    stepResults(runId): StoredStepResult[] {
+      return q(
+        `SELECT step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at, masked FROM steps WHERE run_id = $1`,
+        [runId],
+      ).rows.map((row) => ({ stepId: String(row['step_id']), item: Number(row['item']), result: toResult(row) }));
+    },
+    cacheGet(key, now) {
+      const row = one(`SELECT value FROM cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)`, [key, now]);
+      return row ? parse(row['value']) : undefined;
+    },
+    cachePut(key, value, expiresAt) {
+      q(
+        `INSERT INTO cache (key, value, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+        [key, JSON.stringify(value), expiresAt ?? null],
+      );
+    },
+    transaction(fn) {
+      if (depth > 0) return fn();
+      return guardPg(shown, () => {
+        depth++;
+        try {
+          return client.transaction(fn);
+        } finally {
+          depth--;
+        }
+      });
+    },
+    close() {
+      client.close();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,84 @@
+import { createRequire } from 'node:module';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+
+export type SqlValue = string | number | boolean | null;
+export type PgRow = Record<string, unknown>;
+
+export interface PgResult {
+  rows: PgRow[];
+  rowCount: number;
+}
+
+/** A failure PostgreSQL (or the way to it) reported: its SQLSTATE code where it gave one. */
+export class PgQueryError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly detail: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** How long a query may take before the caller stops waiting: a server that went away must not hang a run. */
+const QUERY_TIMEOUT_MS = 60_000;
+
+// A synchronous PostgreSQL connection: the RunStore interface is synchronous (a durable record is committed before
+// the engine goes on), as better-sqlite3 is. `pg` runs on a worker thread of its own (pg-worker.cjs) and this
+// thread waits on a shared word for each answer, so one connection, in order, serves the store's calls; its
+// transactions are plain BEGIN/COMMIT on that connection.
+export class SyncPgClient {
+  private readonly worker: Worker;
+  private readonly port;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private closed = false;
+
+  constructor(url: string, applicationName = 'flow') {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(new URL('./pg-worker.cjs', import.meta.url), {
+      workerData: { port: port2, signal: this.signal, pgPath: createRequire(import.meta.url).resolve('pg'), url, applicationName },
+      transferList: [port2],
+    });
+    // The worker must not keep a finished command alive; the port is closed by close().
+    this.worker.unref();
+  }
+
+  /** Runs one statement (with $1… parameters), or, without parameters, a text of several; answers the last rows. */
+  query(sql: string, params?: readonly SqlValue[]): PgResult {
+    if (this.closed) throw new PgQueryError('the PostgreSQL connection is closed', undefined, undefined);
+    Atomics.store(this.signal, 0, 0);
+    this.port.postMessage({ sql, params });
+    if (Atomics.wait(this.signal, 0, 0, QUERY_TIMEOUT_MS) === 'timed-out')
+      throw new PgQueryError(`PostgreSQL did not answer within ${QUERY_TIMEOUT_MS / 1000} s`, undefined, undefined);
+    const message = receiveMessageOnPort(this.port)?.message as
+      | { rows: PgRow[]; rowCount: number; error?: undefined }
+      | { error: { message: string; code?: string; detail?: string } };
+    if (message.error) throw new PgQueryError(message.error.message, message.error.code, message.error.detail);
+    return message as PgResult;
+  }
+
+  /** Runs fn between BEGIN and COMMIT; ROLLBACK when it throws. Not nested: the store's transactions are not. */
+  transaction<T>(fn: () => T): T {
+    this.query('BEGIN');
+    try {
+      const value = fn();
+      this.query('COMMIT');
+      return value;
+    } catch (err) {
+      try {
+        this.query('ROLLBACK');
+      } catch {
+        // the connection is gone: the server rolled back
+      }
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.port.close();
+    void this.worker.terminate();
+  }
+}

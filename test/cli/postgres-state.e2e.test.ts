@@ -1,0 +1,84 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flowAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engine.js';
+import { POSTGRES_MISSING, type PostgresServer, postgresBinaries, startPostgres } from '../helpers/postgres.js';
+
+// `--state postgres://…` as a user gives it: the same commands, the runs in PostgreSQL (a throwaway server).
+
+const hasPostgres = postgresBinaries() !== undefined;
+if (!hasPostgres) console.warn(`flow on a PostgreSQL store skipped: ${POSTGRES_MISSING}`);
+let postgres: PostgresServer | undefined;
+beforeAll(async () => {
+  if (hasPostgres) postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+const WORKFLOW = `name: pg
+steps:
+  - { id: setup, type: shell, config: { run: "echo set up >> setups.txt; echo ready" } }
+  - id: check
+    type: shell
+    retry: { max_attempts: 2, initial_delay: 10ms }
+    config: { run: "test -f go || { echo 'not yet' >&2; exit 3; }; echo went" }
+outputs:
+  said: "\${{ steps.check.output }}"
+`;
+
+describe.skipIf(!hasPostgres)('flow with --state postgres://', () => {
+  it('runs, lists, shows, tails and resumes a run kept in PostgreSQL; no state file is made', async () => {
+    const dir = tempDir('flow-pg-');
+    writeFileSync(join(dir, 'w.yaml'), WORKFLOW);
+    const state = `${postgres!.url}?schema=cli`;
+    const failed = await flowAsync(['run', 'w.yaml', '--state', state], dir);
+    expect(failed.code, failed.stderr).toBe(1);
+    const id = /flow: run (\w+) started/.exec(failed.stderr)![1]!;
+
+    const listed = await flowAsync(['runs', '--json'], dir, { FLOW_STATE: state });
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ id, status: 'failed', workflow: 'pg' }]);
+    const shown = JSON.parse((await flowAsync(['show', id, '--json', '--state', state], dir)).stdout);
+    expect(shown).toMatchObject({
+      status: 'failed',
+      steps: [
+        { id: 'setup', status: 'succeeded' },
+        { id: 'check', status: 'failed', attempts: 2 },
+      ],
+    });
+    expect((await flowAsync(['logs', id, 'check', '--state', state], dir)).stdout).toContain('not yet');
+
+    writeFileSync(join(dir, 'go'), '');
+    const resumed = await flowAsync(['resume', id, '--state', state], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ said: { exit_code: 0, stdout: 'went\n' } });
+    // What succeeded is not run again.
+    expect(readFileSync(join(dir, 'setups.txt'), 'utf8')).toBe('set up\n');
+    const again = JSON.parse((await flowAsync(['show', id, '--json', '--state', state], dir)).stdout);
+    expect(again).toMatchObject({ status: 'succeeded', attempt: 2 });
+    expect(existsSync(join(dir, '.flow'))).toBe(false);
+  });
+
+  it('flow state migrate creates the schema once, then finds it done; a state file the same', async () => {
+    const dir = tempDir('flow-pg-');
+    const url = `${postgres!.url}?schema=migrated`;
+    const first = await flowAsync(['state', 'migrate', '--state', url], dir);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^postgres:\/\/flow@127\.0\.0\.1:\d+\/flow\?schema=migrated: schema 0 → \d+ \(created\)\n$/);
+    expect((await flowAsync(['state', 'migrate', '--state', url], dir)).stdout).toMatch(/schema \d+, already this flow's/);
+    expect((await flowAsync(['state', 'migrate'], dir)).stdout).toMatch(/state\.db: schema 0 → \d+ \(created\)/);
+    expect((await flowAsync(['state', 'migrate'], dir)).stdout).toMatch(/state\.db: schema \d+, already this flow's/);
+  });
+
+  it('a server that is not there: one line naming the URL without its password, exit 2, nothing run', async () => {
+    const dir = tempDir('flow-pg-');
+    writeFileSync(join(dir, 'w.yaml'), WORKFLOW);
+    const r = await flowAsync(['run', 'w.yaml', '--state', 'postgres://flow:hunter2@127.0.0.1:1/flow'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^flow: cannot use the state store postgres:\/\/flow:\*\*\*@127\.0\.0\.1:1\/flow: .*ECONNREFUSED/);
+    expect(r.stderr).not.toContain('hunter2');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, 'setups.txt'))).toBe(false);
+  });
+});
