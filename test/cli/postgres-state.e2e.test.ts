@@ -60,6 +60,26 @@ describe.skipIf(!hasPostgres)('flow with --state postgres://', () => {
     expect(existsSync(join(dir, '.flow'))).toBe(false);
   });
 
+  it('8 flow run processes started together on a new schema all complete, every record there', async () => {
+    const dir = tempDir('flow-pg-');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      'name: many\nsteps:\n  - { id: a, type: shell, config: { run: "echo a" } }\n  - { id: t, type: transform, config: { value: 1 } }\n',
+    );
+    const state = `${postgres!.url}?schema=eight`;
+    const runs = await Promise.all(Array.from({ length: 8 }, () => flowAsync(['run', 'w.yaml', '--state', state], dir)));
+    expect(
+      runs.map((r) => r.code),
+      runs.map((r) => r.stderr).join(''),
+    ).toEqual(Array(8).fill(0));
+    const listed = JSON.parse((await flowAsync(['runs', '--json', '--state', state], dir)).stdout) as { status: string }[];
+    expect(listed.map((r) => r.status)).toEqual(Array(8).fill('succeeded'));
+    const { SyncPgClient } = await import('../../src/state/postgres/sync-client.js');
+    const client = new SyncPgClient(postgres!.url);
+    expect(client.query('SELECT count(*)::int AS n FROM eight.steps').rows).toEqual([{ n: 16 }]);
+    client.close();
+  });
+
   it('flow state migrate creates the schema once, then finds it done; a state file the same', async () => {
     const dir = tempDir('flow-pg-');
     const url = `${postgres!.url}?schema=migrated`;

@@ -38,7 +38,9 @@ export function parseStoreUrl(url: string): { connection: string; schema: string
 
 /** The version of flow's schema in the store: 0 when it has none yet. */
 export function pgSchemaVersion(client: SyncPgClient, schema: string): number {
-  const exists = client.query(`SELECT to_regclass($1) AS t`, [`${schema}.schema_version`]).rows[0]?.['t'];
+  // Asked of pg_tables in the statement's own snapshot: to_regclass reads the catalog cache, which after waiting on
+  // the advisory lock may not yet show the tables that the process which held it has just committed.
+  const exists = client.query(`SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'schema_version'`, [schema]).rows.length;
   if (!exists) return 0;
   return Number(client.query(`SELECT version FROM ${schema}.schema_version`).rows[0]?.['version'] ?? 0);
 }
