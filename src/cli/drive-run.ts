@@ -6,7 +6,7 @@ import type { Executor } from '../executors/executor.js';
 import { EXIT, LeaseLostError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import type { OutputFlags } from '../report/output-mode.js';
-import { currentOwner, HEARTBEAT_MS } from '../state/lease.js';
+import { currentOwner, heartbeatEveryMs } from '../state/lease.js';
 import { recordEvents } from '../state/record-events.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
 import type { RunOwner } from '../model/run.js';
@@ -54,7 +54,7 @@ export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal):
       return;
     }
     if (!held) lost.abort(new StepFailure('interrupted', `this process no longer owns run ${d.runId}`));
-  }, HEARTBEAT_MS);
+  }, heartbeatEveryMs());
   heartbeat.unref();
   let code: number;
   let reportsWritten: boolean;

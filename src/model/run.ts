@@ -53,6 +53,8 @@ export interface RunRecord {
   owner: RunOwner | undefined;
   /** When the owner last said it was alive (ms since the epoch). */
   heartbeatAt: number | undefined;
+  /** Until when the owner holds the run unless it says it is alive again (ms since the epoch); set by the store. */
+  leaseUntil?: number | undefined;
   /** Digests of the workflow's steps as it ran, so a resume can tell what changed without storing any secret. */
   shape?: WorkflowShape;
 }

@@ -1,18 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseDuration } from '../language/durations.js';
+import { UsageError } from '../model/errors.js';
 import type { RunOwner } from '../model/run.js';
 
-/** How often a driver says it is alive, and how long without a word before another may take its run over. */
-export const HEARTBEAT_MS = 5_000;
-export const STALE_AFTER_MS = 60_000;
+/** How long a driver holds its run without a word (FLOW_LEASE_TTL, a duration such as 15s); it renews every third of it. */
+export const DEFAULT_LEASE_TTL_MS = 15_000;
+/** The lease of a run recorded before leases had an end: its last heartbeat and a minute. */
+export const LEGACY_LEASE_MS = 60_000;
+
+export function leaseTtlMs(env: NodeJS.ProcessEnv = process.env): number {
+  const given = env['FLOW_LEASE_TTL'];
+  if (given === undefined || given === '') return DEFAULT_LEASE_TTL_MS;
+  const ms = parseDuration(given);
+  if (ms === undefined || ms < 300)
+    throw new UsageError(`FLOW_LEASE_TTL must be a duration of at least 300ms, got '${given}'`, 'for example 15s (the default) or 1m');
+  return ms;
+}
+
+export const heartbeatEveryMs = (): number => Math.max(100, Math.floor(leaseTtlMs() / 3));
+
+/** This host as a run's owner names it: FLOW_HOST_ID where machines share a hostname (containers, CI runners). */
+export const hostId = (): string => process.env['FLOW_HOST_ID'] || hostname();
 
 let self: RunOwner | undefined;
 
 // This process as a run's owner: one token per process, so its child runs share it.
 export function currentOwner(): RunOwner {
   self ??= {
-    host: hostname(),
+    host: hostId(),
     pid: process.pid,
     processStart: processStartTime(process.pid) ?? '',
     token: randomBytes(12).toString('hex'),
@@ -21,11 +38,12 @@ export function currentOwner(): RunOwner {
 }
 
 /**
- * Whether the recorded owner may still be driving its run. On this host the process itself answers: gone, or a
- * different process under a reused pid, is dead at once. Elsewhere only the heartbeat can tell.
+ * Whether the recorded owner may still be driving its run. Its lease must not have run out; on this host the
+ * process itself answers too: gone, or a different process under a reused pid, is dead at once. Elsewhere only the
+ * lease can tell.
  */
-export function ownerAlive(owner: RunOwner, heartbeatAt: number | undefined, now: number, localHost = hostname()): boolean {
-  if (heartbeatAt === undefined || now - heartbeatAt > STALE_AFTER_MS) return false;
+export function ownerAlive(owner: RunOwner, leaseUntil: number | undefined, now: number, localHost = hostId()): boolean {
+  if (leaseUntil === undefined || now > leaseUntil) return false;
   if (owner.host !== localHost) return true;
   if (!pidExists(owner.pid)) return false;
   const start = processStartTime(owner.pid);

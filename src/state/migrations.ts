@@ -97,6 +97,8 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE logs ADD COLUMN event_seq INTEGER;
    ALTER TABLE logs ADD COLUMN time INTEGER;
    CREATE INDEX logs_event_seq ON logs(run_id, event_seq);`,
+  // 8: a lease with an end, so that the owner of a run is known across hosts whatever their settings.
+  `ALTER TABLE runs ADD COLUMN lease_until INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
 import type { RunSummary } from './run-history.js';
+import { LEGACY_LEASE_MS } from './lease.js';
 import type { OwnerAlive } from './run-store.js';
 
 // Rows of a store (the SQLite file or PostgreSQL) as the model's records: JSON columns parsed, NULLs as undefined.
@@ -17,6 +18,12 @@ export function toOwner(row: Row): RunOwner | undefined {
 }
 
 const heartbeatOf = (row: Row): number | undefined => (typeof row['heartbeat_at'] === 'number' ? row['heartbeat_at'] : undefined);
+/** Until when the owner holds the run: its lease's end, or for a run recorded before leases had one, a minute after its heartbeat. */
+const leaseUntilOf = (row: Row): number | undefined => {
+  if (typeof row['lease_until'] === 'number') return row['lease_until'];
+  const heartbeat = heartbeatOf(row);
+  return heartbeat === undefined ? undefined : heartbeat + LEGACY_LEASE_MS;
+};
 
 export function toRun(row: Row): RunRecord {
   return {
@@ -35,6 +42,7 @@ export function toRun(row: Row): RunRecord {
     attempt: Number(row['attempt'] ?? 1),
     owner: toOwner(row),
     heartbeatAt: heartbeatOf(row),
+    leaseUntil: leaseUntilOf(row),
     ...(typeof row['shape'] === 'string' ? { shape: JSON.parse(row['shape']) } : {}),
   };
 }
@@ -59,7 +67,7 @@ export const LAST_EVENT_SEQ = `SELECT max(coalesce((SELECT max(seq) FROM events 
   coalesce((SELECT max(event_seq) FROM logs WHERE run_id = @runId), 0)) AS n`;
 
 export const SUMMARY_COLUMNS =
-  'id, workflow_name, workflow_path, status, started_at, ended_at, attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at';
+  'id, workflow_name, workflow_path, status, started_at, ended_at, attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, lease_until';
 
 export function toRunSummary(row: Row, alive: OwnerAlive): RunSummary {
   return {
@@ -78,5 +86,5 @@ export function seenStatus(row: Row, alive: OwnerAlive): RunStatus {
   const status = row['status'] as RunStatus;
   if (status !== 'running') return status;
   const owner = toOwner(row);
-  return owner && alive(owner, heartbeatOf(row)) ? 'running' : 'interrupted';
+  return owner && alive(owner, leaseUntilOf(row)) ? 'running' : 'interrupted';
 }

@@ -32,7 +32,7 @@ export type Claim =
   | { kind: 'succeeded'; run: RunRecord }
   | { kind: 'unknown' };
 
-export type OwnerAlive = (owner: RunOwner, heartbeatAt: number | undefined) => boolean;
+export type OwnerAlive = (owner: RunOwner, leaseUntil: number | undefined) => boolean;
 
 // Where runs are recorded. Every method commits before it returns, so a crash loses at most the step in flight.
 export interface RunStore {

@@ -22,7 +22,7 @@ const stepMatches = (t: string) => `(@step IS NULL OR (${t}.step_id = @id AND (@
 // The SQLite adapter of RunHistory: read queries that select only the columns they show, on the runs_* indexes.
 export function openSqliteHistory(path: string, options: SqliteHistoryOptions = {}): RunHistory {
   const db = openDatabase(path);
-  const alive = options.alive ?? ((owner, heartbeatAt) => ownerAlive(owner, heartbeatAt, Date.now()));
+  const alive = options.alive ?? ((owner, leaseUntil) => ownerAlive(owner, leaseUntil, Date.now()));
   const stmt = {
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     steps: db.prepare(
@@ -82,7 +82,7 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
     ),
     // Prune candidates: every top-level run but the newest `keep`, with what decides whether it has ended.
     pruneCandidates: db.prepare(
-      `SELECT id, status, started_at, ended_at, owner_host, owner_pid, owner_start, owner_token, heartbeat_at
+      `SELECT id, status, started_at, ended_at, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, lease_until
        FROM runs WHERE parent_run_id IS NULL ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?`,
     ),
     descendants: db.prepare(

@@ -1,7 +1,7 @@
 import { LeaseLostError } from '../model/errors.js';
 import type { RunOwner, StepAttempt } from '../model/run.js';
 import type { Workflow } from '../model/workflow.js';
-import { describeOwner } from './lease.js';
+import { describeOwner, leaseTtlMs } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
 import { json, LAST_EVENT_SEQ, parse, type Row, toOwner, toResult, toRun } from './rows.js';
@@ -18,13 +18,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const stmt = {
     createRun: db.prepare(
       `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,
-                         attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, shape)
+                         attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, lease_until, shape)
        VALUES (@id, @workflowName, @workflowPath, @definition, @definitionHash, @inputs, @status, @startedAt, @parentRunId,
-               @attempt, @host, @pid, @processStart, @token, @heartbeatAt, @shape)`,
+               @attempt, @host, @pid, @processStart, @token, @heartbeatAt, @leaseUntil, @shape)`,
     ),
     claim: db.prepare(
       `UPDATE runs SET status = 'running', attempt = attempt + 1, ended_at = NULL, outputs = NULL, error = NULL,
-         owner_host = @host, owner_pid = @pid, owner_start = @processStart, owner_token = @token, heartbeat_at = @now
+         owner_host = @host, owner_pid = @pid, owner_start = @processStart, owner_token = @token, heartbeat_at = @now,
+         lease_until = @leaseUntil
        WHERE id = @runId`,
     ),
     // A crashed driver leaves attempts, and child runs of `workflow` steps, recorded as running: they were interrupted.
@@ -36,12 +37,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     ),
     orphanRuns: db.prepare(
       `WITH RECURSIVE tree(id) AS (SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
-       UPDATE runs SET status = 'interrupted', ended_at = @endedAt, owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
+       UPDATE runs SET status = 'interrupted', ended_at = @endedAt, owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL,
+         lease_until = NULL
        WHERE status = 'running' AND id != @runId AND id IN (SELECT id FROM tree)`,
     ),
     // Every run this owner drives (its child runs too) is alive while it is.
-    // Through the status index: a file of 10,000 finished runs is not scanned every HEARTBEAT_MS.
-    heartbeat: db.prepare(`UPDATE runs SET heartbeat_at = @now WHERE status = 'running' AND owner_token = @token`),
+    // Through the status index: a file of 10,000 finished runs is not scanned at every heartbeat.
+    heartbeat: db.prepare(
+      `UPDATE runs SET heartbeat_at = @now, lease_until = @leaseUntil WHERE status = 'running' AND owner_token = @token`,
+    ),
     owner: db.prepare(`SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = ?`),
     attemptStarted: db.prepare(
       `INSERT OR REPLACE INTO attempts (run_id, step_id, item, attempt, status, started_at, run_attempt)
@@ -63,7 +67,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     lastEventSeq: db.prepare(LAST_EVENT_SEQ),
     finishRun: db.prepare(
       `UPDATE runs SET status = @status, ended_at = @endedAt, outputs = @outputs, error = @error,
-         owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
+         owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL, lease_until = NULL
        WHERE id = @runId`,
     ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
@@ -92,6 +96,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         inputs: json(run.inputs),
         parentRunId: run.parentRunId ?? null,
         heartbeatAt: run.heartbeatAt ?? null,
+        leaseUntil: run.heartbeatAt === undefined ? null : run.heartbeatAt + leaseTtlMs(),
         shape: json(run.shape),
         ...ownerParams(run.owner),
       });
@@ -101,18 +106,18 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         const row = stmt.getRun.get(runId) as Row | undefined;
         if (!row) return { kind: 'unknown' };
         const run = toRun(row);
-        if (run.status === 'running' && run.owner && alive(run.owner, run.heartbeatAt)) return { kind: 'owned', owner: run.owner };
+        if (run.status === 'running' && run.owner && alive(run.owner, run.leaseUntil)) return { kind: 'owned', owner: run.owner };
         if (run.status === 'succeeded' && !rerunSucceeded) return { kind: 'succeeded', run };
         const endedAt = new Date(now).toISOString();
         const interrupted = stmt.orphans.run({ runId, endedAt }).changes;
         stmt.orphanRuns.run({ runId, endedAt });
-        stmt.claim.run({ runId, now, ...ownerParams(owner) });
+        stmt.claim.run({ runId, now, leaseUntil: now + leaseTtlMs(), ...ownerParams(owner) });
         return { kind: 'claimed', run: toRun(stmt.getRun.get(runId) as Row), interrupted };
       });
     },
     heartbeat(runId, token, now) {
       return guard(() => {
-        stmt.heartbeat.run({ token, now });
+        stmt.heartbeat.run({ token, now, leaseUntil: now + leaseTtlMs() });
         return (stmt.owner.get(runId) as Row | undefined)?.['owner_token'] === token;
       });
     },

@@ -78,22 +78,24 @@ describe('one driver per run', () => {
     ]);
   });
 
-  it('leaves a run to a live owner on another host until its heartbeat is stale', () => {
+  it('leaves a run to a live owner on another host until its lease runs out', () => {
     write('w.yaml', SLOW);
     const id = runIdOf(flow(['run', 'w.yaml'], dir).stderr);
     write('fixed', '');
     const claim = (heartbeat: number) =>
       update(
         defaultState(dir),
-        "UPDATE runs SET status = 'running', owner_host = 'build-7', owner_pid = 4242, owner_start = '1', owner_token = 'theirs', heartbeat_at = ? WHERE id = ?",
+        "UPDATE runs SET status = 'running', owner_host = 'build-7', owner_pid = 4242, owner_start = '1', owner_token = 'theirs', heartbeat_at = ?, lease_until = ? WHERE id = ?",
         heartbeat,
+        heartbeat + 15_000,
         id,
       );
     claim(Date.now());
     const refused = flow(['resume', id], dir);
     expect(refused.code).toBe(75);
     expect(refused.stderr).toContain('process 4242 on build-7');
-    claim(Date.now() - 10 * 60_000);
+    // 16 s ago: its 15 s lease has run out, though a minute has not passed.
+    claim(Date.now() - 16_000);
     const taken = flow(['resume', id], dir);
     expect(taken.code, taken.stderr).toBe(0);
   });

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flowAsync } from '../helpers/cli.js';
+import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
 import { POSTGRES_MISSING, type PostgresServer, postgresBinaries, startPostgres } from '../helpers/postgres.js';
 
@@ -101,4 +102,79 @@ describe.skipIf(!hasPostgres)('flow with --state postgres://', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, 'setups.txt'))).toBe(false);
   });
+});
+
+// Two drivers standing for two hosts (FLOW_HOST_ID), a short lease (FLOW_LEASE_TTL): who owns a run is decided by
+// the lease alone, as between machines.
+const HOSTS = `name: hosts
+steps:
+  - { id: one, type: shell, config: { run: "echo one >> log" } }
+  - { id: wait, type: shell, config: { run: "while [ ! -f go ]; do sleep 0.05; done; echo two >> log" } }
+  - { id: three, type: shell, config: { run: "echo three >> log" } }
+`;
+
+describe.skipIf(!hasPostgres)('the run lease across hosts, on PostgreSQL', () => {
+  const lines = (dir: string) => (existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean) : []);
+  async function startDriver(dir: string, state: string, env: Record<string, string>) {
+    const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml', '--state', state], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!lines(dir).includes('one')) {
+      if (Date.now() > deadline) throw new Error(`the driver did not reach its second step: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const id = /flow: run (\w+) started/.exec(stderr)![1]!;
+    return { child, exited, id, stderr: () => stderr };
+  }
+
+  it('a killed driver’s run is refused to another host while its lease lasts, then taken over and finished', async () => {
+    const dir = tempDir('flow-pg-');
+    writeFileSync(join(dir, 'w.yaml'), HOSTS);
+    const state = `${postgres!.url}?schema=killed`;
+    const lease = { FLOW_LEASE_TTL: '3s' };
+    const a = await startDriver(dir, state, { ...lease, FLOW_HOST_ID: 'host-a' });
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const refused = await flowAsync(['resume', a.id, '--state', state], dir, { ...lease, FLOW_HOST_ID: 'host-b' });
+    expect(refused.code, refused.stderr).toBe(75);
+    expect(refused.stderr).toMatch(/on host-a/);
+    writeFileSync(join(dir, 'go'), '');
+    await new Promise((r) => setTimeout(r, 3_200));
+    const taken = await flowAsync(['resume', a.id, '--state', state], dir, { ...lease, FLOW_HOST_ID: 'host-b' });
+    expect(taken.code, taken.stderr).toBe(0);
+    // What succeeded ran once; the step in flight at the kill ran again (its orphaned process may finish too).
+    const log = lines(dir);
+    expect(log.filter((l) => l === 'one')).toEqual(['one']);
+    expect(log.filter((l) => l === 'three')).toEqual(['three']);
+    expect(log.filter((l) => l === 'two').length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
+  it('a driver stopped past its lease wakes to find its run taken over: it writes nothing more and exits 75', async () => {
+    const dir = tempDir('flow-pg-');
+    writeFileSync(join(dir, 'w.yaml'), HOSTS);
+    const state = `${postgres!.url}?schema=zombie`;
+    const lease = { FLOW_LEASE_TTL: '1s' };
+    const a = await startDriver(dir, state, { ...lease, FLOW_HOST_ID: 'host-a' });
+    a.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 1_500));
+    writeFileSync(join(dir, 'go'), '');
+    const taken = await flowAsync(['resume', a.id, '--state', state], dir, { ...lease, FLOW_HOST_ID: 'host-b' });
+    expect(taken.code, taken.stderr).toBe(0);
+    const before = (await flowAsync(['show', a.id, '--json', '--state', state], dir)).stdout;
+    a.child.kill('SIGCONT');
+    expect(await a.exited).toBe(75);
+    expect(a.stderr()).toContain(`no longer owns run ${a.id}`);
+    // Its step's process ran on (a side effect is at least once), but the record is the new owner's alone.
+    expect(lines(dir).filter((l) => l === 'three')).toEqual(['three']);
+    const after = (await flowAsync(['show', a.id, '--json', '--state', state], dir)).stdout;
+    expect(JSON.parse(after)).toEqual(JSON.parse(before));
+    expect(JSON.parse(after)).toMatchObject({ status: 'succeeded', attempt: 2 });
+  }, 30_000);
 });

@@ -60,7 +60,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     }
     const executors = await executorTable(workflow);
     if (signal.aborted) return signalExit(signal);
-    const alive = (owner: RunOwner, heartbeatAt: number | undefined) => ownerAlive(owner, heartbeatAt, Date.now());
+    const alive = (owner: RunOwner, leaseUntil: number | undefined) => ownerAlive(owner, leaseUntil, Date.now());
     const claim = store.claimRun(runId, currentOwner(), Date.now(), alive, options.from !== undefined);
     if (claim.kind === 'unknown') throw new UnknownRunError(runId, path);
     if (claim.kind === 'succeeded') return await finishedRun(claim.run, store, path, options, io);

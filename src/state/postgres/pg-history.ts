@@ -22,7 +22,7 @@ const stepMatches = (t: string) => `($2::text IS NULL OR (${t}.step_id = $3::tex
 // The PostgreSQL adapter of RunHistory: the SQLite adapter's questions in PostgreSQL's SQL, on the same indexes.
 export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunHistory {
   const { client, shown } = openPgDatabase(url);
-  const alive = options.alive ?? ((owner, heartbeatAt) => ownerAlive(owner, heartbeatAt, Date.now()));
+  const alive = options.alive ?? ((owner, leaseUntil) => ownerAlive(owner, leaseUntil, Date.now()));
   const rows = (sql: string, params?: readonly SqlValue[]): Row[] => guardPg(shown, () => client.query(sql, params).rows);
   const stepArgs = (step: string | undefined) => {
     const p = stepParams(step);
@@ -191,7 +191,7 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
         client.transaction(() => {
           const old = client
             .query(
-              `SELECT id, status, started_at, ended_at, owner_host, owner_pid, owner_start, owner_token, heartbeat_at
+              `SELECT id, status, started_at, ended_at, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, lease_until
                FROM runs WHERE parent_run_id IS NULL ORDER BY started_at DESC, id DESC OFFSET $1 FOR UPDATE`,
               [request.keep],
             )

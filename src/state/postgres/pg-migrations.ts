@@ -1,6 +1,6 @@
 // The PostgreSQL store's schema, one migration per version, in a schema of its own (`flow` unless the URL's
 // `?schema=` says otherwise); its `schema_version` table records how far a database has come. The tables are the
-// state file's (migrations.ts) as they stand at its version 7, in PostgreSQL's types.
+// state file's (migrations.ts) as they stand at its version 8, in PostgreSQL's types.
 export const PG_MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
      id TEXT PRIMARY KEY,
@@ -21,6 +21,7 @@ export const PG_MIGRATIONS: readonly string[] = [
      owner_start TEXT,
      owner_token TEXT,
      heartbeat_at BIGINT,
+     lease_until BIGINT,
      shape TEXT
    );
    CREATE INDEX runs_started ON runs(started_at);

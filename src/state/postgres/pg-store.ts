@@ -1,7 +1,7 @@
 import { LeaseLostError } from '../../model/errors.js';
 import type { RunOwner } from '../../model/run.js';
 import type { Workflow } from '../../model/workflow.js';
-import { describeOwner } from '../lease.js';
+import { describeOwner, leaseTtlMs } from '../lease.js';
 import { json, parse, type Row, toOwner, toResult, toRun } from '../rows.js';
 import type { Claim, RunStore, StoredStepResult } from '../run-store.js';
 import { guardPg, openPgDatabase } from './pg-open.js';
@@ -24,8 +24,8 @@ export function openPgStore(url: string): RunStore {
     createRun(run) {
       q(
         `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,
-                           attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, shape)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+                           attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, lease_until, shape)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
         [
           run.id,
           run.workflowName,
@@ -39,6 +39,7 @@ export function openPgStore(url: string): RunStore {
           run.attempt,
           ...ownerParams(run.owner),
           run.heartbeatAt ?? null,
+          run.heartbeatAt === undefined ? null : run.heartbeatAt + leaseTtlMs(),
           json(run.shape),
         ],
       );
@@ -48,7 +49,7 @@ export function openPgStore(url: string): RunStore {
         const row = one(`SELECT * FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
         if (!row) return { kind: 'unknown' };
         const run = toRun(row);
-        if (run.status === 'running' && run.owner && alive(run.owner, run.heartbeatAt)) return { kind: 'owned', owner: run.owner };
+        if (run.status === 'running' && run.owner && alive(run.owner, run.leaseUntil)) return { kind: 'owned', owner: run.owner };
         if (run.status === 'succeeded' && !rerunSucceeded) return { kind: 'succeeded', run };
         const endedAt = new Date(now).toISOString();
         const interrupted = q(
@@ -58,21 +59,25 @@ export function openPgStore(url: string): RunStore {
         ).rowCount;
         q(
           `${tree} UPDATE runs SET status = 'interrupted', ended_at = $2, owner_pid = NULL, owner_host = NULL, owner_start = NULL,
-             owner_token = NULL
+             owner_token = NULL, lease_until = NULL
            WHERE status = 'running' AND id != $1 AND id IN (SELECT id FROM tree)`,
           [runId, endedAt],
         );
         q(
           `UPDATE runs SET status = 'running', attempt = attempt + 1, ended_at = NULL, outputs = NULL, error = NULL,
-             owner_host = $2, owner_pid = $3, owner_start = $4, owner_token = $5, heartbeat_at = $6
+             owner_host = $2, owner_pid = $3, owner_start = $4, owner_token = $5, heartbeat_at = $6, lease_until = $7
            WHERE id = $1`,
-          [runId, ...ownerParams(owner), now],
+          [runId, ...ownerParams(owner), now, now + leaseTtlMs()],
         );
         return { kind: 'claimed', run: toRun(one(`SELECT * FROM runs WHERE id = $1`, [runId])!), interrupted };
       });
     },
     heartbeat(runId, token, now) {
-      q(`UPDATE runs SET heartbeat_at = $1 WHERE status = 'running' AND owner_token = $2`, [now, token]);
+      q(`UPDATE runs SET heartbeat_at = $1, lease_until = $3 WHERE status = 'running' AND owner_token = $2`, [
+        now,
+        token,
+        now + leaseTtlMs(),
+      ]);
       return one(`SELECT owner_token FROM runs WHERE id = $1`, [runId])?.['owner_token'] === token;
     },
     assertOwner(runId, token) {
@@ -159,7 +164,7 @@ export function openPgStore(url: string): RunStore {
     finishRun(runId, status, endedAt, outputs, error) {
       q(
         `UPDATE runs SET status = $2, ended_at = $3, outputs = $4, error = $5,
-           owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL
+           owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL, lease_until = NULL
          WHERE id = $1`,
         [runId, status, endedAt, json(outputs), json(error)],
       );
