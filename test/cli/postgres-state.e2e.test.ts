@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, readEvents } from '../helpers/api.js';
 import { FLOW_BIN, flowAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
 import { POSTGRES_MISSING, type PostgresServer, postgresBinaries, startPostgres } from '../helpers/postgres.js';
@@ -176,5 +177,57 @@ describe.skipIf(!hasPostgres)('the run lease across hosts, on PostgreSQL', () =>
     const after = (await flowAsync(['show', a.id, '--json', '--state', state], dir)).stdout;
     expect(JSON.parse(after)).toEqual(JSON.parse(before));
     expect(JSON.parse(after)).toMatchObject({ status: 'succeeded', attempt: 2 });
+  }, 30_000);
+});
+
+describe.skipIf(!hasPostgres)('flow serve on PostgreSQL', () => {
+  it('lists the runs and streams a live run’s events to the end, as on a state file', async () => {
+    const dir = tempDir('flow-pg-');
+    writeFileSync(join(dir, 'w.yaml'), HOSTS);
+    const state = `${postgres!.url}?schema=served`;
+    const server = spawn(process.execPath, [FLOW_BIN, 'serve', '--port', '0', '--state', state], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        let err = '';
+        server.stderr.on('data', (d) => {
+          err += d;
+          if (err.includes('\n')) resolve(err.split('\n')[0]!);
+        });
+        server.on('close', () => reject(new Error(err)));
+      });
+      const [, base, token] = /(http:\S+)\/\?token=(\S+)/.exec(first)!;
+      const driver = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml', '--state', state], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let driverErr = '';
+      driver.stderr.on('data', (d) => (driverErr += d));
+      const driverDone = new Promise((resolve) => driver.on('close', resolve));
+      let id: string | undefined;
+      while (!id) {
+        await new Promise((r) => setTimeout(r, 50));
+        id = /flow: run (\w+) started/.exec(driverErr)?.[1];
+      }
+      const listed = await call(base!, '/api/v1/runs', { token: token! });
+      expect((listed.body as { runs: { id: string; status: string }[] }).runs).toMatchObject([{ id, status: 'running' }]);
+      const events = readEvents(`${base}/api/v1/runs/${id}/events`, { authorization: `Bearer ${token}` }, (m) =>
+        m.some((e) => e.data.includes('"type":"run-finished"')),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      writeFileSync(join(dir, 'go'), '');
+      const got = await events;
+      await driverDone;
+      expect(got[0]!.event).toBe('snapshot');
+      const types = got.slice(1).map((e) => JSON.parse(e.data).type);
+      expect(types).toContain('step-finished');
+      expect(types.at(-1)).toBe('run-finished');
+      const seqs = got.slice(1).map((e) => Number(e.id));
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    } finally {
+      server.kill('SIGTERM');
+    }
   }, 30_000);
 });
