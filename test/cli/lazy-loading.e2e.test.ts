@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOW_BIN } from '../helpers/cli.js';
@@ -55,5 +55,32 @@ describe('what a run loads', () => {
     expect(await run.done).toBe(0);
     const modules = loaded(log);
     for (const pkg of ['ora', 'log-update', 'chalk']) for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk)).toBe(true);
+  });
+
+  it('a local run and flow validate load none of the PostgreSQL store’s code, which a postgres:// run loads', () => {
+    const { dir, log } = workspace();
+    const modulesOf = (args: string[], file: string) => {
+      const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', CI: 'true', GITHUB_ACTIONS: '', FLOW_MODULE_LOG: file },
+      });
+      return { code: r.status, modules: loaded(file) };
+    };
+    // The chunks that hold the store's SQL, wherever the bundler put it.
+    const postgresChunks = readdirSync(DIST).filter(
+      (f) => f.endsWith('.js') && readFileSync(join(DIST, f), 'utf8').includes('pg_advisory_xact_lock'),
+    );
+    expect(postgresChunks.length).toBeGreaterThan(0);
+    const local = modulesOf(['run', 'w.yaml'], log);
+    const validate = modulesOf(['validate', 'w.yaml'], join(dir, 'validate.log'));
+    // Port 1 answers nobody: the run stops at the connection, after the store's code has loaded.
+    const remote = modulesOf(['run', 'w.yaml', '--state', 'postgres://flow@127.0.0.1:1/flow'], join(dir, 'pg.log'));
+    expect([local.code, validate.code, remote.code]).toEqual([0, 0, 2]);
+    expect(postgresChunks.some((chunk) => loadedChunk(remote.modules, chunk))).toBe(true);
+    for (const chunk of postgresChunks) {
+      expect(loadedChunk(local.modules, chunk), `a local run loaded ${chunk}`).toBe(false);
+      expect(loadedChunk(validate.modules, chunk), `flow validate loaded ${chunk}`).toBe(false);
+    }
   });
 });
