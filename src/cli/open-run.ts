@@ -1,7 +1,8 @@
 import { UnknownRunError } from '../model/errors.js';
 import type { RunRecord } from '../model/run.js';
 import type { RunHistory } from '../state/run-history.js';
-import { openRunHistory, shownLocation, stateExists } from '../state/state-location.js';
+import { openRunHistory } from '../state/open-history.js';
+import { shownLocation, stateExists } from '../state/state-location.js';
 
 // The history commands that look at one run: an unknown run (or no state file at all) is one error with a hint.
 export async function withRecordedRun<T>(

@@ -1,7 +1,8 @@
 import { EXIT } from '../../model/errors.js';
 import type { CommandIO } from '../io.js';
 import { statePath } from '../state-path.js';
-import { openRunHistory, stateExists } from '../../state/state-location.js';
+import { openRunHistory } from '../../state/open-history.js';
+import { stateExists } from '../../state/state-location.js';
 
 export interface CacheOptions {
   state?: string;

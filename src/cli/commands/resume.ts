@@ -21,7 +21,8 @@ import type { RunnableDefinition } from '../resume-definition.js';
 import { describePlan } from '../resume-report.js';
 import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
-import { openRunStore, shownLocation, stateExists } from '../../state/state-location.js';
+import { openRunStore } from '../../state/open-store.js';
+import { shownLocation, stateExists } from '../../state/state-location.js';
 
 export interface ResumeCommandOptions extends DriverFlags {
   from?: string;

@@ -11,7 +11,7 @@ import { keepModel } from '../kept-model.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
 import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
 import { statePath } from '../state-path.js';
-import { openRunStore } from '../../state/state-location.js';
+import { openRunStore } from '../../state/open-store.js';
 
 export interface RunCommandOptions extends DriverFlags {
   dryRun?: boolean;

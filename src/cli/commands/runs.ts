@@ -5,7 +5,8 @@ import { runJson, runsTable } from '../../report/history.js';
 import { wholeNumber } from '../flags.js';
 import type { CommandIO } from '../io.js';
 import { statePath } from '../state-path.js';
-import { openRunHistory, shownLocation, stateExists } from '../../state/state-location.js';
+import { openRunHistory } from '../../state/open-history.js';
+import { shownLocation, stateExists } from '../../state/state-location.js';
 
 /** How many runs `flow runs` lists as text unless --limit says otherwise; --json lists all. */
 export const DEFAULT_LIMIT = 20;

@@ -8,7 +8,7 @@ import { isLoopback, newToken } from '../../server/security.js';
 import { wholeNumber } from '../flags.js';
 import type { CommandIO } from '../io.js';
 import { statePath } from '../state-path.js';
-import { openRunHistory } from '../../state/state-location.js';
+import { openRunHistory } from '../../state/open-history.js';
 
 export interface ServeOptions {
   host: string;

@@ -1,0 +1,11 @@
+import type { RunStore } from './run-store.js';
+import type { Durability } from './sqlite-open.js';
+import { openSqliteStore } from './sqlite-store.js';
+import { isPostgresUrl } from './state-location.js';
+
+// The store a run writes to. The file, flow's default, loads with the command (an import() of its own would cost a
+// local run a few ms); PostgreSQL's code and `pg` only when such a URL is given.
+export async function openRunStore(location: string, options: { durability?: Durability } = {}): Promise<RunStore> {
+  if (isPostgresUrl(location)) return (await import('./postgres/pg-store.js')).openPgStore(location);
+  return openSqliteStore(location, options);
+}
