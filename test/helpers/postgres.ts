@@ -1,18 +1,6 @@
+import { isExecutable, stopOnce, watchdog } from './server-process.js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  chownSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-} from 'node:fs';
-import type { Socket } from 'node:net';
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { closedPort } from './http-server.js';
@@ -57,25 +45,9 @@ export async function startPostgres(): Promise<PostgresServer> {
   try {
     await run('cp', ['-a', cluster, dataDir], { cwd: dir, ...user });
     const { child, port } = await listen(bin, dir, dataDir, user);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const release = watchdog(child, 'INT', dir);
-    let stopped: Promise<void> | undefined;
-    return {
-      url: `postgres://flow@127.0.0.1:${port}/flow`,
-      port,
-      dataDir,
-      dir,
-      stop: () => {
-        stopped ??= (async () => {
-          release();
-          // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-          await exited;
-          rmSync(dir, { recursive: true, force: true });
-        })();
-        return stopped;
-      },
-    };
+    // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
+    const stop = stopOnce(child, 'SIGINT', dir, watchdog(child, 'INT', dir));
+    return { url: `postgres://flow@127.0.0.1:${port}/flow`, port, dataDir, dir, stop };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -221,40 +193,10 @@ async function ready(child: ChildProcess, dataDir: string, logPath: string): Pro
   throw new Error(`postgres did not accept connections within 30s (log: ${logPath})`);
 }
 
-/**
- * A shell that cleans up after this process however it ends (vitest ends its workers with SIGTERM, so no 'exit'
- * handler runs): the end of its stdin closes with this process, and it then stops the server with `signal`, waits
- * up to 10s for it to go and removes `dir`. The function it returns dismisses it, for a stop() that does all that.
- */
-function watchdog(server: ChildProcess | undefined, signal: string, dir: string): () => void {
-  const script = [
-    'read -r _',
-    'if [ -n "$1" ]; then kill -s "$2" "$1"; i=0; while kill -0 "$1" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; fi',
-    'rm -rf "$3"',
-  ].join('\n');
-  // Its own process group: a Ctrl-C in the terminal does not reach it, only the end of this process does.
-  const guard = spawn('/bin/sh', ['-c', script, 'watchdog', String(server?.pid ?? ''), signal, dir], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  guard.unref();
-  (guard.stdin as Socket).unref();
-  return () => guard.kill('SIGKILL');
-}
-
 function onPath(name: string): string | undefined {
   return (process.env['PATH'] ?? '')
     .split(delimiter)
     .filter((dir) => dir !== '')
     .map((dir) => join(dir, name))
     .find(isExecutable);
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

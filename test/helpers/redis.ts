@@ -1,6 +1,7 @@
+import { isExecutable, stopOnce, watchdog } from './server-process.js';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { closedPort } from './http-server.js';
@@ -36,23 +37,8 @@ export async function startRedis(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'flow-redis-'));
   try {
     const { child, port } = await listen(binary, dir);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const release = watchdog(child, 'TERM', dir);
-    let stopped: Promise<void> | undefined;
-    return {
-      url: `redis://127.0.0.1:${port}`,
-      port,
-      dir,
-      stop: () => {
-        stopped ??= (async () => {
-          release();
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          await exited;
-          rmSync(dir, { recursive: true, force: true });
-        })();
-        return stopped;
-      },
-    };
+    const stop = stopOnce(child, 'SIGTERM', dir, watchdog(child, 'TERM', dir));
+    return { url: `redis://127.0.0.1:${port}`, port, dir, stop };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -107,34 +93,4 @@ function answersPing(port: number): Promise<boolean> {
     socket.on('error', () => {});
     socket.on('close', () => resolve(reply.startsWith('+PONG\r\n')));
   });
-}
-
-/**
- * A shell that cleans up after this process however it ends (vitest ends its workers with SIGTERM, so no 'exit'
- * handler runs): the end of its stdin closes with this process, and it then stops the server with `signal`, waits
- * up to 10s for it to go and removes `dir`. The function it returns dismisses it, for a stop() that does all that.
- */
-function watchdog(server: ChildProcess, signal: string, dir: string): () => void {
-  const script = [
-    'read -r _',
-    'kill -s "$2" "$1"; i=0; while kill -0 "$1" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done',
-    'rm -rf "$3"',
-  ].join('\n');
-  // Its own process group: a Ctrl-C in the terminal does not reach it, only the end of this process does.
-  const guard = spawn('/bin/sh', ['-c', script, 'watchdog', String(server.pid), signal, dir], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  guard.unref();
-  (guard.stdin as Socket).unref();
-  return () => guard.kill('SIGKILL');
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
