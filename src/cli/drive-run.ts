@@ -7,6 +7,7 @@ import { EXIT, LeaseLostError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import type { OutputFlags } from '../report/output-mode.js';
 import { currentOwner, heartbeatEveryMs } from '../state/lease.js';
+import { isPostgresUrl, shownLocation } from '../state/state-location.js';
 import { recordEvents } from '../state/record-events.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
 import type { RunOwner } from '../model/run.js';
@@ -115,6 +116,7 @@ export function signalExit(signal: AbortSignal): number {
 
 /** The exact command that continues a run, naming the state file when it is not the default one. */
 export function resumeCommand(runId: string, statePath: string, cwd: string): string {
+  if (isPostgresUrl(statePath)) return `flow resume ${runId} --state '${shownLocation(statePath)}'`;
   const rel = relative(cwd, statePath);
   return `flow resume ${runId}${rel === '.flow/state.db' && !process.env['FLOW_STATE'] ? '' : ` --state ${rel.includes(' ') ? JSON.stringify(rel) : rel}`}`;
 }

@@ -34,10 +34,13 @@ describe.skipIf(!hasPostgres)('flow with --state postgres://', () => {
   it('runs, lists, shows, tails and resumes a run kept in PostgreSQL; no state file is made', async () => {
     const dir = tempDir('flow-pg-');
     writeFileSync(join(dir, 'w.yaml'), WORKFLOW);
-    const state = `${postgres!.url}?schema=cli`;
+    // The server trusts every password: one in the URL must never be printed, the resume hint included.
+    const state = `${postgres!.url.replace('flow@', 'flow:sekret@')}?schema=cli`;
     const failed = await flowAsync(['run', 'w.yaml', '--state', state], dir);
     expect(failed.code, failed.stderr).toBe(1);
     const id = /flow: run (\w+) started/.exec(failed.stderr)![1]!;
+    expect(failed.stderr).toContain(`flow resume ${id} --state 'postgres://flow:***@127.0.0.1:`);
+    expect(failed.stderr).not.toContain('sekret');
 
     const listed = await flowAsync(['runs', '--json'], dir, { FLOW_STATE: state });
     expect(JSON.parse(listed.stdout)).toMatchObject([{ id, status: 'failed', workflow: 'pg' }]);
@@ -102,6 +105,13 @@ describe.skipIf(!hasPostgres)('flow with --state postgres://', () => {
     expect(r.stderr).not.toContain('hunter2');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, 'setups.txt'))).toBe(false);
+    // A connection that cannot even be set up (a certificate file that is not there): at once, the same one line.
+    const started = Date.now();
+    const bad = await flowAsync(['run', 'w.yaml', '--state', `${postgres!.url}?sslmode=verify-full&sslrootcert=/no/such/ca.pem`], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^flow: cannot use the state store postgres:\/\/.*no\/such\/ca\.pem/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
 

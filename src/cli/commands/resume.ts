@@ -63,7 +63,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     if (signal.aborted) return signalExit(signal);
     const alive = (owner: RunOwner, leaseUntil: number | undefined) => ownerAlive(owner, leaseUntil, Date.now());
     const claim = store.claimRun(runId, currentOwner(), Date.now(), alive, options.from !== undefined);
-    if (claim.kind === 'unknown') throw new UnknownRunError(runId, path);
+    if (claim.kind === 'unknown') throw new UnknownRunError(runId, shownLocation(path));
     if (claim.kind === 'succeeded') return await finishedRun(claim.run, store, path, options, io);
     if (claim.kind === 'owned') {
       throw new RunOwnedError(

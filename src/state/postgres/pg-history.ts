@@ -16,7 +16,7 @@ export interface PgHistoryOptions {
 const TREE = `WITH RECURSIVE tree(id) AS (SELECT $1::text UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)`;
 
 // A step as `flow logs RUN STEP` names it ($2 the name, $3 its id, $4 its item), as the SQLite adapter matches it.
-const stepMatches = (t: string) => `($2::text IS NULL OR (${t}.step_id = $3::text AND ($4::int IS NULL OR ${t}.item = $4::int))
+const stepMatches = (t: string) => `($2::text IS NULL OR (${t}.step_id = $3::text AND ($4::bigint IS NULL OR ${t}.item = $4::bigint))
   OR substr(${t}.step_id, 1, length($2::text) + 1) IN ($2::text || '/', $2::text || '['))`;
 
 // The PostgreSQL adapter of RunHistory: the SQLite adapter's questions in PostgreSQL's SQL, on the same indexes.
@@ -132,8 +132,8 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
       return rows(
         `${TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text FROM logs l
          LEFT JOIN attempts a ON a.run_id = l.run_id AND a.step_id = l.step_id AND a.item = l.item AND a.attempt = l.attempt
-         WHERE l.run_id IN (SELECT id FROM tree) AND ($5::int IS NULL OR l.attempt = $5::int) AND ${stepMatches('l')}
-         ORDER BY a.started_at, l.run_id, l.step_id, l.item, l.attempt, l.seq`,
+         WHERE l.run_id IN (SELECT id FROM tree) AND ($5::bigint IS NULL OR l.attempt = $5::bigint) AND ${stepMatches('l')}
+         ORDER BY a.started_at NULLS FIRST, l.run_id, l.step_id, l.item, l.attempt, l.seq`,
         [runId, ...stepArgs(query.step), query.attempt ?? null],
       ).map(toLogChunk);
     },
@@ -141,8 +141,8 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
       return rows(
         `${TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text
          FROM tree JOIN logs l ON l.run_id = tree.id
-         WHERE l.event_seq > coalesce(($6::json ->> tree.id)::int, 0)
-           AND ($5::int IS NULL OR l.attempt = $5::int) AND ${stepMatches('l')}
+         WHERE l.event_seq > coalesce(($6::json ->> tree.id)::bigint, 0)
+           AND ($5::bigint IS NULL OR l.attempt = $5::bigint) AND ${stepMatches('l')}
          ORDER BY l.run_id, l.event_seq`,
         [runId, ...stepArgs(query.step), query.attempt ?? null, JSON.stringify(Object.fromEntries(after))],
       ).map(toLogChunk);

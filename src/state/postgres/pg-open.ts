@@ -1,4 +1,5 @@
 import { StateStoreError } from '../../model/errors.js';
+import { shownLocation } from '../state-location.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './pg-migrations.js';
 import { PgQueryError, SyncPgClient } from './sync-client.js';
 
@@ -31,7 +32,7 @@ export function parseStoreUrl(url: string): { connection: string; schema: string
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? 'flow';
   parsed.searchParams.delete('schema');
-  const shown = parsed.password ? url.replace(`:${parsed.password}@`, ':***@') : url;
+  const shown = shownLocation(url);
   if (!SCHEMA_NAME.test(schema)) throw new StateStoreError(shown, `?schema=${schema} is not a plain lower-case name`);
   return { connection: parsed.toString(), schema, shown };
 }
@@ -58,7 +59,10 @@ export function migratePg(client: SyncPgClient, schema: string, shown: string): 
       const tables = client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1`, [schema]).rows[0]?.['n'];
       if (Number(tables) > 0)
         throw new StateStoreError(shown, `schema ${schema} holds tables of another program (not flow's): choose another with ?schema=NAME`);
-      client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // Only when missing: CREATE SCHEMA asks for the database's CREATE privilege even with IF NOT EXISTS, and a
+      // schema a DBA made for flow's role is what a role without that privilege is given.
+      if (client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema]).rows.length === 0)
+        client.query(`CREATE SCHEMA ${schema}`);
       client.query(`CREATE TABLE ${schema}.schema_version (version INTEGER NOT NULL)`);
       client.query(`INSERT INTO ${schema}.schema_version VALUES (0)`);
     }

@@ -6,17 +6,24 @@
 const { workerData } = require('node:worker_threads');
 
 const { port, signal, pgPath, url, applicationName } = workerData;
-const pg = require(pgPath);
-// bigint (int8) columns hold milliseconds and row counts, all far below 2^53: numbers, as SQLite gives them.
-pg.types.setTypeParser(20, (v) => Number(v));
-
-const client = new pg.Client({ connectionString: url, application_name: applicationName });
-// A connection the server ended (a restart, an admin's kill) fails the next query with this, not the process.
+// A setup that fails (a certificate file named in the URL that cannot be read, say) is every query's answer.
+let client;
+let ready;
 let lost;
-client.on('error', (err) => {
+try {
+  const pg = require(pgPath);
+  // bigint (int8) columns hold milliseconds and row counts, all far below 2^53: numbers, as SQLite gives them.
+  pg.types.setTypeParser(20, (v) => Number(v));
+  client = new pg.Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // A connection the server ended (a restart, an admin's kill) fails the next query with this, not the process.
+  client.on('error', (err) => {
+    lost = err;
+  });
+  ready = client.connect();
+  ready.catch(() => {});
+} catch (err) {
   lost = err;
-});
-const ready = client.connect();
+}
 
 function answer(message) {
   port.postMessage(message);
@@ -25,28 +32,31 @@ function answer(message) {
 }
 
 function failure(err) {
+  // Connecting to every address of a name fails as an AggregateError with no message of its own.
+  const inner = err && Array.isArray(err.errors) && err.errors[0];
   return {
     error: {
-      message: err && err.message ? err.message : String(err),
+      message: err && err.message ? err.message : inner && inner.message ? inner.message : String((err && err.code) || err),
       code: err && err.code,
       detail: err && err.detail,
     },
   };
 }
 
-port.on('message', async ({ sql, params }) => {
+port.on('message', async ({ id, sql, params }) => {
   try {
+    if (lost) throw lost;
     await ready;
     if (lost) throw lost;
     const result = await client.query(params ? { text: sql, values: params } : sql);
     // A text of several statements answers an array of results: the last one's rows are what was asked.
     const last = Array.isArray(result) ? result[result.length - 1] : result;
-    answer({ rows: last ? last.rows : [], rowCount: last ? (last.rowCount ?? 0) : 0 });
+    answer({ id, rows: last ? last.rows : [], rowCount: last ? (last.rowCount ?? 0) : 0 });
   } catch (err) {
-    answer(failure(err));
+    answer({ id, ...failure(err) });
   }
 });
 
 port.once('close', () => {
-  client.end().catch(() => {});
+  if (client) client.end().catch(() => {});
 });

@@ -32,6 +32,9 @@ export class SyncPgClient {
   private readonly port;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
+  /** Why no query can be asked any more: the worker died, or an answer came too late to be told from the next. */
+  private broken: string | undefined;
+  private sent = 0;
 
   constructor(url: string, applicationName = 'flow') {
     const { port1, port2 } = new MessageChannel();
@@ -42,18 +45,37 @@ export class SyncPgClient {
     });
     // The worker must not keep a finished command alive; the port is closed by close().
     this.worker.unref();
+    const died = (why: string) => {
+      this.broken ??= why;
+      Atomics.store(this.signal, 0, 1);
+      Atomics.notify(this.signal, 0);
+    };
+    this.worker.on('error', (err) => died(`the connection's thread failed: ${err.message}`));
+    this.worker.on('exit', () => died('the connection was closed'));
   }
 
   /** Runs one statement (with $1… parameters), or, without parameters, a text of several; answers the last rows. */
   query(sql: string, params?: readonly SqlValue[]): PgResult {
     if (this.closed) throw new PgQueryError('the PostgreSQL connection is closed', undefined, undefined);
+    if (this.broken) throw new PgQueryError(this.broken, undefined, undefined);
+    const id = ++this.sent;
     Atomics.store(this.signal, 0, 0);
-    this.port.postMessage({ sql, params });
-    if (Atomics.wait(this.signal, 0, 0, QUERY_TIMEOUT_MS) === 'timed-out')
-      throw new PgQueryError(`PostgreSQL did not answer within ${QUERY_TIMEOUT_MS / 1000} s`, undefined, undefined);
+    this.port.postMessage({ id, sql, params });
+    if (Atomics.wait(this.signal, 0, 0, QUERY_TIMEOUT_MS) === 'timed-out') {
+      // Its answer may still come, and would be taken for the next query's: this connection is done.
+      this.broken = `PostgreSQL did not answer within ${QUERY_TIMEOUT_MS / 1000} s`;
+      this.close();
+      throw new PgQueryError(this.broken, undefined, undefined);
+    }
     const message = receiveMessageOnPort(this.port)?.message as
-      | { rows: PgRow[]; rowCount: number; error?: undefined }
-      | { error: { message: string; code?: string; detail?: string } };
+      | { id: number; rows: PgRow[]; rowCount: number; error?: undefined }
+      | { id: number; error: { message: string; code?: string; detail?: string } }
+      | undefined;
+    if (message === undefined || message.id !== id) {
+      this.broken ??= 'the connection answered out of turn';
+      this.close();
+      throw new PgQueryError(this.broken, undefined, undefined);
+    }
     if (message.error) throw new PgQueryError(message.error.message, message.error.code, message.error.detail);
     return message as PgResult;
   }
