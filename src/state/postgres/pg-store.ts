@@ -6,6 +6,8 @@ import { json, parse, type Row, toOwner, toResult, toRun } from '../rows.js';
 import type { Claim, RunStore, StoredStepResult } from '../run-store.js';
 import { guardPg, openPgDatabase } from './pg-open.js';
 
+/** The advisory lock that orders the commits of events (an arbitrary constant of flow's). */
+const EVENTS_LOCK = 0x666c6f77;
 const INTERRUPTED = JSON.stringify({ class: 'interrupted', message: 'its driver stopped (a crash or a kill) while it ran' });
 
 // The PostgreSQL adapter: the same records as the SQLite file, through one synchronous connection (sync-client.ts).
@@ -151,7 +153,13 @@ export function openPgStore(url: string): RunStore {
       );
     },
     appendEvent(runId, seq, type, line) {
-      q(`INSERT INTO events (run_id, seq, type, line) VALUES ($1, $2, $3, $4)`, [runId, seq, type, line]);
+      // Numbered and committed one writer at a time: an identity value is taken at INSERT but seen at COMMIT, and a
+      // follower of every run's events (GET /events) that saw 101 committed before 100 would pass 100 by for good.
+      q(
+        `WITH turn AS (SELECT pg_advisory_xact_lock(${EVENTS_LOCK}))
+         INSERT INTO events (run_id, seq, type, line) SELECT $1, $2, $3, $4 FROM turn`,
+        [runId, seq, type, line],
+      );
     },
     lastEventSeq(runId) {
       const row = one(
