@@ -72,6 +72,9 @@ function pidExists(pid: number): boolean {
   }
 }
 
+/** ownerAlive asked now: what a claim and the history commands ask of a recorded owner. */
+export const aliveNow = (owner: RunOwner, leaseUntil: number | undefined): boolean => ownerAlive(owner, leaseUntil, Date.now());
+
 export function describeOwner(owner: RunOwner): string {
   return `process ${owner.pid} on ${owner.host}`;
 }

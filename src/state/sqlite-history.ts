@@ -1,7 +1,7 @@
 import type { StepStatus } from '../model/run.js';
 import type { ModelSpend } from '../model/spend.js';
 import { endedAt, stepParams, stepsWithInFlight, toAttempt, toLogChunk, toStoredEvent, withSpendRows } from './history-rows.js';
-import { ownerAlive } from './lease.js';
+import { aliveNow } from './lease.js';
 import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from './run-history.js';
 import type { OwnerAlive } from './run-store.js';
 import { guardStateFile, openDatabase, stateFileError } from './sqlite-open.js';
@@ -22,7 +22,7 @@ const stepMatches = (t: string) => `(@step IS NULL OR (${t}.step_id = @id AND (@
 // The SQLite adapter of RunHistory: read queries that select only the columns they show, on the runs_* indexes.
 export function openSqliteHistory(path: string, options: SqliteHistoryOptions = {}): RunHistory {
   const db = openDatabase(path);
-  const alive = options.alive ?? ((owner, leaseUntil) => ownerAlive(owner, leaseUntil, Date.now()));
+  const alive = options.alive ?? aliveNow;
   const stmt = {
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     steps: db.prepare(

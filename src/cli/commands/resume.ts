@@ -8,9 +8,9 @@ import { keptResults, stepOrder } from '../../engine/resume-plan.js';
 import { resolveInputs } from '../../engine/inputs.js';
 import { executorTable } from '../../executors/custom.js';
 import { EXIT, ResumeError, RunOwnedError, UnknownRunError, UsageError } from '../../model/errors.js';
-import type { RunOwner, RunRecord } from '../../model/run.js';
+import type { RunRecord } from '../../model/run.js';
 import type { Workflow } from '../../model/workflow.js';
-import { currentOwner, describeOwner, ownerAlive } from '../../state/lease.js';
+import { aliveNow, currentOwner, describeOwner } from '../../state/lease.js';
 import type { RunStore } from '../../state/run-store.js';
 import { driveRun, signalExit } from '../drive-run.js';
 import type { CommandIO } from '../io.js';
@@ -61,8 +61,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     }
     const executors = await executorTable(workflow);
     if (signal.aborted) return signalExit(signal);
-    const alive = (owner: RunOwner, leaseUntil: number | undefined) => ownerAlive(owner, leaseUntil, Date.now());
-    const claim = store.claimRun(runId, currentOwner(), Date.now(), alive, options.from !== undefined);
+    const claim = store.claimRun(runId, currentOwner(), Date.now(), aliveNow, options.from !== undefined);
     if (claim.kind === 'unknown') throw new UnknownRunError(runId, shownLocation(path));
     if (claim.kind === 'succeeded') return await finishedRun(claim.run, store, path, options, io);
     if (claim.kind === 'owned') {

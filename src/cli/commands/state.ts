@@ -21,15 +21,9 @@ export async function stateMigrateCommand(options: StateOptions, io: CommandIO):
 }
 
 async function migratePostgres(url: string): Promise<{ from: number; to: number }> {
-  const { parseStoreUrl, migratePg, guardPg } = await import('../../state/postgres/pg-open.js');
-  const { SyncPgClient } = await import('../../state/postgres/sync-client.js');
-  const { connection, schema, shown } = parseStoreUrl(url);
-  const client = new SyncPgClient(connection);
-  try {
-    return guardPg(shown, () => migratePg(client, schema, shown));
-  } finally {
-    client.close();
-  }
+  const { client, migrated } = (await import('../../state/postgres/pg-open.js')).openPgDatabase(url);
+  client.close();
+  return migrated;
 }
 
 async function migrateFile(path: string): Promise<{ from: number; to: number }> {

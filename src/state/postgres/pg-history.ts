@@ -1,19 +1,17 @@
 import type { StepStatus } from '../../model/run.js';
 import { endedAt, stepParams, stepsWithInFlight, toAttempt, toLogChunk, toStoredEvent, withSpendRows } from '../history-rows.js';
-import { ownerAlive } from '../lease.js';
+import { aliveNow } from '../lease.js';
 import type { LogChunk, LogQuery, PruneRequest, RunHistory, RunSummary } from '../run-history.js';
 import type { OwnerAlive } from '../run-store.js';
 import { type Row, SUMMARY_COLUMNS, seenStatus, toRun, toRunSummary } from '../rows.js';
 import { guardPg, openPgDatabase } from './pg-open.js';
+import { LAST_EVENT_SEQ, RUN_TREE } from './pg-queries.js';
 import type { SqlValue } from './sync-client.js';
 
 export interface PgHistoryOptions {
   /** Whether a recorded owner still drives its run; by default the process and its heartbeat are asked now. */
   alive?: OwnerAlive;
 }
-
-// A run ($1) and every run below it (child runs of `workflow` steps, and theirs).
-const TREE = `WITH RECURSIVE tree(id) AS (SELECT $1::text UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)`;
 
 // A step as `flow logs RUN STEP` names it ($2 the name, $3 its id, $4 its item), as the SQLite adapter matches it.
 const stepMatches = (t: string) => `($2::text IS NULL OR (${t}.step_id = $3::text AND ($4::bigint IS NULL OR ${t}.item = $4::bigint))
@@ -22,7 +20,7 @@ const stepMatches = (t: string) => `($2::text IS NULL OR (${t}.step_id = $3::tex
 // The PostgreSQL adapter of RunHistory: the SQLite adapter's questions in PostgreSQL's SQL, on the same indexes.
 export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunHistory {
   const { client, shown } = openPgDatabase(url);
-  const alive = options.alive ?? ((owner, leaseUntil) => ownerAlive(owner, leaseUntil, Date.now()));
+  const alive = options.alive ?? aliveNow;
   const rows = (sql: string, params?: readonly SqlValue[]): Row[] => guardPg(shown, () => client.query(sql, params).rows);
   const stepArgs = (step: string | undefined) => {
     const p = stepParams(step);
@@ -114,7 +112,7 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
     },
     modelSpend(runId) {
       return rows(
-        `${TREE} SELECT step_id, item, ai FROM attempts WHERE run_id IN (SELECT id FROM tree) AND ai IS NOT NULL
+        `${RUN_TREE} SELECT step_id, item, ai FROM attempts WHERE run_id IN (SELECT id FROM tree) AND ai IS NOT NULL
          ORDER BY started_at, step_id, item, attempt`,
         [runId],
       ).map((row) => ({ stepId: String(row['step_id']), item: Number(row['item']), spend: JSON.parse(String(row['ai'])) }));
@@ -122,7 +120,7 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
     hasStep(runId, step) {
       return (
         rows(
-          `${TREE} SELECT 1 FROM (SELECT run_id, step_id, item FROM steps UNION ALL SELECT run_id, step_id, item FROM attempts) s
+          `${RUN_TREE} SELECT 1 FROM (SELECT run_id, step_id, item FROM steps UNION ALL SELECT run_id, step_id, item FROM attempts) s
            WHERE s.run_id IN (SELECT id FROM tree) AND ${stepMatches('s')} LIMIT 1`,
           [runId, ...stepArgs(step)],
         ).length > 0
@@ -130,7 +128,7 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
     },
     logs(runId, query: LogQuery): LogChunk[] {
       return rows(
-        `${TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text FROM logs l
+        `${RUN_TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text FROM logs l
          LEFT JOIN attempts a ON a.run_id = l.run_id AND a.step_id = l.step_id AND a.item = l.item AND a.attempt = l.attempt
          WHERE l.run_id IN (SELECT id FROM tree) AND ($5::bigint IS NULL OR l.attempt = $5::bigint) AND ${stepMatches('l')}
          ORDER BY a.started_at NULLS FIRST, l.run_id, l.step_id, l.item, l.attempt, l.seq`,
@@ -139,7 +137,7 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
     },
     logsSince(runId, query, after) {
       return rows(
-        `${TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text
+        `${RUN_TREE} SELECT l.run_id, l.event_seq, l.step_id, l.item, l.attempt, l.stream, l.text
          FROM tree JOIN logs l ON l.run_id = tree.id
          WHERE l.event_seq > coalesce(($6::json ->> tree.id)::bigint, 0)
            AND ($5::bigint IS NULL OR l.attempt = $5::bigint) AND ${stepMatches('l')}
@@ -168,13 +166,7 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
       return Number(rows(`SELECT coalesce(max(id), 0) AS n FROM events`)[0]?.['n'] ?? 0);
     },
     lastEventSeq(runId) {
-      return Number(
-        rows(
-          `SELECT GREATEST(coalesce((SELECT max(seq) FROM events WHERE run_id = $1), 0),
-                           coalesce((SELECT max(event_seq) FROM logs WHERE run_id = $1), 0)) AS n`,
-          [runId],
-        )[0]?.['n'] ?? 0,
-      );
+      return Number(rows(LAST_EVENT_SEQ, [runId])[0]?.['n'] ?? 0);
     },
     changeCounter() {
       // The snapshot lists the transactions in progress: it changes when a write begins and again when it commits,

@@ -8,6 +8,8 @@ export interface PgDatabase {
   /** The URL as it may be shown: without its password. */
   shown: string;
   schema: string;
+  /** The schema's version before this open, and now. */
+  migrated: { from: number; to: number };
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
@@ -18,9 +20,9 @@ export function openPgDatabase(url: string): PgDatabase {
   const { connection, schema, shown } = parseStoreUrl(url);
   const client = new SyncPgClient(connection, 'flow');
   try {
-    guardPg(shown, () => migratePg(client, schema, shown));
+    const migrated = guardPg(shown, () => migratePg(client, schema, shown));
     client.query(`SET search_path TO ${schema}`);
-    return { client, shown, schema };
+    return { client, shown, schema, migrated };
   } catch (err) {
     client.close();
     throw err;

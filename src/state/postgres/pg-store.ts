@@ -5,6 +5,7 @@ import { describeOwner, leaseTtlMs } from '../lease.js';
 import { json, parse, type Row, toOwner, toResult, toRun } from '../rows.js';
 import type { Claim, RunStore, StoredStepResult } from '../run-store.js';
 import { guardPg, openPgDatabase } from './pg-open.js';
+import { LAST_EVENT_SEQ, RUN_TREE } from './pg-queries.js';
 
 /** The advisory lock that orders the commits of events (an arbitrary constant of flow's). */
 const EVENTS_LOCK = 0x666c6f77;
@@ -20,7 +21,6 @@ export function openPgStore(url: string): RunStore {
     depth > 0 ? client.query(sql, params) : guardPg(shown, () => client.query(sql, params));
   const one = (sql: string, params?: readonly (string | number | boolean | null)[]): Row | undefined => q(sql, params).rows[0];
   const ownerParams = (o: RunOwner | undefined) => [o?.host ?? null, o?.pid ?? null, o?.processStart ?? null, o?.token ?? null];
-  const tree = `WITH RECURSIVE tree(id) AS (SELECT $1::text UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)`;
 
   const store: RunStore = {
     createRun(run) {
@@ -55,12 +55,12 @@ export function openPgStore(url: string): RunStore {
         if (run.status === 'succeeded' && !rerunSucceeded) return { kind: 'succeeded', run };
         const endedAt = new Date(now).toISOString();
         const interrupted = q(
-          `${tree} UPDATE attempts SET status = 'interrupted', ended_at = $2, error = $3
+          `${RUN_TREE} UPDATE attempts SET status = 'interrupted', ended_at = $2, error = $3
            WHERE status = 'running' AND run_id IN (SELECT id FROM tree)`,
           [runId, endedAt, INTERRUPTED],
         ).rowCount;
         q(
-          `${tree} UPDATE runs SET status = 'interrupted', ended_at = $2, owner_pid = NULL, owner_host = NULL, owner_start = NULL,
+          `${RUN_TREE} UPDATE runs SET status = 'interrupted', ended_at = $2, owner_pid = NULL, owner_host = NULL, owner_start = NULL,
              owner_token = NULL, lease_until = NULL
            WHERE status = 'running' AND id != $1 AND id IN (SELECT id FROM tree)`,
           [runId, endedAt],
@@ -162,11 +162,7 @@ export function openPgStore(url: string): RunStore {
       );
     },
     lastEventSeq(runId) {
-      const row = one(
-        `SELECT GREATEST(coalesce((SELECT max(seq) FROM events WHERE run_id = $1), 0),
-                         coalesce((SELECT max(event_seq) FROM logs WHERE run_id = $1), 0)) AS n`,
-        [runId],
-      );
+      const row = one(LAST_EVENT_SEQ, [runId]);
       return Number(row?.['n'] ?? 0);
     },
     finishRun(runId, status, endedAt, outputs, error) {
