@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../src/model/errors.js';
-import type { RunOwner, RunRecord } from '../../src/model/run.js';
+import type { RunOwner, RunRecord, StepAttempt } from '../../src/model/run.js';
 import { openPgStore } from '../../src/state/postgres/pg-store.js';
 import type { RunStore } from '../../src/state/run-store.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
@@ -16,6 +16,18 @@ const owner = (token: string, pid = 1): RunOwner => ({ host: 'h', pid, processSt
 const record = (id: string, extra: Partial<RunRecord> = {}): RunRecord =>
   aRun({ id, workflowPath: '/w.yaml', owner: owner('first'), heartbeatAt: 1, ...extra });
 const dead = () => false;
+const anAttempt = (runId: string, stepId: string, startedAt: string, extra: Partial<StepAttempt> = {}): StepAttempt => ({
+  runId,
+  stepId,
+  item: -1,
+  attempt: 1,
+  status: 'running',
+  error: undefined,
+  startedAt,
+  endedAt: undefined,
+  delayMs: undefined,
+  ...extra,
+});
 const alive = () => true;
 
 let postgres: PostgresServer | undefined;
@@ -39,28 +51,8 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
   it.skipIf(skip)('keeps a run, its attempts, results, output and events as written', () => {
     const store = open();
     store.createRun(record('r1', { inputs: { n: 1 }, shape: { steps: {} } as never }));
-    store.attemptStarted({
-      runId: 'r1',
-      stepId: 'a',
-      item: -1,
-      attempt: 1,
-      status: 'running',
-      error: undefined,
-      startedAt: 't1',
-      endedAt: undefined,
-      delayMs: undefined,
-    });
-    store.attemptFinished({
-      runId: 'r1',
-      stepId: 'a',
-      item: -1,
-      attempt: 1,
-      status: 'succeeded',
-      error: undefined,
-      startedAt: 't1',
-      endedAt: 't2',
-      delayMs: undefined,
-    });
+    store.attemptStarted(anAttempt('r1', 'a', 't1'));
+    store.attemptFinished(anAttempt('r1', 'a', 't1', { status: 'succeeded', endedAt: 't2' }));
     store.stepFinished('r1', 'a', -1, aResult('succeeded', { output: { big: 'x'.repeat(10_000) }, outputs: { k: [1, 2] }, masked: true }));
     store.stepFinished('r1', 'b', 3, aResult('failed', { error: { class: 'exit:2', message: 'no' } }));
     store.appendLog({
@@ -121,28 +113,8 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
     const store = open();
     store.createRun(record('r1'));
     store.createRun(record('child', { parentRunId: 'r1' }));
-    store.attemptStarted({
-      runId: 'r1',
-      stepId: 'a',
-      item: -1,
-      attempt: 1,
-      status: 'running',
-      error: undefined,
-      startedAt: 't',
-      endedAt: undefined,
-      delayMs: undefined,
-    });
-    store.attemptStarted({
-      runId: 'child',
-      stepId: 'c',
-      item: -1,
-      attempt: 1,
-      status: 'running',
-      error: undefined,
-      startedAt: 't',
-      endedAt: undefined,
-      delayMs: undefined,
-    });
+    store.attemptStarted(anAttempt('r1', 'a', 't'));
+    store.attemptStarted(anAttempt('child', 'c', 't'));
     expect(store.claimRun('r1', owner('second'), 10, alive)).toMatchObject({ kind: 'owned', owner: { token: 'first' } });
     const claim = store.claimRun('r1', owner('second'), 10, dead);
     expect(claim).toMatchObject({ kind: 'claimed', interrupted: 2, run: { attempt: 2, status: 'running', owner: { token: 'second' } } });
