@@ -14,6 +14,7 @@ import type { RunOwner } from '../model/run.js';
 import type { EventListener } from '../model/events.js';
 import { secretValues } from '../engine/masking.js';
 import type { CommandIO } from './io.js';
+import type { RemoteDriver } from '../remote/open-remote.js';
 import { openReporting, type Reporting } from './reporting.js';
 
 export interface DriveRun {
@@ -30,6 +31,8 @@ export interface DriveRun {
   noCache: boolean;
   output: OutputFlags;
   onStart?: ((runId: string) => void) | undefined;
+  /** Under --remote: the queue its action attempts go through. */
+  remote?: RemoteDriver | undefined;
 }
 
 // Runs (or continues) a run as this process's own: recorded under its lease, kept alive by a heartbeat, fenced.
@@ -93,6 +96,7 @@ async function drive(
     runChild: childRunner(base, () => d.runId),
     ...(d.recorded ? { recorded: d.recorded } : {}),
     ...(d.resume ? { resume: d.resume } : {}),
+    ...(d.remote ? { remote: d.remote.dispatcher(d.store, d.runId, owner.token) } : {}),
   });
   if (lost.signal.aborted) throw new LeaseLostError(`this process no longer owns run ${d.runId}; it stopped`);
   // With --json the outputs are in the last event; otherwise stdout holds only them, so `> out.json` works.

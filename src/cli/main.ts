@@ -146,6 +146,23 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     });
 
   program
+    .command('worker')
+    .description('take step attempts of --remote runs from the job queue and run them, until SIGTERM (which lets them finish)')
+    .option('--state <path>', STATE_HELP)
+    .option('--queue <url>', 'the job queue: redis://… (default: $FLOW_QUEUE, else the postgres:// state store)')
+    .option('--concurrency <n>', 'at most this many attempts at once', '4')
+    .option(
+      '--pool <name>',
+      'take the jobs of steps with runs_on: NAME (repeatable; default: the default pool)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .action(async (options: import('./commands/worker.js').WorkerOptions) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      setExit(await workerCommand(options, io, signal));
+    });
+
+  program
     .command('graph')
     .description('print the plan of a workflow as a Mermaid flowchart')
     .argument('<file>', 'the workflow file')
@@ -183,6 +200,8 @@ function withDriverOptions(command: Command): Command {
     .option('--state <path>', 'the state file (default .flow/state.db, or $FLOW_STATE)')
     .option('--max-concurrency <n>', 'at most this many steps at once')
     .option('--no-cache', 'neither read nor write the step cache')
+    .option('--remote', 'run the action steps on flow worker processes, through the job queue')
+    .option('--queue <url>', 'the job queue of --remote: redis://… (default: $FLOW_QUEUE, else the postgres:// state store)')
     .addOption(
       new Option('--durability <mode>', 'normal: a killed process loses nothing; full: also an fsync on every commit')
         .choices(['normal', 'full'])

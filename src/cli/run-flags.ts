@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { InputError, UsageError } from '../model/errors.js';
 import type { OutputFlags } from '../report/output-mode.js';
 import type { Durability } from '../state/sqlite-open.js';
+import type { RemoteDriver } from '../remote/open-remote.js';
 
 // The flags `flow run` and `flow resume` share, checked before anything is opened.
 
@@ -13,10 +14,28 @@ export interface DriverFlags extends OutputFlags {
   maxConcurrency?: string;
   cache?: boolean;
   durability?: string;
+  /** Run action steps on `flow worker` processes, through the job queue. */
+  remote?: boolean;
+  /** The job queue of --remote (redis://… or postgres://…). */
+  queue?: string;
   /** Not a flag: inputs as JSON values, from the API (flow serve). */
   inputValues?: Record<string, unknown>;
   /** Not a flag: called once the run is recorded and about to run, with its id (flow serve answers with it). */
   onStart?: (runId: string) => void;
+}
+
+/** --queue without --remote would say nothing: refused, so the user learns the run would have run here. */
+export function checkRemoteFlags(flags: { remote?: boolean; queue?: string }): void {
+  if (flags.queue !== undefined && !flags.remote)
+    throw new UsageError('--queue is the job queue of --remote runs', 'add --remote, or leave out --queue');
+}
+
+/** Under --remote, the queue opened (and answering) before anything is recorded; BullMQ loads only then. */
+export async function openRemoteFlags(flags: { remote?: boolean; queue?: string }, state: string): Promise<RemoteDriver | undefined> {
+  checkRemoteFlags(flags);
+  if (!flags.remote) return undefined;
+  const { openRemoteDriver } = await import('../remote/open-remote.js');
+  return openRemoteDriver(flags.queue, state);
 }
 
 export function parseDurability(value: string | undefined): Durability {

@@ -12,6 +12,7 @@ import { FlowError } from '../model/errors.js';
 import { failpoint } from '../state/failpoints.js';
 import { StepFailure, toStepError } from './step-failure.js';
 import { abortedStatus, finish, result, tolerates, type StepOutcome } from './step-runner.js';
+import { MAX_REDELIVERIES, runsRemotely, WorkerLost } from './remote-steps.js';
 
 export interface ForEachItem {
   item: unknown;
@@ -42,10 +43,14 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
   }
   let lastOutput: unknown = null;
   const durable = executor.pure !== true;
+  const remote = ctx.remote && runsRemotely(executor) ? ctx.remote : undefined;
   // A resumed run numbers its attempts after those already recorded, and gives the step a fresh retry budget.
-  const before = ctx.lastAttempt(step.id, item);
-  for (let attempt = before + 1; ; attempt++) {
-    const tries = attempt - before;
+  let before = ctx.lastAttempt(step.id, item);
+  // After a takeover, an attempt still with the queue and its workers is waited for, not started again.
+  const adopted = before > 0 && remote?.adopts(step.id, item, before) ? 1 : 0;
+  let redelivered = 0;
+  for (let attempt = before + 1 - adopted; ; attempt++) {
+    const tries = attempt - before + adopted;
     const attemptStart = ctx.at();
     ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart, durable });
     // Only a step with a timeout gets a signal of its own: a combined signal per attempt is not free.
@@ -56,7 +61,9 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     const spend = noSpend();
     const ai = () => (spend.calls > 0 ? spend : undefined);
     try {
-      const { output, cacheKey } = await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt, spend);
+      const { output, cacheKey } = remote
+        ? await executeRemotely(ctx, step, scope, attemptSignal, item, attempt, spend)
+        : await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt, spend);
       failpoint('after-step-exit');
       const outputs = await namedOutputs(step, scope, output);
       const r = result('succeeded', startedAt, ctx.at(), {
@@ -69,6 +76,25 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     } catch (err) {
       // The record failed (a full disk, a lost lease), not the step: that stops the run.
       if (err instanceof FlowError) throw err;
+      // Its worker was lost: the attempt is recorded interrupted and the next one submitted, as a local crash and a
+      // resume would, without taking from the step's retries.
+      if (err instanceof WorkerLost && !signal.aborted && redelivered < MAX_REDELIVERIES) {
+        redelivered++;
+        before++;
+        ctx.emit({
+          type: 'step-retrying',
+          runId: ctx.runId,
+          stepId: step.id,
+          item,
+          attempt,
+          delayMs: 0,
+          error: toStepError(err),
+          at: ctx.at(),
+          durable,
+          ai: ai(),
+        });
+        continue;
+      }
       const error: StepError =
         timeout?.signal.aborted && !signal.aborted
           ? toStepError(timeout.signal.reason)
@@ -209,6 +235,25 @@ async function executeOnce(
     ctx.store!.cachePut(cacheKey, { output }, expiresAt);
   }
   return { output };
+}
+
+async function executeRemotely(
+  ctx: RunContext,
+  step: ActionStep,
+  scope: Scope,
+  signal: AbortSignal,
+  item: number,
+  attempt: number,
+  spend: ModelSpend,
+): Promise<{ output: unknown; cacheKey?: string }> {
+  const lines = lineBuffer((stream, text) =>
+    ctx.emit({ type: 'step-output', runId: ctx.runId, stepId: step.id, item, attempt, stream, text }),
+  );
+  try {
+    return { output: await ctx.remote!.execute({ step, item, attempt, scope, signal, emitOutput: lines.push, spend }) };
+  } finally {
+    lines.flush();
+  }
 }
 
 async function stepEnvironment(

@@ -6,6 +6,7 @@ import type { RunStore } from '../state/run-store.js';
 import { Limiter } from './limiter.js';
 import { planRun, type Plan } from './plan.js';
 import type { SecretMasker } from './masking.js';
+import type { RemoteSteps } from './remote-steps.js';
 
 /** What a step's expressions can read: LANGUAGE.md's scope. */
 export interface Scope {
@@ -54,7 +55,7 @@ export const realClock: Clock = {
   random: Math.random,
 };
 
-function groupEnvironments(
+export function groupEnvironments(
   steps: readonly Step[],
   inherited: Record<string, string> = {},
   out = new Map<string, Record<string, string>>(),
@@ -84,6 +85,8 @@ export class RunContext {
   workflowEnv: Record<string, string> = {};
   /** The env of the groups around each step, outermost first (unresolved: it may read earlier steps). */
   readonly groupEnv: ReadonlyMap<string, Record<string, string>>;
+  /** Set under --remote: action attempts with outside effects run on workers. */
+  remote: RemoteSteps | undefined;
 
   constructor(
     readonly runId: string,

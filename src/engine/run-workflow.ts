@@ -10,6 +10,7 @@ import { workflowShape } from './drift.js';
 import { SecretMasker, secretValues } from './masking.js';
 import { RunContext, realClock, type ChildRunner, type Clock } from './run-context.js';
 import { newRunId } from './run-id.js';
+import type { RemoteSteps } from './remote-steps.js';
 import { manyListeners, setLimit } from './timers.js';
 import { StepFailure, toStepError } from './step-failure.js';
 import { runSequence } from './step-runner.js';
@@ -42,6 +43,8 @@ export interface RunOptions {
   parentRunId?: string;
   clock?: Clock;
   runChild?: ChildRunner;
+  /** Under --remote: where the run's action attempts go, made for its context. */
+  remote?: (ctx: RunContext) => RemoteSteps;
 }
 
 export interface ResumeOf {
@@ -102,6 +105,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
     options.resume?.lastAttempt,
     options.noCache !== true,
   );
+  ctx.remote = options.remote?.(ctx);
   const resumed = options.resume !== undefined;
   ctx.emit({ type: 'run-started', run: runRecord(ctx, options, startedAt.toISOString()), resumed });
 

@@ -49,6 +49,8 @@ export type ConfigResolver = (value: unknown) => Promise<unknown>;
 export interface Executor extends ExecutorDefinition {
   /** Has no effect outside the run (no process, request or file), so its start need not be on disk first. */
   pure?: boolean;
+  /** Runs in the driver even under `--remote`: it needs what only the driver has (its run tree). */
+  local?: boolean;
   /** Turns the raw config into the config `execute` receives; by default every expression is resolved. */
   resolveConfig?(
     raw: Record<string, unknown>,

@@ -5,6 +5,7 @@ import type { Executor } from './executor.js';
 export const workflowExecutor: Executor = {
   type: 'workflow',
   aliases: [],
+  local: true,
   summary: 'Runs another workflow file as a child run; its outputs come back.',
   configRequired: true,
   configSchema: strictObject(

@@ -59,6 +59,19 @@ export class StateStoreError extends FlowError {
   }
 }
 
+/** The job queue of --remote and `flow worker` (--queue, FLOW_QUEUE) cannot be reached or used; `url` without its password. */
+export class QueueError extends FlowError {
+  readonly code = 'queue';
+  readonly exitCode = EXIT.invalid;
+
+  constructor(
+    readonly url: string,
+    reason: string,
+  ) {
+    super(`cannot use the job queue ${url}: ${reason}`, 'check that the server runs and the URL (--queue or FLOW_QUEUE) is right');
+  }
+}
+
 /** A report file asked for (--junit) cannot be written. */
 export class ReportFileError extends FlowError {
   readonly code = 'report-file';

@@ -62,6 +62,8 @@ export interface ActionStep extends StepBase {
   forEach: unknown;
   maxConcurrency: number | undefined;
   outputs: Record<string, unknown>;
+  /** The pool of workers that runs its attempts under --remote (`runs_on`); the default pool when unset. */
+  runsOn?: string | undefined;
 }
 
 export interface ParallelGroup extends StepBase {

@@ -99,6 +99,22 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX logs_event_seq ON logs(run_id, event_seq);`,
   // 8: a lease with an end, so that the owner of a run is known across hosts whatever their settings.
   `ALTER TABLE runs ADD COLUMN lease_until INTEGER;`,
+  // 9: step attempts run by workers (flow run --remote): queued, claimed under a worker's token, done or revoked.
+  `CREATE TABLE remote_attempts (
+     job_id TEXT PRIMARY KEY,
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     step_id TEXT NOT NULL,
+     item INTEGER NOT NULL,
+     attempt INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     worker TEXT,
+     token TEXT,
+     until INTEGER,
+     result TEXT,
+     queued_at INTEGER NOT NULL
+   );
+   CREATE INDEX remote_attempts_run ON remote_attempts(run_id);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -190,7 +190,8 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
           stepId: e.stepId,
           item: e.item,
           attempt: e.attempt,
-          status: 'failed',
+          // An attempt whose worker was lost is submitted again at once: it was interrupted, not failed.
+          status: e.error.class === 'interrupted' ? 'interrupted' : 'failed',
           error: e.error,
           startedAt: e.at,
           endedAt: e.at,

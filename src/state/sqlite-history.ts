@@ -89,7 +89,7 @@ export function openSqliteHistory(path: string, options: SqliteHistoryOptions = 
       `WITH RECURSIVE tree(id) AS (SELECT value FROM json_each(?) UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
        SELECT id FROM tree`,
     ),
-    deletes: ['events', 'logs', 'attempts', 'steps'].map((table) =>
+    deletes: ['events', 'logs', 'attempts', 'remote_attempts', 'steps'].map((table) =>
       db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`),
     ),
     deleteRuns: db.prepare(`DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))`),

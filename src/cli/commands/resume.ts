@@ -19,7 +19,16 @@ import { checkReportFiles } from '../reporting.js';
 import { keepModel, keptModel } from '../kept-model.js';
 import type { RunnableDefinition } from '../resume-definition.js';
 import { describePlan } from '../resume-report.js';
-import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
+import type { RemoteDriver } from '../../remote/open-remote.js';
+import {
+  checkRemoteFlags,
+  type DriverFlags,
+  openRemoteFlags,
+  parseConcurrency,
+  parseDurability,
+  parseInputFlags,
+  readInputsFile,
+} from '../run-flags.js';
 import { statePath } from '../state-path.js';
 import { openRunStore } from '../../state/open-store.js';
 import { shownLocation, stateExists } from '../../state/state-location.js';
@@ -34,10 +43,12 @@ export interface ResumeCommandOptions extends DriverFlags {
 export async function resumeCommand(runId: string, options: ResumeCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const maxConcurrency = parseConcurrency(options.maxConcurrency);
   const durability = parseDurability(options.durability);
+  checkRemoteFlags(options);
   checkReportFiles(options, io.cwd);
   const path = statePath(options.state, io);
   if (!stateExists(path)) throw new UnknownRunError(runId, shownLocation(path));
   const store = await openRunStore(path, { durability });
+  let remote: RemoteDriver | undefined;
   try {
     const run = store.getRun(runId);
     if (!run) throw new UnknownRunError(runId, shownLocation(path));
@@ -60,6 +71,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       return EXIT.ok;
     }
     const executors = await executorTable(workflow);
+    remote = await openRemoteFlags(options, path);
     if (signal.aborted) return signalExit(signal);
     const claim = store.claimRun(runId, currentOwner(), Date.now(), aliveNow, options.from !== undefined);
     if (claim.kind === 'unknown') throw new UnknownRunError(runId, shownLocation(path));
@@ -80,7 +92,9 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       keepModel(store, text, workflow, secrets);
     }
     if (claim.interrupted > 0)
-      io.stderr(`flow: ${claim.interrupted} step attempt(s) were running when the last driver stopped; they run again`);
+      io.stderr(
+        `flow: ${claim.interrupted} step attempt(s) were running when the last driver stopped; ${remote ? 'those still with workers are waited for, the others run again' : 'they run again'}`,
+      );
     io.stderr(`flow: resuming run ${runId} (attempt ${claim.run.attempt})${from ? ` from step '${from}'` : ''}`);
     const lastAttempt = (stepId: string, item: number) => store.lastAttempt(runId, stepId, item);
     const resume = { attempt: claim.run.attempt, startedAt: run.startedAt, lastAttempt };
@@ -99,12 +113,14 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
         noCache: options.cache === false,
         output: options,
         onStart: options.onStart,
+        remote,
       },
       io,
       signal,
     );
   } finally {
     store.close();
+    await remote?.close();
   }
 }
 

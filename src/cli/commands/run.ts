@@ -9,7 +9,15 @@ import type { CommandIO } from '../io.js';
 import { checkReportFiles } from '../reporting.js';
 import { keepModel } from '../kept-model.js';
 import { loadWorkflowForRun } from '../load-workflow.js';
-import { type DriverFlags, parseConcurrency, parseDurability, parseInputFlags, readInputsFile } from '../run-flags.js';
+import {
+  checkRemoteFlags,
+  type DriverFlags,
+  openRemoteFlags,
+  parseConcurrency,
+  parseDurability,
+  parseInputFlags,
+  readInputsFile,
+} from '../run-flags.js';
 import { statePath } from '../state-path.js';
 import { openRunStore } from '../../state/open-store.js';
 
@@ -26,6 +34,7 @@ export interface RunCommandOptions extends DriverFlags {
 export async function runCommand(file: string, options: RunCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const maxConcurrency = parseConcurrency(options.maxConcurrency);
   const durability = parseDurability(options.durability);
+  checkRemoteFlags(options);
   checkReportFiles(options, io.cwd);
   const { workflow, text } = await loadWorkflowForRun(file, io);
   const given = {
@@ -45,7 +54,11 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
     return signalExit(signal);
   }
   const path = statePath(options.state, io);
-  const store = await openRunStore(path, { durability });
+  const remote = await openRemoteFlags(options, path);
+  const store = await openRunStore(path, { durability }).catch(async (err) => {
+    await remote?.close();
+    throw err;
+  });
   try {
     keepModel(store, text, workflow, secretValues(workflow, inputs, process.env));
     const run = {
@@ -61,9 +74,11 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       noCache: options.cache === false,
       output: options,
       onStart: options.onStart,
+      remote,
     };
     return await driveRun(run, io, signal);
   } finally {
     store.close();
+    await remote?.close();
   }
 }

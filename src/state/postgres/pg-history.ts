@@ -192,7 +192,7 @@ export function openPgHistory(url: string, options: PgHistoryOptions = {}): RunH
           const ids = JSON.stringify(old.map((r) => r['id']));
           const tree = `WITH RECURSIVE tree(id) AS (SELECT json_array_elements_text($1::json) UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)`;
           const all = JSON.stringify(client.query(`${tree} SELECT id FROM tree`, [ids]).rows.map((r) => r['id']));
-          for (const table of ['events', 'logs', 'attempts', 'steps', 'runs'])
+          for (const table of ['events', 'logs', 'attempts', 'remote_attempts', 'steps', 'runs'])
             client.query(
               `DELETE FROM ${table} WHERE ${table === 'runs' ? 'id' : 'run_id'} IN (SELECT json_array_elements_text($1::json))`,
               [all],

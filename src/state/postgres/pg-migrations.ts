@@ -1,6 +1,6 @@
 // The PostgreSQL store's schema, one migration per version, in a schema of its own (`flow` unless the URL's
 // `?schema=` says otherwise); its `schema_version` table records how far a database has come. The tables are the
-// state file's (migrations.ts) as they stand at its version 8, in PostgreSQL's types.
+// state file's (migrations.ts) as they stand at its version 8 (then 9), in PostgreSQL's types.
 export const PG_MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
      id TEXT PRIMARY KEY,
@@ -90,6 +90,22 @@ export const PG_MIGRATIONS: readonly string[] = [
      line TEXT NOT NULL
    );
    CREATE UNIQUE INDEX events_run_seq ON events(run_id, seq);`,
+  // 2: step attempts run by workers (the state file's version 9).
+  `CREATE TABLE remote_attempts (
+     job_id TEXT PRIMARY KEY,
+     run_id TEXT NOT NULL REFERENCES runs(id),
+     step_id TEXT NOT NULL,
+     item INTEGER NOT NULL,
+     attempt INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     worker TEXT,
+     token TEXT,
+     until BIGINT,
+     result TEXT,
+     queued_at BIGINT NOT NULL
+   );
+   CREATE INDEX remote_attempts_run ON remote_attempts(run_id);`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -1,0 +1,137 @@
+import { type RemoteAttemptRequest, type RemoteSteps, WorkerLost } from '../engine/remote-steps.js';
+import { StepFailure } from '../engine/step-failure.js';
+import { addSpend } from '../model/spend.js';
+import type { ActionStep } from '../model/workflow.js';
+import { leaseTtlMs } from '../state/lease.js';
+import { type RemoteAttempt, remoteJobId } from '../state/remote-attempts.js';
+import type { RunStore } from '../state/run-store.js';
+import { DEFAULT_POOL, type JobQueue } from './job-queue.js';
+import { scopeSnapshot, stepsRead } from './scope-snapshot.js';
+
+export interface DispatcherOptions {
+  store: RunStore;
+  queue: JobQueue;
+  runId: string;
+  /** The driver's owner token: every record it makes of a remote attempt passes the run's fence. */
+  token: string;
+  mask: (value: unknown) => unknown;
+  /** The env of the groups around a step, as the engine holds it: its expressions may read steps too. */
+  groupEnv: (stepId: string) => Record<string, string> | undefined;
+}
+
+interface Waiter {
+  pool: string;
+  resolve: (attempt: RemoteAttempt) => void;
+  /** When the queue was last asked about a job no worker has claimed yet. */
+  askedAt: number;
+}
+
+/** How often the store is asked for results: soon after a submission, less often while nothing comes. */
+const POLL_MIN_MS = 2;
+const POLL_MAX_MS = 50;
+
+// The driver's side of --remote: records each attempt for a worker, puts its job on the queue, and waits for the
+// worker's result in the store. A worker whose claim runs out (killed, stopped, cut off), or a job that failed in the
+// queue before any worker claimed it, is revoked: the worker is fenced off, and the engine submits the next attempt.
+export class RemoteDispatcher implements RemoteSteps {
+  private readonly waiting = new Map<string, Waiter>();
+  private readonly reads = new WeakMap<ActionStep, Set<string> | 'all'>();
+  private timer: NodeJS.Timeout | undefined;
+  private pollMs = POLL_MIN_MS;
+  private readonly ttlMs = leaseTtlMs();
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  adopts(stepId: string, item: number, attempt: number): boolean {
+    const [found] = this.o.store.remoteAttempts([remoteJobId({ runId: this.o.runId, stepId, item, attempt })]);
+    return found !== undefined && found.state !== 'revoked';
+  }
+
+  async execute(request: RemoteAttemptRequest): Promise<unknown> {
+    const { step, item, attempt, signal } = request;
+    const key = { runId: this.o.runId, stepId: step.id, item, attempt };
+    const jobId = remoteJobId(key);
+    const pool = step.runsOn ?? DEFAULT_POOL;
+    let read = this.reads.get(step);
+    if (!read) {
+      read = stepsRead([step, this.o.groupEnv(step.id)]);
+      this.reads.set(step, read);
+    }
+    const scope = this.o.mask(scopeSnapshot(request.scope, read)) as ReturnType<typeof scopeSnapshot>;
+    this.o.store.transaction(() => {
+      this.o.store.assertOwner(this.o.runId, this.o.token);
+      this.o.store.queueRemote({ ...key, jobId, scope }, Date.now());
+    });
+    signal.throwIfAborted();
+    const done = new Promise<RemoteAttempt>((resolve) => this.waiting.set(jobId, { pool, resolve, askedAt: Date.now() }));
+    const onAbort = () => {
+      this.waiting.get(jobId)?.resolve(this.o.store.revokeRemote(jobId)!);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.o.queue.add(pool, key, jobId);
+      this.wake();
+      const settled = await done;
+      signal.throwIfAborted();
+      return this.outcome(settled, request);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.waiting.delete(jobId);
+    }
+  }
+
+  private outcome(a: RemoteAttempt, request: RemoteAttemptRequest): unknown {
+    if (a.state !== 'done' || !a.result) {
+      throw new WorkerLost(
+        a.worker === undefined
+          ? `its job ${a.jobId} failed in the queue before a worker took it`
+          : `worker ${a.worker} stopped answering while it ran job ${a.jobId}`,
+      );
+    }
+    const r = a.result;
+    for (const line of r.lines) request.emitOutput(line.stream, line.text);
+    if (r.ai) addSpend(request.spend, r.ai);
+    if (r.status === 'succeeded') return r.output;
+    throw new StepFailure(r.error?.class ?? 'error', r.error?.message ?? 'the step failed on its worker', r.output, r.retryAfterMs);
+  }
+
+  private wake(): void {
+    this.pollMs = POLL_MIN_MS;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), this.pollMs);
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined;
+    if (this.waiting.size === 0) return;
+    const now = Date.now();
+    let settled = 0;
+    for (const a of this.o.store.remoteAttempts([...this.waiting.keys()])) {
+      const waiter = this.waiting.get(a.jobId);
+      if (!waiter) continue;
+      if (a.state === 'done' || a.state === 'revoked') {
+        waiter.resolve(a);
+        settled++;
+      } else if (a.state === 'claimed' && a.until !== undefined && now > a.until) {
+        // Its worker missed renewing its claim: revoked, so whatever it sends later is refused.
+        waiter.resolve(this.o.store.revokeRemote(a.jobId)!);
+        settled++;
+      } else if (a.state === 'queued' && now - waiter.askedAt > this.ttlMs) {
+        waiter.askedAt = now;
+        // A worker that died before claiming leaves a job that fails in the queue (no stalled re-delivery).
+        const state = await this.o.queue.state(waiter.pool, a.jobId).catch(() => 'waiting');
+        if (state === 'failed' || state === 'unknown' || state === 'completed') {
+          waiter.resolve(this.o.store.revokeRemote(a.jobId)!);
+          settled++;
+        }
+      }
+    }
+    this.pollMs = settled > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, this.pollMs * 2);
+    if (this.waiting.size > 0 && !this.timer) this.timer = setTimeout(() => void this.poll(), this.pollMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

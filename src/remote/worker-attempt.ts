@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { idempotencyKey } from '../engine/action-runner.js';
+import { evaluate, renderValues, resolveValue } from '../engine/expressions.js';
+import { SecretMasker, secretValues } from '../engine/masking.js';
+import { groupEnvironments } from '../engine/run-context.js';
+import { StepFailure, toStepError } from '../engine/step-failure.js';
+import type { Executor, StepContext } from '../executors/executor.js';
+import type { RunRecord } from '../model/run.js';
+import { addCall, noSpend } from '../model/spend.js';
+import type { ActionStep, Step, Workflow } from '../model/workflow.js';
+import { leaseTtlMs } from '../state/lease.js';
+import type { RemoteAttempt, RemoteResult } from '../state/remote-attempts.js';
+import type { RunStore } from '../state/run-store.js';
+import type { AttemptJob } from './job-queue.js';
+
+/** A workflow as a worker runs its steps: its model, its executor table, its groups' env. */
+export interface WorkerWorkflow {
+  workflow: Workflow;
+  executors: ReadonlyMap<string, Executor>;
+  groupEnv: ReadonlyMap<string, Record<string, string>>;
+}
+
+export interface WorkerSide {
+  store: RunStore;
+  /** This worker as a claim names it: host and pid. */
+  name: string;
+  cwd: string;
+  /** The worker's own environment: the secrets its steps read come from here, never from the driver. */
+  env: Record<string, string>;
+  /** The workflow of a run, rebuilt from the store (kept per workflow text). */
+  workflowOf(run: RunRecord): Promise<WorkerWorkflow>;
+  /** Aborted by a forced stop (a second SIGTERM): nothing more is recorded. */
+  stop: AbortSignal;
+}
+
+export type JobOutcome = { kind: 'recorded'; status: RemoteResult['status'] } | { kind: 'fenced' } | { kind: 'not-queued' };
+
+/** The longest output a remote attempt sends back; the rest is cut, with a line that says so. */
+const MAX_OUTPUT_CHARS = 4 * 1024 * 1024;
+
+// One job on a worker: claim the attempt with a fresh token, rebuild the step and its scope from the store, run it
+// with the same executors a local run uses, and record the result only while the claim holds.
+export async function runAttemptJob(job: AttemptJob, jobId: string, w: WorkerSide): Promise<JobOutcome> {
+  const token = randomBytes(12).toString('hex');
+  const ttl = leaseTtlMs();
+  const claimed = w.store.claimRemote(jobId, token, w.name, Date.now() + ttl);
+  if (!claimed) return { kind: 'not-queued' };
+  const revoked = new AbortController();
+  const renew = setInterval(
+    () => {
+      let held = true;
+      try {
+        held = w.store.renewRemote(jobId, token, Date.now() + ttl);
+      } catch {
+        // The store did not answer: the claim runs out unless a later renewal gets through.
+      }
+      if (!held) revoked.abort(new StepFailure('interrupted', 'its driver took this attempt back'));
+    },
+    Math.max(100, Math.floor(ttl / 3)),
+  );
+  try {
+    const result = await attemptResult(job, claimed, w, AbortSignal.any([revoked.signal, w.stop]));
+    if (w.stop.aborted) return { kind: 'fenced' };
+    return w.store.finishRemote(jobId, token, result) ? { kind: 'recorded', status: result.status } : { kind: 'fenced' };
+  } finally {
+    clearInterval(renew);
+  }
+}
+
+async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerSide, signal: AbortSignal): Promise<RemoteResult> {
+  const lines: RemoteResult['lines'] = [];
+  const spend = noSpend();
+  let size = 0;
+  const push = (stream: 'stdout' | 'stderr', text: string) => {
+    if (size >= MAX_OUTPUT_CHARS) return;
+    size += text.length;
+    const last = lines.at(-1);
+    if (last?.stream === stream) last.text += text;
+    else lines.push({ stream, text });
+    if (size >= MAX_OUTPUT_CHARS) lines.push({ stream: 'stderr', text: '\n[flow: output beyond 4 MB was not sent back by the worker]\n' });
+  };
+  let masker = new SecretMasker([]);
+  const finished = (r: Omit<RemoteResult, 'lines' | 'ai'>): RemoteResult =>
+    masker.value({ ...r, lines, ...(spend.calls > 0 ? { ai: spend } : {}) }) as RemoteResult;
+  try {
+    const run = w.store.getRun(job.runId);
+    if (!run) throw new StepFailure('validation', `run ${job.runId} is not in this worker's state store`);
+    const { workflow, executors, groupEnv } = await w.workflowOf(run);
+    const step = findStep(workflow, job.stepId);
+    if (!step) throw new StepFailure('validation', `the workflow of run ${run.id} has no step '${job.stepId}'`);
+    const executor = executors.get(step.type);
+    if (!executor) throw new StepFailure('validation', `this worker has no executor for step type '${step.type}'`);
+    const secrets = Object.fromEntries(workflow.secrets.map((name) => [name, w.env[name] ?? '']));
+    masker = new SecretMasker(secretValues(workflow, run.inputs, w.env));
+    const runScope = { id: run.id, attempt: run.attempt, workflow: run.workflowPath, name: run.workflowName, started_at: run.startedAt };
+    const workflowEnv = renderValues(await resolveValue(workflow.env, { inputs: run.inputs, env: w.env, secrets, run: runScope }));
+    const scope = {
+      inputs: run.inputs,
+      env: { ...w.env, ...workflowEnv },
+      secrets,
+      run: runScope,
+      steps: claimed.scope.steps,
+      previous: claimed.scope.previous,
+      ...(claimed.scope.index === undefined ? {} : { item: claimed.scope.item, index: claimed.scope.index }),
+    };
+    const resolve = (value: unknown) => resolveValue(value, scope);
+    const config = executor.resolveConfig
+      ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope))
+      : ((await resolve(step.config)) as Record<string, unknown>);
+    const declared = { ...groupEnv.get(job.stepId), ...step.env };
+    const stepEnv = Object.keys(declared).length === 0 ? {} : renderValues(await resolve(declared));
+    const key = idempotencyKey(job.runId, job.stepId, job.item);
+    const context: StepContext = {
+      runId: job.runId,
+      stepId: job.stepId,
+      attempt: job.attempt,
+      item: job.item,
+      idempotencyKey: key,
+      signal,
+      cwd: w.cwd,
+      env: {
+        ...scope.env,
+        ...stepEnv,
+        FLOW_RUN_ID: job.runId,
+        FLOW_STEP_ID: job.stepId,
+        FLOW_ATTEMPT: String(job.attempt),
+        FLOW_IDEMPOTENCY_KEY: key,
+      },
+      previous: scope.previous,
+      inputs: run.inputs,
+      workflowFile: workflow.file,
+      models: workflow.models,
+      emitOutput: push,
+      emitTokens: (text) => push('stdout', text),
+      reportModelCall: (call) => addCall(spend, call),
+      runChildWorkflow: async () => {
+        throw new StepFailure('unavailable', 'a workflow step runs in its driver, not on a worker');
+      },
+    };
+    const output = await executor.execute(config, context);
+    return finished({ status: 'succeeded', output: output ?? null });
+  } catch (err) {
+    const failure = err instanceof StepFailure ? err : undefined;
+    const error = signal.aborted ? toStepError(signal.reason) : toStepError(err);
+    return finished({
+      status: 'failed',
+      output: failure?.output ?? null,
+      error,
+      ...(failure?.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+    });
+  }
+}
+
+/** A step by id anywhere in the workflow; a fallback runs as `<step>.<fallback>`. */
+export function findStep(workflow: Workflow, stepId: string): ActionStep | undefined {
+  const inList = (steps: readonly Step[]): ActionStep | undefined => {
+    for (const s of steps) {
+      if (s.kind === 'action' && s.id === stepId) return s;
+      if (s.kind !== 'action') {
+        const found = inList(s.steps);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  const found = inList([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]);
+  if (found) return found;
+  const fallback = workflow.fallbacks.find((f) => stepId.endsWith(`.${f.id}`));
+  return fallback && { ...fallback, id: stepId };
+}
+
+/** A workflow's groups' env, as the driver's engine computes it. */
+export function workerWorkflow(workflow: Workflow, executors: ReadonlyMap<string, Executor>): WorkerWorkflow {
+  return {
+    workflow,
+    executors,
+    groupEnv: groupEnvironments([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]),
+  };
+}

@@ -1,0 +1,55 @@
+import type { RemoteAttemptStore } from '../remote-attempts.js';
+import { REMOTE_COLUMNS, toRemoteAttempt } from '../remote-rows.js';
+import type { Row } from '../rows.js';
+
+type Query = (sql: string, params?: readonly (string | number | boolean | null)[]) => { rows: Row[]; rowCount: number };
+
+// PostgreSQL's record of attempts run by workers: each change is one statement, so a claim, a result and a revoke
+// of the same attempt are ordered by its row's lock.
+export function pgRemoteAttempts(q: Query): RemoteAttemptStore {
+  return {
+    queueRemote(a, now) {
+      q(
+        `INSERT INTO remote_attempts (job_id, run_id, step_id, item, attempt, state, scope, queued_at)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7) ON CONFLICT (job_id) DO NOTHING`,
+        [a.jobId, a.runId, a.stepId, a.item, a.attempt, JSON.stringify(a.scope), now],
+      );
+    },
+    claimRemote(jobId, token, worker, until) {
+      const row = q(
+        `UPDATE remote_attempts SET state = 'claimed', token = $2, worker = $3, until = $4
+         WHERE job_id = $1 AND state = 'queued' RETURNING ${REMOTE_COLUMNS}`,
+        [jobId, token, worker, until],
+      ).rows[0];
+      return row ? toRemoteAttempt(row) : undefined;
+    },
+    renewRemote(jobId, token, until) {
+      return (
+        q(`UPDATE remote_attempts SET until = $3 WHERE job_id = $1 AND state = 'claimed' AND token = $2`, [jobId, token, until])
+          .rowCount === 1
+      );
+    },
+    finishRemote(jobId, token, result) {
+      return (
+        q(`UPDATE remote_attempts SET state = 'done', result = $3 WHERE job_id = $1 AND state = 'claimed' AND token = $2`, [
+          jobId,
+          token,
+          JSON.stringify(result),
+        ]).rowCount === 1
+      );
+    },
+    revokeRemote(jobId) {
+      const row = q(
+        `WITH changed AS (UPDATE remote_attempts SET state = 'revoked' WHERE job_id = $1 AND state IN ('queued', 'claimed') RETURNING ${REMOTE_COLUMNS})
+         SELECT ${REMOTE_COLUMNS} FROM changed UNION ALL SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id = $1 AND NOT EXISTS (SELECT 1 FROM changed)`,
+        [jobId],
+      ).rows[0];
+      return row ? toRemoteAttempt(row) : undefined;
+    },
+    remoteAttempts(jobIds) {
+      return q(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id IN (SELECT json_array_elements_text($1::json))`, [
+        JSON.stringify(jobIds),
+      ]).rows.map(toRemoteAttempt);
+    },
+  };
+}

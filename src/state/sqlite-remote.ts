@@ -1,0 +1,49 @@
+import type Database from 'better-sqlite3';
+import type { RemoteAttemptStore } from './remote-attempts.js';
+import { REMOTE_COLUMNS, toRemoteAttempt } from './remote-rows.js';
+import type { Row } from './rows.js';
+
+// The state file's record of attempts run by workers (workers on this host share the file).
+export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore {
+  const stmt = {
+    queue: db.prepare(
+      `INSERT OR IGNORE INTO remote_attempts (job_id, run_id, step_id, item, attempt, state, scope, queued_at)
+       VALUES (@jobId, @runId, @stepId, @item, @attempt, 'queued', @scope, @now)`,
+    ),
+    claim: db.prepare(
+      `UPDATE remote_attempts SET state = 'claimed', token = @token, worker = @worker, until = @until
+       WHERE job_id = @jobId AND state = 'queued' RETURNING ${REMOTE_COLUMNS}`,
+    ),
+    renew: db.prepare(`UPDATE remote_attempts SET until = @until WHERE job_id = @jobId AND state = 'claimed' AND token = @token`),
+    finish: db.prepare(
+      `UPDATE remote_attempts SET state = 'done', result = @result WHERE job_id = @jobId AND state = 'claimed' AND token = @token`,
+    ),
+    revoke: db.prepare(`UPDATE remote_attempts SET state = 'revoked' WHERE job_id = ? AND state IN ('queued', 'claimed')`),
+    get: db.prepare(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id IN (SELECT value FROM json_each(?))`),
+  };
+  return {
+    queueRemote(a, now) {
+      stmt.queue.run({ ...a, scope: JSON.stringify(a.scope), now });
+    },
+    claimRemote(jobId, token, worker, until) {
+      const row = stmt.claim.get({ jobId, token, worker, until }) as Row | undefined;
+      return row ? toRemoteAttempt(row) : undefined;
+    },
+    renewRemote(jobId, token, until) {
+      return stmt.renew.run({ jobId, token, until }).changes === 1;
+    },
+    finishRemote(jobId, token, result) {
+      return stmt.finish.run({ jobId, token, result: JSON.stringify(result) }).changes === 1;
+    },
+    revokeRemote(jobId) {
+      return db.transaction(() => {
+        stmt.revoke.run(jobId);
+        const row = stmt.get.get(JSON.stringify([jobId])) as Row | undefined;
+        return row ? toRemoteAttempt(row) : undefined;
+      })();
+    },
+    remoteAttempts(jobIds) {
+      return (stmt.get.all(JSON.stringify(jobIds)) as Row[]).map(toRemoteAttempt);
+    },
+  };
+}
