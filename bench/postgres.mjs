@@ -4,14 +4,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { copyBuild } from './lib/build-copy.mjs';
 import { buildHistory } from './lib/history-gen.mjs';
 import { alternate, percentile } from './lib/measure.mjs';
 import { p90Table } from './lib/report.mjs';
+import { loadServerHelper } from './lib/test-servers.mjs';
 
 export const name = 'postgres';
 export const title = 'flow runs over 10,000 runs in PostgreSQL';
@@ -19,22 +18,6 @@ export const title = 'flow runs over 10,000 runs in PostgreSQL';
 const RUNS = 10_000;
 const TARGET_MS = 300;
 const TABLES = ['runs', 'steps', 'attempts', 'logs', 'events', 'workflow_models', 'cache'];
-
-// The tests' throwaway server (test/helpers/postgres.ts), bundled for this plain Node process.
-async function loadPostgresHelper(root) {
-  // Inside the checkout, so that what it leaves external (vitest, imported by a helper it shares) is found.
-  const out = join(root, 'node_modules', '.cache', 'flow-bench', 'postgres-helper.mjs');
-  await build({
-    entryPoints: [join(root, 'test', 'helpers', 'postgres.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    external: ['vitest'],
-    logLevel: 'warning',
-  });
-  return import(pathToFileURL(out).href);
-}
 
 // Copies every row of the state file into the PostgreSQL schema flow made (its columns are the file's).
 async function copyRows(file, url) {
@@ -76,7 +59,7 @@ async function copyRows(file, url) {
 export async function run({ root: checkout, quick, log }) {
   const runs = quick ? 8 : 25;
   const dir = mkdtempSync(join(tmpdir(), 'flow-bench-postgres-'));
-  const { startPostgres } = await loadPostgresHelper(checkout);
+  const { startPostgres } = await loadServerHelper(checkout, 'postgres');
   const server = await startPostgres();
   try {
     const root = join(dir, 'build');

@@ -9,7 +9,16 @@ import { machineInfo, markdownTable, writeSection } from './lib/report.mjs';
 
 // The benchmark modules, in run order; add new ones here (e.g. './engine-sequential.mjs').
 // Each exports `name`, `title` (its RESULTS.md heading) and `run({ root, quick, log })` -> { rows, notes }.
-const BENCHMARKS = ['./validate.mjs', './engine.mjs', './resume.mjs', './startup.mjs', './serve.mjs', './ui.mjs', './postgres.mjs'];
+const BENCHMARKS = [
+  './validate.mjs',
+  './engine.mjs',
+  './resume.mjs',
+  './startup.mjs',
+  './serve.mjs',
+  './ui.mjs',
+  './postgres.mjs',
+  './remote.mjs',
+];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(root, 'bench', 'RESULTS.md');

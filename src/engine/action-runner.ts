@@ -42,8 +42,10 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     return finish(ctx, step.id, item, 'action', 0, result('failed', startedAt, ctx.at(), { error }), tolerated);
   }
   let lastOutput: unknown = null;
-  const durable = executor.pure !== true;
   const remote = ctx.remote && runsRemotely(executor) ? ctx.remote : undefined;
+  // A remote attempt's durable record is the store's record of its job (written before the job is queued, its result
+  // by the worker): the driver's own records of it may wait for the next commit, and a resume finds the job by its id.
+  const durable = executor.pure !== true && remote === undefined;
   // A resumed run numbers its attempts after those already recorded, and gives the step a fresh retry budget.
   let before = ctx.lastAttempt(step.id, item);
   // After a takeover, an attempt still with the queue and its workers is waited for, not started again.

@@ -69,7 +69,7 @@ export class RemoteDispatcher implements RemoteSteps {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.o.queue.add(pool, key, jobId);
+      await this.o.queue.add(pool, { ...key, runAttempt: request.scope.run.attempt }, jobId);
       this.wake();
       const settled = await done;
       signal.throwIfAborted();

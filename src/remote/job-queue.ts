@@ -12,6 +12,8 @@ export interface AttemptJob {
   stepId: string;
   item: number;
   attempt: number;
+  /** The run's own attempt (1, then one more per resume): a worker keeps a run's record per attempt. */
+  runAttempt: number;
 }
 
 /** BullMQ's classes bound to one backend, and the connection option they take. */

@@ -27,6 +27,8 @@ export interface WorkerSide {
   cwd: string;
   /** The worker's own environment: the secrets its steps read come from here, never from the driver. */
   env: Record<string, string>;
+  /** The run's record as of its attempt `runAttempt` (kept: it does not change while that attempt runs). */
+  runOf(runId: string, runAttempt: number): RunRecord | undefined;
   /** The workflow of a run, rebuilt from the store (kept per workflow text). */
   workflowOf(run: RunRecord): Promise<WorkerWorkflow>;
   /** Aborted by a forced stop (a second SIGTERM): nothing more is recorded. */
@@ -83,7 +85,7 @@ async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerS
   const finished = (r: Omit<RemoteResult, 'lines' | 'ai'>): RemoteResult =>
     masker.value({ ...r, lines, ...(spend.calls > 0 ? { ai: spend } : {}) }) as RemoteResult;
   try {
-    const run = w.store.getRun(job.runId);
+    const run = w.runOf(job.runId, job.runAttempt);
     if (!run) throw new StepFailure('validation', `run ${job.runId} is not in this worker's state store`);
     const { workflow, executors, groupEnv } = await w.workflowOf(run);
     const step = findStep(workflow, job.stepId);

@@ -42,11 +42,23 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
   const name = `${hostId() || hostname()}:${process.pid}`;
   const stop = new AbortController();
   const workflows = new Map<string, Promise<WorkerWorkflow>>();
+  const runs = new Map<string, RunRecord>();
   const side = {
     store,
     name,
     cwd: io.cwd,
     env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string')),
+    runOf: (runId: string, runAttempt: number) => {
+      const key = `${runId}#${runAttempt}`;
+      let run = runs.get(key);
+      if (!run) {
+        run = store.getRun(runId);
+        if (!run) return undefined;
+        if (runs.size >= KEPT_RUNS) runs.delete(runs.keys().next().value!);
+        runs.set(key, run);
+      }
+      return run;
+    },
     workflowOf: (run: RunRecord) => {
       let found = workflows.get(run.definitionHash);
       if (!found) {
@@ -99,6 +111,9 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
   }
   return EXIT.ok;
 }
+
+/** How many runs' records a worker keeps (the oldest goes first): each holds its workflow's text. */
+const KEPT_RUNS = 64;
 
 function describe(outcome: JobOutcome): string {
   if (outcome.kind === 'recorded') return outcome.status;

@@ -2,14 +2,15 @@ import type { RemoteAttemptStore } from '../remote-attempts.js';
 import { REMOTE_COLUMNS, toRemoteAttempt } from '../remote-rows.js';
 import type { Row } from '../rows.js';
 
-type Query = (sql: string, params?: readonly (string | number | boolean | null)[]) => { rows: Row[]; rowCount: number };
+type Params = readonly (string | number | boolean | null)[];
+type Query = (sql: string, params?: Params) => { rows: Row[]; rowCount: number };
 
 // PostgreSQL's record of attempts run by workers: each change is one statement, so a claim, a result and a revoke
 // of the same attempt are ordered by its row's lock.
-export function pgRemoteAttempts(q: Query): RemoteAttemptStore {
+export function pgRemoteAttempts(q: Query, w: (sql: string, params?: Params) => void): RemoteAttemptStore {
   return {
     queueRemote(a, now) {
-      q(
+      w(
         `INSERT INTO remote_attempts (job_id, run_id, step_id, item, attempt, state, scope, queued_at)
          VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7) ON CONFLICT (job_id) DO NOTHING`,
         [a.jobId, a.runId, a.stepId, a.item, a.attempt, JSON.stringify(a.scope), now],

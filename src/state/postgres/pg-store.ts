@@ -21,12 +21,18 @@ export function openPgStore(url: string): RunStore {
   const q = (sql: string, params?: readonly (string | number | boolean | null)[]) =>
     depth > 0 ? client.query(sql, params) : guardPg(shown, () => client.query(sql, params));
   const one = (sql: string, params?: readonly (string | number | boolean | null)[]): Row | undefined => q(sql, params).rows[0];
+  // A write whose answer nobody reads: inside a transaction it goes with the next query (the COMMIT at the latest),
+  // so a transaction of writes is one round trip to the server.
+  const w = (sql: string, params?: readonly (string | number | boolean | null)[]): void => {
+    if (depth > 0) client.defer(sql, params);
+    else q(sql, params);
+  };
   const ownerParams = (o: RunOwner | undefined) => [o?.host ?? null, o?.pid ?? null, o?.processStart ?? null, o?.token ?? null];
 
   const store: RunStore = {
-    ...pgRemoteAttempts(q),
+    ...pgRemoteAttempts(q, w),
     createRun(run) {
-      q(
+      w(
         `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,
                            attempt, owner_host, owner_pid, owner_start, owner_token, heartbeat_at, lease_until, shape)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
@@ -61,13 +67,13 @@ export function openPgStore(url: string): RunStore {
            WHERE status = 'running' AND run_id IN (SELECT id FROM tree)`,
           [runId, endedAt, INTERRUPTED],
         ).rowCount;
-        q(
+        w(
           `${RUN_TREE} UPDATE runs SET status = 'interrupted', ended_at = $2, owner_pid = NULL, owner_host = NULL, owner_start = NULL,
              owner_token = NULL, lease_until = NULL
            WHERE status = 'running' AND id != $1 AND id IN (SELECT id FROM tree)`,
           [runId, endedAt],
         );
-        q(
+        w(
           `UPDATE runs SET status = 'running', attempt = attempt + 1, ended_at = NULL, outputs = NULL, error = NULL,
              owner_host = $2, owner_pid = $3, owner_start = $4, owner_token = $5, heartbeat_at = $6, lease_until = $7
            WHERE id = $1`,
@@ -85,19 +91,21 @@ export function openPgStore(url: string): RunStore {
       return one(`SELECT owner_token FROM runs WHERE id = $1`, [runId])?.['owner_token'] === token;
     },
     assertOwner(runId, token) {
-      // Inside a transaction the row stays locked against a claim until this writer's records are committed.
-      const row = one(`SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = $1${depth > 0 ? ' FOR SHARE' : ''}`, [
-        runId,
-      ]);
-      if (!row) throw new LeaseLostError(`run ${runId} was removed from the state store while this process drove it; it stopped`);
-      const owner = toOwner(row);
-      if (owner?.token !== token) {
+      const refuse = (row: Row | undefined) => {
+        if (!row) return new LeaseLostError(`run ${runId} was removed from the state store while this process drove it; it stopped`);
+        const owner = toOwner(row);
         const now = owner ? `${describeOwner(owner)} drives it now` : 'nobody drives it now';
-        throw new LeaseLostError(`this process no longer owns run ${runId} (${now}); it stopped without writing more`);
-      }
+        return new LeaseLostError(`this process no longer owns run ${runId} (${now}); it stopped without writing more`);
+      };
+      const sql = `SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = $1`;
+      // Inside a transaction the row stays locked against a claim until this writer's records are committed; the
+      // check goes with the writes, and a failed one stops them before they run.
+      if (depth > 0) return client.defer(`${sql} FOR SHARE`, [runId], { column: 'owner_token', equals: token, fail: refuse });
+      const row = one(sql, [runId]);
+      if (row?.['owner_token'] !== token) throw refuse(row);
     },
     attemptStarted(a) {
-      q(
+      w(
         `INSERT INTO attempts (run_id, step_id, item, attempt, status, started_at, run_attempt)
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT attempt FROM runs WHERE id = $1))
          ON CONFLICT (run_id, step_id, item, attempt) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
@@ -106,7 +114,7 @@ export function openPgStore(url: string): RunStore {
       );
     },
     attemptFinished(a) {
-      q(
+      w(
         `UPDATE attempts SET status = $5, error = $6, ended_at = $7, delay_ms = $8, ai = $9
          WHERE run_id = $1 AND step_id = $2 AND item = $3 AND attempt = $4`,
         [
@@ -123,7 +131,7 @@ export function openPgStore(url: string): RunStore {
       );
     },
     stepFinished(runId, stepId, item, r) {
-      q(
+      w(
         `INSERT INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at, masked)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (run_id, step_id, item) DO UPDATE SET status = excluded.status, output = excluded.output,
@@ -146,7 +154,7 @@ export function openPgStore(url: string): RunStore {
       );
     },
     appendLog(c) {
-      q(
+      w(
         `INSERT INTO logs (run_id, step_id, item, attempt, seq, stream, text, event_seq, time)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (run_id, step_id, item, attempt, seq) DO UPDATE SET stream = excluded.stream, text = excluded.text,
@@ -157,7 +165,7 @@ export function openPgStore(url: string): RunStore {
     appendEvent(runId, seq, type, line) {
       // Numbered and committed one writer at a time: an identity value is taken at INSERT but seen at COMMIT, and a
       // follower of every run's events (GET /events) that saw 101 committed before 100 would pass 100 by for good.
-      q(
+      w(
         `WITH turn AS (SELECT pg_advisory_xact_lock(${EVENTS_LOCK}))
          INSERT INTO events (run_id, seq, type, line) SELECT $1, $2, $3, $4 FROM turn`,
         [runId, seq, type, line],
@@ -168,7 +176,7 @@ export function openPgStore(url: string): RunStore {
       return Number(row?.['n'] ?? 0);
     },
     finishRun(runId, status, endedAt, outputs, error) {
-      q(
+      w(
         `UPDATE runs SET status = $2, ended_at = $3, outputs = $4, error = $5,
            owner_pid = NULL, owner_host = NULL, owner_start = NULL, owner_token = NULL, lease_until = NULL
          WHERE id = $1`,
@@ -185,7 +193,7 @@ export function openPgStore(url: string): RunStore {
       );
     },
     replaceDefinition(runId, definition, hash, shape) {
-      q(`UPDATE runs SET definition = $1, definition_hash = $2, shape = $3 WHERE id = $4`, [
+      w(`UPDATE runs SET definition = $1, definition_hash = $2, shape = $3 WHERE id = $4`, [
         definition,
         hash,
         JSON.stringify(shape),
@@ -193,7 +201,7 @@ export function openPgStore(url: string): RunStore {
       ]);
     },
     saveModel(definitionHash, build, model) {
-      q(`INSERT INTO workflow_models (definition_hash, build, model) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+      w(`INSERT INTO workflow_models (definition_hash, build, model) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
         definitionHash,
         build,
         JSON.stringify(model),
@@ -214,7 +222,7 @@ export function openPgStore(url: string): RunStore {
       return row ? parse(row['value']) : undefined;
     },
     cachePut(key, value, expiresAt) {
-      q(
+      w(
         `INSERT INTO cache (key, value, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
         [key, JSON.stringify(value), expiresAt ?? null],

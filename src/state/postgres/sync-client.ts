@@ -20,6 +20,20 @@ export class PgQueryError extends Error {
   }
 }
 
+/** A deferred statement's condition on its first row: when it does not hold, the rest of the batch is not run. */
+export interface RowCheck {
+  column: string;
+  equals: SqlValue;
+  /** The error the caller throws then, made from the row found (undefined: no row). */
+  fail: (row: PgRow | undefined) => Error;
+}
+
+interface Deferred {
+  sql: string;
+  params: readonly SqlValue[] | undefined;
+  check: RowCheck | undefined;
+}
+
 /** How long a query may take before the caller stops waiting: a server that went away must not hang a run. */
 const QUERY_TIMEOUT_MS = 60_000;
 
@@ -35,6 +49,10 @@ export class SyncPgClient {
   /** Why no query can be asked any more: the worker died, or an answer came too late to be told from the next. */
   private broken: string | undefined;
   private sent = 0;
+  /** Statements whose answers nobody waits for: sent with the next query, in one message and one wait. */
+  private deferred: Deferred[] = [];
+  /** Whether a BEGIN has reached the server (so a failure needs a ROLLBACK there). */
+  private begun = false;
 
   constructor(url: string, applicationName = 'flow') {
     const { port1, port2 } = new MessageChannel();
@@ -58,9 +76,14 @@ export class SyncPgClient {
   query(sql: string, params?: readonly SqlValue[]): PgResult {
     if (this.closed) throw new PgQueryError('the PostgreSQL connection is closed', undefined, undefined);
     if (this.broken) throw new PgQueryError(this.broken, undefined, undefined);
+    const batch = [...this.deferred, { sql, params, check: undefined }];
+    this.deferred = [];
     const id = ++this.sent;
     Atomics.store(this.signal, 0, 0);
-    this.port.postMessage({ id, sql, params });
+    this.port.postMessage({
+      id,
+      batch: batch.map((b) => ({ sql: b.sql, params: b.params, check: b.check && { column: b.check.column, equals: b.check.equals } })),
+    });
     if (Atomics.wait(this.signal, 0, 0, QUERY_TIMEOUT_MS) === 'timed-out') {
       // Its answer may still come, and would be taken for the next query's: this connection is done.
       this.broken = `PostgreSQL did not answer within ${QUERY_TIMEOUT_MS / 1000} s`;
@@ -68,7 +91,8 @@ export class SyncPgClient {
       throw new PgQueryError(this.broken, undefined, undefined);
     }
     const message = receiveMessageOnPort(this.port)?.message as
-      | { id: number; rows: PgRow[]; rowCount: number; error?: undefined }
+      | { id: number; rows: PgRow[]; rowCount: number; error?: undefined; failedCheck?: undefined }
+      | { id: number; failedCheck: { index: number; row: PgRow | undefined }; error?: undefined }
       | { id: number; error: { message: string; code?: string; detail?: string } }
       | undefined;
     if (message === undefined || message.id !== id) {
@@ -76,24 +100,40 @@ export class SyncPgClient {
       this.close();
       throw new PgQueryError(this.broken, undefined, undefined);
     }
+    if (batch.some((b) => b.sql === 'BEGIN')) this.begun = true;
     if (message.error) throw new PgQueryError(message.error.message, message.error.code, message.error.detail);
+    if (message.failedCheck) throw batch[message.failedCheck.index]!.check!.fail(message.failedCheck.row);
     return message as PgResult;
+  }
+
+  /**
+   * Queues a statement whose answer is not needed, to go with the next query: a transaction of writes is then one
+   * round trip to the server. With a check, the statements after it run only when its first row passes.
+   */
+  defer(sql: string, params?: readonly SqlValue[], check?: RowCheck): void {
+    this.deferred.push({ sql, params, check });
   }
 
   /** Runs fn between BEGIN and COMMIT; ROLLBACK when it throws. Not nested: the store's transactions are not. */
   transaction<T>(fn: () => T): T {
-    this.query('BEGIN');
+    this.begun = false;
+    this.defer('BEGIN');
     try {
       const value = fn();
       this.query('COMMIT');
       return value;
     } catch (err) {
-      try {
-        this.query('ROLLBACK');
-      } catch {
-        // the connection is gone: the server rolled back
+      this.deferred = [];
+      if (this.begun) {
+        try {
+          this.query('ROLLBACK');
+        } catch {
+          // the connection is gone: the server rolled back
+        }
       }
       throw err;
+    } finally {
+      this.begun = false;
     }
   }
 
