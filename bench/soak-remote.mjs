@@ -10,10 +10,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyBuild } from './lib/build-copy.mjs';
 import { loadServerHelper } from './lib/test-servers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const FLOW_BIN = join(root, 'bin', 'flow.js');
+// A private copy of the build, so that a rebuild while the soak runs does not pull dist/ from under it.
+let FLOW_BIN = join(root, 'bin', 'flow.js');
 const ITEMS = 30;
 const LEASE = { FLOW_LEASE_TTL: '1s' };
 
@@ -82,6 +84,8 @@ async function main() {
   const [{ startPostgres }, { startRedis }] = await Promise.all([loadServerHelper(root, 'postgres'), loadServerHelper(root, 'redis')]);
   const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   const base = mkdtempSync(join(tmpdir(), 'flow-soak-remote-'));
+  copyBuild(root, join(base, 'build'));
+  FLOW_BIN = join(base, 'build', 'bin', 'flow.js');
   const state = `${postgres.url}?schema=soak`;
   const queue = ['--queue', redis.url];
   const workers = [];

@@ -13,6 +13,7 @@ import { failpoint } from '../state/failpoints.js';
 import { StepFailure, toStepError } from './step-failure.js';
 import { abortedStatus, finish, result, tolerates, type StepOutcome } from './step-runner.js';
 import { MAX_REDELIVERIES, runsRemotely, WorkerLost } from './remote-steps.js';
+import { type HeldSlot, takeSlot } from './concurrency-cap.js';
 
 export interface ForEachItem {
   item: unknown;
@@ -57,12 +58,15 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart, durable });
     // Only a step with a timeout gets a signal of its own: a combined signal per attempt is not free.
     const timeout = step.timeoutMs === undefined ? undefined : new AbortController();
-    const timer =
-      timeout && setLimit(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs!);
+    let timer: NodeJS.Timeout | undefined;
+    let slot: HeldSlot | undefined;
     const attemptSignal = timeout ? AbortSignal.any([signal, timeout.signal]) : signal;
     const spend = noSpend();
     const ai = () => (spend.calls > 0 ? spend : undefined);
     try {
+      // The wait for a slot of a concurrency cap is not the attempt's: its timeout starts once it has one.
+      slot = await takeSlot(ctx, step, scope, `${ctx.runId}.${step.id}.${item}.${attempt}`, signal);
+      timer = timeout && setLimit(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs!);
       const { output, cacheKey } = remote
         ? await executeRemotely(ctx, step, scope, attemptSignal, item, attempt, spend)
         : await executeOnce(ctx, step, executor, scope, attemptSignal, item, attempt, spend);
@@ -119,6 +123,9 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
           durable,
           ai: ai(),
         });
+        // The slot of a concurrency cap goes back while the step waits to retry.
+        slot?.release();
+        slot = undefined;
         try {
           await ctx.clock.sleep(delayMs, signal);
           continue;
@@ -143,6 +150,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       );
     } finally {
       if (timer) clearTimeout(timer);
+      slot?.release();
     }
   }
 }

@@ -60,7 +60,10 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
   };
   const buildAction = (
     raw: Raw,
-    base: Omit<ActionStep, 'kind' | 'type' | 'config' | 'retry' | 'onError' | 'cache' | 'forEach' | 'maxConcurrency' | 'outputs'>,
+    base: Omit<
+      ActionStep,
+      'kind' | 'type' | 'config' | 'retry' | 'onError' | 'cache' | 'forEach' | 'maxConcurrency' | 'outputs' | 'runsOn' | 'concurrency'
+    >,
   ): ActionStep => {
     const type = findBuiltinExecutor(String(raw['type']))?.type ?? String(raw['type']);
     const config = record(raw['config']);
@@ -81,6 +84,10 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
       forEach: raw['for_each'],
       maxConcurrency: typeof raw['max_concurrency'] === 'number' ? raw['max_concurrency'] : undefined,
       outputs: record(raw['outputs']),
+      ...(typeof raw['runs_on'] === 'string' ? { runsOn: raw['runs_on'] } : {}),
+      ...(raw['concurrency'] === undefined
+        ? {}
+        : { concurrency: { key: String(record(raw['concurrency'])['key']), limit: Number(record(raw['concurrency'])['limit']) } }),
     };
   };
 

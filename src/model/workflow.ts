@@ -33,6 +33,12 @@ export interface RetryPolicy {
   on: string[];
 }
 
+export interface ConcurrencyCap {
+  /** As written: it may hold ${{ }}, resolved per attempt. */
+  key: string;
+  limit: number;
+}
+
 export interface CachePolicy {
   ttlMs: number | undefined;
   key: string | undefined;
@@ -64,6 +70,8 @@ export interface ActionStep extends StepBase {
   outputs: Record<string, unknown>;
   /** The pool of workers that runs its attempts under --remote (`runs_on`); the default pool when unset. */
   runsOn?: string | undefined;
+  /** A cap on attempts at once, shared through the store by every run that uses it (`concurrency`). */
+  concurrency?: ConcurrencyCap | undefined;
 }
 
 export interface ParallelGroup extends StepBase {

@@ -115,6 +115,13 @@ export const MIGRATIONS: readonly string[] = [
      queued_at INTEGER NOT NULL
    );
    CREATE INDEX remote_attempts_run ON remote_attempts(run_id);`,
+  // 10: the slots of `concurrency: {key, limit}` caps, each held by one attempt until it ends or its lease runs out.
+  `CREATE TABLE concurrency_slots (
+     key TEXT NOT NULL,
+     holder TEXT NOT NULL,
+     until INTEGER NOT NULL,
+     PRIMARY KEY (key, holder)
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

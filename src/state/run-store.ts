@@ -1,5 +1,6 @@
 import type { RunOwner, RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
 import type { Workflow, WorkflowShape } from '../model/workflow.js';
+import type { ConcurrencySlotStore } from './concurrency-slots.js';
 import type { RemoteAttemptStore } from './remote-attempts.js';
 
 export interface StoredStepResult {
@@ -36,7 +37,7 @@ export type Claim =
 export type OwnerAlive = (owner: RunOwner, leaseUntil: number | undefined) => boolean;
 
 // Where runs are recorded. Every method commits before it returns, so a crash loses at most the step in flight.
-export interface RunStore extends RemoteAttemptStore {
+export interface RunStore extends RemoteAttemptStore, ConcurrencySlotStore {
   /** Records a new run, owned by `run.owner`. */
   createRun(run: RunRecord): void;
   /**

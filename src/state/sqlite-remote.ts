@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { ConcurrencySlotStore } from './concurrency-slots.js';
 import type { RemoteAttemptStore } from './remote-attempts.js';
 import { REMOTE_COLUMNS, toRemoteAttempt } from './remote-rows.js';
 import type { Row } from './rows.js';
@@ -44,6 +45,35 @@ export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore 
     },
     remoteAttempts(jobIds) {
       return (stmt.get.all(JSON.stringify(jobIds)) as Row[]).map(toRemoteAttempt);
+    },
+  };
+}
+
+// The state file's concurrency slots (processes on this host share the file): a take is one IMMEDIATE transaction.
+export function sqliteConcurrencySlots(db: Database.Database): ConcurrencySlotStore {
+  const stmt = {
+    expire: db.prepare(`DELETE FROM concurrency_slots WHERE key = ? AND until < ?`),
+    count: db.prepare(`SELECT count(*) AS n FROM concurrency_slots WHERE key = ? AND holder != ?`),
+    take: db.prepare(`INSERT OR REPLACE INTO concurrency_slots (key, holder, until) VALUES (?, ?, ?)`),
+    renew: db.prepare(`UPDATE concurrency_slots SET until = ? WHERE key = ? AND holder = ?`),
+    release: db.prepare(`DELETE FROM concurrency_slots WHERE key = ? AND holder = ?`),
+  };
+  return {
+    acquireSlot(key, holder, limit, until, now) {
+      return db
+        .transaction(() => {
+          stmt.expire.run(key, now);
+          if (Number((stmt.count.get(key, holder) as Row)['n']) >= limit) return false;
+          stmt.take.run(key, holder, until);
+          return true;
+        })
+        .immediate();
+    },
+    renewSlot(key, holder, until) {
+      return stmt.renew.run(until, key, holder).changes === 1;
+    },
+    releaseSlot(key, holder) {
+      stmt.release.run(key, holder);
     },
   };
 }

@@ -4,7 +4,7 @@ import type { Workflow } from '../model/workflow.js';
 import { describeOwner, leaseTtlMs } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
-import { sqliteRemoteAttempts } from './sqlite-remote.js';
+import { sqliteConcurrencySlots, sqliteRemoteAttempts } from './sqlite-remote.js';
 import { json, LAST_EVENT_SEQ, parse, type Row, toOwner, toResult, toRun } from './rows.js';
 
 const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attempts', 'started_at', 'ended_at', 'masked'] as const;
@@ -92,6 +92,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const guard = <T>(fn: () => T): T => guardStateFile(db, fn);
   const store: RunStore = {
     ...sqliteRemoteAttempts(db),
+    ...sqliteConcurrencySlots(db),
     createRun(run) {
       stmt.createRun.run({
         ...run,

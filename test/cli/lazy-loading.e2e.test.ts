@@ -83,4 +83,33 @@ describe('what a run loads', () => {
       expect(loadedChunk(validate.modules, chunk), `flow validate loaded ${chunk}`).toBe(false);
     }
   });
+
+  it('a local run and flow validate load neither BullMQ nor the --remote code, which a --remote run loads', () => {
+    const { dir, log } = workspace();
+    const modulesOf = (args: string[], file: string) => {
+      const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true', FLOW_MODULE_LOG: file },
+      });
+      return { code: r.status, stderr: r.stderr, modules: loaded(file) };
+    };
+    const remoteChunks = readdirSync(DIST).filter(
+      (f) => f.endsWith('.js') && readFileSync(join(DIST, f), 'utf8').includes('stopped answering while it ran job'),
+    );
+    expect(remoteChunks.length).toBeGreaterThan(0);
+    const bullmq = (modules: string[]) => modules.some((url) => url.includes('/node_modules/bullmq/'));
+    const local = modulesOf(['run', 'w.yaml'], log);
+    const validate = modulesOf(['validate', 'w.yaml'], join(dir, 'validate.log'));
+    // Port 1 answers nobody: the run stops at the queue, after its code has loaded, before anything is recorded.
+    const remote = modulesOf(['run', 'w.yaml', '--remote', '--queue', 'redis://127.0.0.1:1'], join(dir, 'remote.log'));
+    expect([local.code, validate.code, remote.code], remote.stderr).toEqual([0, 0, 2]);
+    expect(bullmq(remote.modules)).toBe(true);
+    expect(remoteChunks.some((chunk) => loadedChunk(remote.modules, chunk))).toBe(true);
+    expect(bullmq(local.modules) || bullmq(validate.modules)).toBe(false);
+    for (const chunk of remoteChunks) {
+      expect(loadedChunk(local.modules, chunk), `a local run loaded ${chunk}`).toBe(false);
+      expect(loadedChunk(validate.modules, chunk), `flow validate loaded ${chunk}`).toBe(false);
+    }
+  });
 });

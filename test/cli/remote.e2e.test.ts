@@ -211,6 +211,74 @@ steps:
     expect(await stopGracefully(w)).toBe(0);
   });
 
+  it('runs_on sends a step to the workers of its pool; the others go to the default pool', async () => {
+    const dir = tempDir('flow-remote-');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      `name: pools
+steps:
+  - { id: train, type: shell, runs_on: gpu, config: { run: 'echo "train on $WORKER_NAME"' } }
+  - { id: report, type: shell, config: { run: 'echo "report on $WORKER_NAME"' } }
+outputs:
+  train: \${{ steps.train.output.stdout }}
+  report: \${{ steps.report.output.stdout }}
+`,
+    );
+    const state = `${postgres!.url}?schema=pools`;
+    const queue = ['--queue', redis!.url];
+    const gpu = worker(dir, state, 'gpu-box', [...queue, '--pool', 'gpu']);
+    const plain = worker(dir, state, 'plain-box', queue);
+    await Promise.all([ready(gpu), ready(plain)]);
+    expect(gpu.output()).toContain('takes the jobs of pool gpu from');
+    const run = await flowAsync(['run', 'w.yaml', '--remote', ...queue, '--state', state], dir, LEASE);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ train: 'train on gpu-box\n', report: 'report on plain-box\n' });
+    for (const w of [gpu, plain]) expect(await stopGracefully(w)).toBe(0);
+  });
+
+  it('concurrency: {key, limit} caps attempts across drivers, local and remote alike, through the store', async () => {
+    const dir = tempDir('flow-remote-');
+    // Each item logs when it starts and ends (ms); the workers run in the same directory, so one file has them all.
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      `name: capped
+steps:
+  - id: call
+    type: shell
+    for_each: \${{ [1..4] }}
+    max_concurrency: 4
+    concurrency: { key: "api-\${{ 'shared' }}", limit: 2 }
+    config: { run: 'echo "+ $(date +%s%3N)" >> spans.log; sleep 0.3; echo "- $(date +%s%3N)" >> spans.log' }
+`,
+    );
+    const state = `${postgres!.url}?schema=capped`;
+    const queue = ['--queue', redis!.url];
+    const w = worker(dir, state, 'w', [...queue, '--concurrency', '4']);
+    await ready(w);
+    const [local, remote] = await Promise.all([
+      flowAsync(['run', 'w.yaml', '--state', state], dir, LEASE),
+      flowAsync(['run', 'w.yaml', '--remote', ...queue, '--state', state], dir, LEASE),
+    ]);
+    expect(local.code, local.stderr).toBe(0);
+    expect(remote.code, remote.stderr).toBe(0);
+    const events = readFileSync(join(dir, 'spans.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => ({ delta: line.startsWith('+') ? 1 : -1, at: Number(line.slice(2)) }))
+      .sort((a, b) => a.at - b.at || a.delta - b.delta);
+    expect(events.length).toBe(16);
+    let running = 0;
+    let most = 0;
+    for (const e of events) {
+      running += e.delta;
+      most = Math.max(most, running);
+    }
+    // Eight items of 0.3 s, four at once allowed by each run: the shared cap of two held across both drivers.
+    expect(most).toBe(2);
+    expect(rows(`SELECT count(*)::int AS n FROM capped.concurrency_slots`)).toEqual([{ n: 0 }]);
+    expect(await stopGracefully(w)).toBe(0);
+  });
+
   it('refuses what it cannot do with one line and exit 2', async () => {
     const dir = tempDir('flow-remote-');
     writeFileSync(join(dir, 'w.yaml'), fanOut(1, 0));

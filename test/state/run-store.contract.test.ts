@@ -207,6 +207,25 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
     ).toEqual(['done', 'revoked']);
     store.close();
   });
+
+  it.skipIf(skip)('a concurrency cap gives out at most its limit of slots per key; a released or lapsed slot is free again', () => {
+    const store = open();
+    expect(store.acquireSlot('api', 'a', 2, 5000, 1000)).toBe(true);
+    expect(store.acquireSlot('api', 'b', 2, 5000, 1000)).toBe(true);
+    expect(store.acquireSlot('api', 'c', 2, 5000, 1000)).toBe(false);
+    // Another key has slots of its own; a holder asking again keeps the one it has.
+    expect(store.acquireSlot('db', 'c', 1, 5000, 1000)).toBe(true);
+    expect(store.acquireSlot('api', 'a', 2, 6000, 1000)).toBe(true);
+    store.releaseSlot('api', 'a');
+    expect(store.acquireSlot('api', 'c', 2, 5000, 2000)).toBe(true);
+    expect(store.acquireSlot('api', 'd', 2, 9000, 2000)).toBe(false);
+    // b stopped renewing: after its lease it no longer counts, and its renewal then finds the slot gone.
+    expect(store.renewSlot('api', 'c', 9000)).toBe(true);
+    expect(store.acquireSlot('api', 'd', 2, 9000, 5001)).toBe(true);
+    expect(store.renewSlot('api', 'b', 9000)).toBe(false);
+    expect(store.acquireSlot('api', 'e', 2, 9000, 5001)).toBe(false);
+    store.close();
+  });
 });
 
 describe.skipIf(!hasPostgres)('a PostgreSQL store flow cannot use', () => {

@@ -85,6 +85,21 @@ export const actionStepFields: Record<string, JsonSchema> = {
   cache: ref('cache'),
   for_each: ref('for_each'),
   max_concurrency: { type: 'integer', minimum: 1 },
+  concurrency: strictObject(
+    {
+      key: { type: 'string', minLength: 1, description: 'Names the cap; may hold ${{ }} (a tenant, an API key name).' },
+      limit: { type: 'integer', minimum: 1, description: 'At most this many attempts with the key at once.' },
+    },
+    {
+      required: ['key', 'limit'],
+      description: 'A cap shared by every run, local or --remote, that keeps its runs in the same store: across processes and machines.',
+    },
+  ),
+  runs_on: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{1,64}$',
+    description: 'Under `flow run --remote`: the pool of workers (`flow worker --pool NAME`) that runs this step.',
+  },
   outputs: {
     type: 'object',
     propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },

@@ -106,6 +106,13 @@ export const PG_MIGRATIONS: readonly string[] = [
      queued_at BIGINT NOT NULL
    );
    CREATE INDEX remote_attempts_run ON remote_attempts(run_id);`,
+  // 3: the slots of concurrency caps (the state file's version 10).
+  `CREATE TABLE concurrency_slots (
+     key TEXT NOT NULL,
+     holder TEXT NOT NULL,
+     until BIGINT NOT NULL,
+     PRIMARY KEY (key, holder)
+   );`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -1,3 +1,4 @@
+import type { ConcurrencySlotStore } from '../concurrency-slots.js';
 import type { RemoteAttemptStore } from '../remote-attempts.js';
 import { REMOTE_COLUMNS, toRemoteAttempt } from '../remote-rows.js';
 import type { Row } from '../rows.js';
@@ -51,6 +52,37 @@ export function pgRemoteAttempts(q: Query, w: (sql: string, params?: Params) => 
       return q(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id IN (SELECT json_array_elements_text($1::json))`, [
         JSON.stringify(jobIds),
       ]).rows.map(toRemoteAttempt);
+    },
+  };
+}
+
+/** The advisory lock of one cap's key, held while a slot is taken: two takes of the same key do not both count n-1. */
+const SLOT_LOCK = `pg_advisory_xact_lock(hashtext('flow-slot:' || $1))`;
+
+// PostgreSQL's concurrency slots: a take counts and inserts under the key's advisory lock, in one statement.
+export function pgConcurrencySlots(q: Query, transaction: <T>(fn: () => T) => T): ConcurrencySlotStore {
+  return {
+    acquireSlot(key, holder, limit, until, now) {
+      return transaction(() => {
+        q(`SELECT ${SLOT_LOCK}`, [key]);
+        q(`DELETE FROM concurrency_slots WHERE key = $1 AND until < $2`, [key, now]);
+        const held = Number(
+          q(`SELECT count(*)::int AS n FROM concurrency_slots WHERE key = $1 AND holder != $2`, [key, holder]).rows[0]?.['n'],
+        );
+        if (held >= limit) return false;
+        q(
+          `INSERT INTO concurrency_slots (key, holder, until) VALUES ($1, $2, $3)
+           ON CONFLICT (key, holder) DO UPDATE SET until = excluded.until`,
+          [key, holder, until],
+        );
+        return true;
+      });
+    },
+    renewSlot(key, holder, until) {
+      return q(`UPDATE concurrency_slots SET until = $3 WHERE key = $1 AND holder = $2`, [key, holder, until]).rowCount === 1;
+    },
+    releaseSlot(key, holder) {
+      q(`DELETE FROM concurrency_slots WHERE key = $1 AND holder = $2`, [key, holder]);
     },
   };
 }

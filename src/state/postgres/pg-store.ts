@@ -6,7 +6,7 @@ import { json, parse, type Row, toOwner, toResult, toRun } from '../rows.js';
 import type { Claim, RunStore, StoredStepResult } from '../run-store.js';
 import { guardPg, openPgDatabase } from './pg-open.js';
 import { LAST_EVENT_SEQ, RUN_TREE } from './pg-queries.js';
-import { pgRemoteAttempts } from './pg-remote.js';
+import { pgConcurrencySlots, pgRemoteAttempts } from './pg-remote.js';
 
 /** The advisory lock that orders the commits of events (an arbitrary constant of flow's). */
 const EVENTS_LOCK = 0x666c6f77;
@@ -31,6 +31,7 @@ export function openPgStore(url: string): RunStore {
 
   const store: RunStore = {
     ...pgRemoteAttempts(q, w),
+    ...pgConcurrencySlots(q, (fn) => store.transaction(fn)),
     createRun(run) {
       w(
         `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,
