@@ -85,6 +85,7 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
       maxConcurrency: typeof raw['max_concurrency'] === 'number' ? raw['max_concurrency'] : undefined,
       outputs: record(raw['outputs']),
       ...(typeof raw['runs_on'] === 'string' ? { runsOn: raw['runs_on'] } : {}),
+      ...(typeof raw['chunk'] === 'number' ? { chunk: raw['chunk'] } : {}),
       ...(raw['concurrency'] === undefined
         ? {}
         : { concurrency: { key: String(record(raw['concurrency'])['key']), limit: Number(record(raw['concurrency'])['limit']) } }),

@@ -70,6 +70,8 @@ export interface ActionStep extends StepBase {
   outputs: Record<string, unknown>;
   /** The pool of workers that runs its attempts under --remote (`runs_on`); the default pool when unset. */
   runsOn?: string | undefined;
+  /** Under --remote, a for_each's items go to workers this many to a job (`chunk`). */
+  chunk?: number | undefined;
   /** A cap on attempts at once, shared through the store by every run that uses it (`concurrency`). */
   concurrency?: ConcurrencyCap | undefined;
 }

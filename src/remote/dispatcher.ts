@@ -3,9 +3,9 @@ import { StepFailure } from '../engine/step-failure.js';
 import { addSpend } from '../model/spend.js';
 import type { ActionStep } from '../model/workflow.js';
 import { leaseTtlMs } from '../state/lease.js';
-import { type RemoteAttempt, remoteJobId } from '../state/remote-attempts.js';
+import { type RemoteAttempt, type RemoteAttemptKey, type RemoteScope, remoteJobId } from '../state/remote-attempts.js';
 import type { RunStore } from '../state/run-store.js';
-import { DEFAULT_POOL, type JobQueue } from './job-queue.js';
+import { type AttemptJob, DEFAULT_POOL, type JobQueue } from './job-queue.js';
 import { scopeSnapshot, stepsRead } from './scope-snapshot.js';
 
 export interface DispatcherOptions {
@@ -22,8 +22,20 @@ export interface DispatcherOptions {
 interface Waiter {
   pool: string;
   resolve: (attempt: RemoteAttempt) => void;
+  reject: (err: unknown) => void;
   /** When the queue was last asked about a job no worker has claimed yet. */
   askedAt: number;
+  /** The queue's job that carries it: its own, or its chunk's. */
+  queueJobId: string;
+}
+
+interface PendingAttempt {
+  step: ActionStep;
+  key: RemoteAttemptKey;
+  jobId: string;
+  scope: RemoteScope;
+  runAttempt: number;
+  reject: (err: unknown) => void;
 }
 
 /** How often the store is asked for results: soon after a submission, less often while nothing comes. */
@@ -35,6 +47,8 @@ const POLL_MAX_MS = 50;
 // queue before any worker claimed it, is revoked: the worker is fenced off, and the engine submits the next attempt.
 export class RemoteDispatcher implements RemoteSteps {
   private readonly waiting = new Map<string, Waiter>();
+  private pending: PendingAttempt[] = [];
+  private flushing: Promise<void> | undefined;
   private readonly reads = new WeakMap<ActionStep, Set<string> | 'all'>();
   private timer: NodeJS.Timeout | undefined;
   private pollMs = POLL_MIN_MS;
@@ -51,32 +65,79 @@ export class RemoteDispatcher implements RemoteSteps {
     const { step, item, attempt, signal } = request;
     const key = { runId: this.o.runId, stepId: step.id, item, attempt };
     const jobId = remoteJobId(key);
-    const pool = step.runsOn ?? DEFAULT_POOL;
     let read = this.reads.get(step);
     if (!read) {
       read = stepsRead([step, this.o.groupEnv(step.id)]);
       this.reads.set(step, read);
     }
     const scope = this.o.mask(scopeSnapshot(request.scope, read)) as ReturnType<typeof scopeSnapshot>;
-    this.o.store.transaction(() => {
-      this.o.store.assertOwner(this.o.runId, this.o.token);
-      this.o.store.queueRemote({ ...key, jobId, scope }, Date.now());
+    const done = new Promise<RemoteAttempt>((resolve, reject) => {
+      this.waiting.set(jobId, { pool: step.runsOn ?? DEFAULT_POOL, resolve, reject, askedAt: Date.now(), queueJobId: jobId });
+      this.pending.push({ step, key, jobId, scope, runAttempt: request.scope.run.attempt, reject });
     });
-    signal.throwIfAborted();
-    const done = new Promise<RemoteAttempt>((resolve) => this.waiting.set(jobId, { pool, resolve, askedAt: Date.now() }));
+    // Attempts submitted in the same turn (the items a for_each starts together) are recorded in one transaction
+    // and queued in one call: after this turn.
+    this.scheduleFlush();
     const onAbort = () => {
       this.waiting.get(jobId)?.resolve(this.o.store.revokeRemote(jobId)!);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.o.queue.add(pool, { ...key, runAttempt: request.scope.run.attempt }, jobId);
-      this.wake();
       const settled = await done;
       signal.throwIfAborted();
       return this.outcome(settled, request);
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.waiting.delete(jobId);
+    }
+  }
+
+  /** One flush at a time; attempts that come while one is on its way go with the next, right after it. */
+  private scheduleFlush(): void {
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(() => resolve(this.flush()))).finally(() => {
+      this.flushing = undefined;
+      if (this.pending.length > 0) this.scheduleFlush();
+    });
+  }
+
+  /** Records the pending attempts (fenced by the run's lease) and queues their jobs: a chunk of items per job where the step asks. */
+  private async flush(): Promise<void> {
+    // An attempt stopped before its turn came (a timeout, a cancel) is neither recorded nor queued.
+    const batch = this.pending.splice(0).filter((p) => this.waiting.has(p.jobId));
+    if (batch.length === 0) return;
+    try {
+      this.o.store.transaction(() => {
+        this.o.store.assertOwner(this.o.runId, this.o.token);
+        for (const p of batch) this.o.store.queueRemote({ ...p.key, jobId: p.jobId, scope: p.scope }, Date.now());
+      });
+      const jobs: { pool: string; job: AttemptJob; ids: string[] }[] = [];
+      const open = new Map<ActionStep, { job: AttemptJob; ids: string[] }>();
+      for (const p of batch) {
+        const ref = { stepId: p.key.stepId, item: p.key.item, attempt: p.key.attempt };
+        const chunk = p.step.chunk ?? 1;
+        const current = open.get(p.step);
+        if (chunk > 1 && current && current.job.attempts.length < chunk && current.job.runAttempt === p.runAttempt) {
+          current.job.attempts.push(ref);
+          current.ids.push(p.jobId);
+          continue;
+        }
+        const entry = { job: { runId: this.o.runId, runAttempt: p.runAttempt, attempts: [ref] }, ids: [p.jobId] };
+        if (chunk > 1) open.set(p.step, entry);
+        jobs.push({ pool: p.step.runsOn ?? DEFAULT_POOL, ...entry });
+      }
+      // A chunk's job is named by its first attempt and how many it carries.
+      const named = jobs.map(({ pool, job, ids }) => {
+        const jobId = ids.length > 1 ? `${ids[0]}+${ids.length}` : ids[0]!;
+        for (const id of ids) {
+          const w = this.waiting.get(id);
+          if (w) w.queueJobId = jobId;
+        }
+        return { pool, job, jobId };
+      });
+      await this.o.queue.add(named);
+      this.wake();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
     }
   }
 
@@ -98,7 +159,15 @@ export class RemoteDispatcher implements RemoteSteps {
   private wake(): void {
     this.pollMs = POLL_MIN_MS;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), this.pollMs);
+    this.timer = setTimeout(() => this.pollSafely(), this.pollMs);
+  }
+
+  /** A store that fails while the driver waits (a lost lease, a server gone) fails the attempts waiting, not the process. */
+  private pollSafely(): void {
+    this.poll().catch((err) => {
+      this.timer = undefined;
+      for (const w of this.waiting.values()) w.reject(err);
+    });
   }
 
   private async poll(): Promise<void> {
@@ -119,7 +188,7 @@ export class RemoteDispatcher implements RemoteSteps {
       } else if (a.state === 'queued' && now - waiter.askedAt > this.ttlMs) {
         waiter.askedAt = now;
         // A worker that died before claiming leaves a job that fails in the queue (no stalled re-delivery).
-        const state = await this.o.queue.state(waiter.pool, a.jobId).catch(() => 'waiting');
+        const state = await this.o.queue.state(waiter.pool, waiter.queueJobId).catch(() => 'waiting');
         if (state === 'failed' || state === 'unknown' || state === 'completed') {
           waiter.resolve(this.o.store.revokeRemote(a.jobId)!);
           settled++;
@@ -127,7 +196,7 @@ export class RemoteDispatcher implements RemoteSteps {
       }
     }
     this.pollMs = settled > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, this.pollMs * 2);
-    if (this.waiting.size > 0 && !this.timer) this.timer = setTimeout(() => void this.poll(), this.pollMs);
+    if (this.waiting.size > 0 && !this.timer) this.timer = setTimeout(() => this.pollSafely(), this.pollMs);
   }
 
   stop(): void {

@@ -7,13 +7,12 @@ import { isPostgresUrl, shownLocation } from '../state/state-location.js';
 // again while it is in the queue adds nothing. BullMQ's own retries and stalled re-delivery are off: a job whose worker
 // died fails in the queue, and the driver, which keeps the retries, decides what comes next.
 
+/** A job: one attempt, or a chunk of for_each items' attempts (`chunk: N`), of one run. References only. */
 export interface AttemptJob {
   runId: string;
-  stepId: string;
-  item: number;
-  attempt: number;
   /** The run's own attempt (1, then one more per resume): a worker keeps a run's record per attempt. */
   runAttempt: number;
+  attempts: { stepId: string; item: number; attempt: number }[];
 }
 
 /** BullMQ's classes bound to one backend, and the connection option they take. */
@@ -26,7 +25,8 @@ export interface QueueBackend {
 
 export interface JobQueue {
   readonly shown: string;
-  add(pool: string, job: AttemptJob, jobId: string): Promise<void>;
+  /** Adds jobs, each under its id: one that is still in the queue is not added again. */
+  add(jobs: readonly { pool: string; job: AttemptJob; jobId: string }[]): Promise<void>;
   /** The job's state in the queue: waiting, active, completed, failed, …, or unknown when it is not there. */
   state(pool: string, jobId: string): Promise<string>;
   close(): Promise<void>;
@@ -108,9 +108,14 @@ export async function openJobQueue(url: string): Promise<JobQueue> {
   await queueOf(DEFAULT_POOL);
   return {
     shown: backend.shown,
-    async add(pool, job, jobId) {
-      const queue = await queueOf(pool);
-      await queue.add('attempt', job, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: { count: 10_000 } });
+    async add(jobs) {
+      const pools = new Map<string, { name: string; data: AttemptJob; opts: Record<string, unknown> }[]>();
+      for (const { pool, job, jobId } of jobs) {
+        const list = pools.get(pool) ?? [];
+        list.push({ name: 'attempt', data: job, opts: { jobId, attempts: 1, removeOnComplete: true, removeOnFail: { count: 10_000 } } });
+        pools.set(pool, list);
+      }
+      await Promise.all([...pools].map(async ([pool, list]) => (await queueOf(pool)).addBulk(list)));
     },
     async state(pool, jobId) {
       return (await queueOf(pool)).getJobState(jobId);

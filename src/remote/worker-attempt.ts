@@ -9,7 +9,7 @@ import type { RunRecord } from '../model/run.js';
 import { addCall, noSpend } from '../model/spend.js';
 import type { ActionStep, Step, Workflow } from '../model/workflow.js';
 import { leaseTtlMs } from '../state/lease.js';
-import type { RemoteAttempt, RemoteResult } from '../state/remote-attempts.js';
+import { type RemoteAttempt, type RemoteResult, remoteJobId } from '../state/remote-attempts.js';
 import type { RunStore } from '../state/run-store.js';
 import type { AttemptJob } from './job-queue.js';
 
@@ -35,41 +35,91 @@ export interface WorkerSide {
   stop: AbortSignal;
 }
 
-export type JobOutcome = { kind: 'recorded'; status: RemoteResult['status'] } | { kind: 'fenced' } | { kind: 'not-queued' };
+/** What came of a job's attempts: recorded (by status), fenced (taken back meanwhile), or not queued any more. */
+export interface JobOutcome {
+  succeeded: number;
+  failed: number;
+  fenced: number;
+  notQueued: number;
+}
 
 /** The longest output a remote attempt sends back; the rest is cut, with a line that says so. */
 const MAX_OUTPUT_CHARS = 4 * 1024 * 1024;
+/** Results of a chunk are recorded as they come, at most this long after the first of them. */
+const RECORD_EVERY_MS = 1_000;
 
-// One job on a worker: claim the attempt with a fresh token, rebuild the step and its scope from the store, run it
-// with the same executors a local run uses, and record the result only while the claim holds.
-export async function runAttemptJob(job: AttemptJob, jobId: string, w: WorkerSide): Promise<JobOutcome> {
+// One job on a worker, its attempts (one, or a chunk of for_each items): claim them with a fresh token, rebuild each
+// step and its scope from the store, run them one after another with the same executors a local run uses, and
+// record each result only while its claim holds.
+export async function runAttemptJob(job: AttemptJob, w: WorkerSide): Promise<JobOutcome> {
   const token = randomBytes(12).toString('hex');
   const ttl = leaseTtlMs();
-  const claimed = w.store.claimRemote(jobId, token, w.name, Date.now() + ttl);
-  if (!claimed) return { kind: 'not-queued' };
-  const revoked = new AbortController();
+  const ids = job.attempts.map((a) => remoteJobId({ runId: job.runId, ...a }));
+  const claimed = new Map(w.store.claimRemote(ids, token, w.name, Date.now() + ttl).map((a) => [a.jobId, a]));
+  const outcome: JobOutcome = { succeeded: 0, failed: 0, fenced: 0, notQueued: ids.length - claimed.size };
+  if (claimed.size === 0) return outcome;
+  const held = new Set(claimed.keys());
+  const running = new Map<string, AbortController>();
   const renew = setInterval(
     () => {
-      let held = true;
+      let still: Set<string>;
       try {
-        held = w.store.renewRemote(jobId, token, Date.now() + ttl);
+        still = new Set(w.store.renewRemote([...held], token, Date.now() + ttl));
       } catch {
-        // The store did not answer: the claim runs out unless a later renewal gets through.
+        // The store did not answer: the claims run out unless a later renewal gets through.
+        return;
       }
-      if (!held) revoked.abort(new StepFailure('interrupted', 'its driver took this attempt back'));
+      for (const id of held) {
+        if (still.has(id)) continue;
+        held.delete(id);
+        running.get(id)?.abort(new StepFailure('interrupted', 'its driver took this attempt back'));
+      }
     },
     Math.max(100, Math.floor(ttl / 3)),
   );
+  let results: { jobId: string; result: RemoteResult }[] = [];
+  let firstAt = 0;
+  const record = () => {
+    if (results.length === 0) return;
+    const recorded = new Set(w.store.finishRemote(token, results));
+    for (const r of results) {
+      if (!recorded.has(r.jobId)) outcome.fenced++;
+      else if (r.result.status === 'succeeded') outcome.succeeded++;
+      else outcome.failed++;
+      held.delete(r.jobId);
+    }
+    results = [];
+  };
   try {
-    const result = await attemptResult(job, claimed, w, AbortSignal.any([revoked.signal, w.stop]));
-    if (w.stop.aborted) return { kind: 'fenced' };
-    return w.store.finishRemote(jobId, token, result) ? { kind: 'recorded', status: result.status } : { kind: 'fenced' };
+    for (const id of ids) {
+      const attempt = claimed.get(id);
+      if (!attempt) continue;
+      if (w.stop.aborted || !held.has(id)) {
+        outcome.fenced++;
+        continue;
+      }
+      const revoked = new AbortController();
+      running.set(id, revoked);
+      const result = await attemptResult(job, attempt, w, AbortSignal.any([revoked.signal, w.stop]));
+      running.delete(id);
+      // A forced stop: what was cut short is not a result; its claim runs out and its driver submits it again.
+      if (w.stop.aborted) {
+        outcome.fenced++;
+        continue;
+      }
+      if (results.length === 0) firstAt = Date.now();
+      results.push({ jobId: id, result });
+      if (Date.now() - firstAt >= RECORD_EVERY_MS) record();
+    }
+    record();
   } finally {
     clearInterval(renew);
   }
+  return outcome;
 }
 
 async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerSide, signal: AbortSignal): Promise<RemoteResult> {
+  const { stepId, item, attempt } = claimed;
   const lines: RemoteResult['lines'] = [];
   const spend = noSpend();
   let size = 0;
@@ -88,8 +138,8 @@ async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerS
     const run = w.runOf(job.runId, job.runAttempt);
     if (!run) throw new StepFailure('validation', `run ${job.runId} is not in this worker's state store`);
     const { workflow, executors, groupEnv } = await w.workflowOf(run);
-    const step = findStep(workflow, job.stepId);
-    if (!step) throw new StepFailure('validation', `the workflow of run ${run.id} has no step '${job.stepId}'`);
+    const step = findStep(workflow, stepId);
+    if (!step) throw new StepFailure('validation', `the workflow of run ${run.id} has no step '${stepId}'`);
     const executor = executors.get(step.type);
     if (!executor) throw new StepFailure('validation', `this worker has no executor for step type '${step.type}'`);
     const secrets = Object.fromEntries(workflow.secrets.map((name) => [name, w.env[name] ?? '']));
@@ -109,14 +159,14 @@ async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerS
     const config = executor.resolveConfig
       ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope))
       : ((await resolve(step.config)) as Record<string, unknown>);
-    const declared = { ...groupEnv.get(job.stepId), ...step.env };
+    const declared = { ...groupEnv.get(stepId), ...step.env };
     const stepEnv = Object.keys(declared).length === 0 ? {} : renderValues(await resolve(declared));
-    const key = idempotencyKey(job.runId, job.stepId, job.item);
+    const key = idempotencyKey(job.runId, stepId, item);
     const context: StepContext = {
       runId: job.runId,
-      stepId: job.stepId,
-      attempt: job.attempt,
-      item: job.item,
+      stepId: stepId,
+      attempt: attempt,
+      item: item,
       idempotencyKey: key,
       signal,
       cwd: w.cwd,
@@ -124,8 +174,8 @@ async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerS
         ...scope.env,
         ...stepEnv,
         FLOW_RUN_ID: job.runId,
-        FLOW_STEP_ID: job.stepId,
-        FLOW_ATTEMPT: String(job.attempt),
+        FLOW_STEP_ID: stepId,
+        FLOW_ATTEMPT: String(attempt),
         FLOW_IDEMPOTENCY_KEY: key,
       },
       previous: scope.previous,

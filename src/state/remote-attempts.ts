@@ -50,12 +50,12 @@ export interface RemoteAttempt extends RemoteAttemptKey {
 export interface RemoteAttemptStore {
   /** Records an attempt for a worker to take; a second call for the same job leaves the first as it is. */
   queueRemote(attempt: RemoteAttemptKey & { jobId: string; scope: RemoteScope }, now: number): void;
-  /** Gives a queued attempt to the worker holding `token`; undefined when it is not queued (taken, done or revoked). */
-  claimRemote(jobId: string, token: string, worker: string, until: number): RemoteAttempt | undefined;
-  /** Extends the worker's claim; false when the claim is no longer its own (revoked). */
-  renewRemote(jobId: string, token: string, until: number): boolean;
-  /** Records the worker's result, only while its claim holds: false when it was revoked (the fence). */
-  finishRemote(jobId: string, token: string, result: RemoteResult): boolean;
+  /** Gives the queued ones of these attempts to the worker holding `token`; answers those it now holds. */
+  claimRemote(jobIds: readonly string[], token: string, worker: string, until: number): RemoteAttempt[];
+  /** Extends the worker's claims; answers the ids still its own (a revoked one is not). */
+  renewRemote(jobIds: readonly string[], token: string, until: number): string[];
+  /** Records the worker's results, each only while its claim holds (the fence); answers the ids recorded. */
+  finishRemote(token: string, results: readonly { jobId: string; result: RemoteResult }[]): string[];
   /** Takes an unfinished attempt back from the queue and any worker; returns it as it stands after (done if its result came first). */
   revokeRemote(jobId: string): RemoteAttempt | undefined;
   remoteAttempts(jobIds: readonly string[]): RemoteAttempt[];

@@ -20,3 +20,8 @@ export function toRemoteAttempt(row: Row): RemoteAttempt {
     queuedAt: Number(row['queued_at']),
   };
 }
+
+/** Results as one JSON parameter: rows of job_id and the result's own JSON text, for an UPDATE … FROM. */
+export function resultRows(results: readonly { jobId: string; result: RemoteResult }[]): string {
+  return JSON.stringify(results.map((r) => ({ job_id: r.jobId, result: JSON.stringify(r.result) })));
+}

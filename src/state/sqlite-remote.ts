@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ConcurrencySlotStore } from './concurrency-slots.js';
 import type { RemoteAttemptStore } from './remote-attempts.js';
-import { REMOTE_COLUMNS, toRemoteAttempt } from './remote-rows.js';
+import { REMOTE_COLUMNS, resultRows, toRemoteAttempt } from './remote-rows.js';
 import type { Row } from './rows.js';
 
 // The state file's record of attempts run by workers (workers on this host share the file).
@@ -13,11 +13,17 @@ export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore 
     ),
     claim: db.prepare(
       `UPDATE remote_attempts SET state = 'claimed', token = @token, worker = @worker, until = @until
-       WHERE job_id = @jobId AND state = 'queued' RETURNING ${REMOTE_COLUMNS}`,
+       WHERE job_id IN (SELECT value FROM json_each(@ids)) AND state = 'queued' RETURNING ${REMOTE_COLUMNS}`,
     ),
-    renew: db.prepare(`UPDATE remote_attempts SET until = @until WHERE job_id = @jobId AND state = 'claimed' AND token = @token`),
+    renew: db.prepare(
+      `UPDATE remote_attempts SET until = @until
+       WHERE job_id IN (SELECT value FROM json_each(@ids)) AND state = 'claimed' AND token = @token RETURNING job_id`,
+    ),
     finish: db.prepare(
-      `UPDATE remote_attempts SET state = 'done', result = @result WHERE job_id = @jobId AND state = 'claimed' AND token = @token`,
+      `UPDATE remote_attempts SET state = 'done', result = v.result
+       FROM (SELECT json_extract(value, '$.job_id') AS job_id, json_extract(value, '$.result') AS result FROM json_each(@results)) AS v
+       WHERE remote_attempts.job_id = v.job_id AND remote_attempts.state = 'claimed' AND remote_attempts.token = @token
+       RETURNING remote_attempts.job_id`,
     ),
     revoke: db.prepare(`UPDATE remote_attempts SET state = 'revoked' WHERE job_id = ? AND state IN ('queued', 'claimed')`),
     get: db.prepare(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id IN (SELECT value FROM json_each(?))`),
@@ -26,15 +32,15 @@ export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore 
     queueRemote(a, now) {
       stmt.queue.run({ ...a, scope: JSON.stringify(a.scope), now });
     },
-    claimRemote(jobId, token, worker, until) {
-      const row = stmt.claim.get({ jobId, token, worker, until }) as Row | undefined;
-      return row ? toRemoteAttempt(row) : undefined;
+    claimRemote(jobIds, token, worker, until) {
+      return (stmt.claim.all({ ids: JSON.stringify(jobIds), token, worker, until }) as Row[]).map(toRemoteAttempt);
     },
-    renewRemote(jobId, token, until) {
-      return stmt.renew.run({ jobId, token, until }).changes === 1;
+    renewRemote(jobIds, token, until) {
+      return (stmt.renew.all({ ids: JSON.stringify(jobIds), token, until }) as Row[]).map((r) => String(r['job_id']));
     },
-    finishRemote(jobId, token, result) {
-      return stmt.finish.run({ jobId, token, result: JSON.stringify(result) }).changes === 1;
+    finishRemote(token, results) {
+      const rows = stmt.finish.all({ token, results: resultRows(results) }) as Row[];
+      return rows.map((r) => String(r['job_id']));
     },
     revokeRemote(jobId) {
       return db.transaction(() => {

@@ -279,6 +279,42 @@ steps:
     expect(await stopGracefully(w)).toBe(0);
   });
 
+  it('chunk: N sends a for_each N items to a job; each item keeps its own result and retries', async () => {
+    const dir = tempDir('flow-remote-');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      `name: chunked
+steps:
+  - id: each
+    type: shell
+    for_each: \${{ [1..12] }}
+    max_concurrency: 12
+    chunk: 5
+    retry: { max_attempts: 2, initial_delay: 10ms }
+    config: { run: 'if [ "\${{ item }}" = 4 ] && [ ! -f tried ]; then touch tried; exit 3; fi; echo "\${{ item }}"' }
+outputs:
+  said: \${{ steps.each.output.stdout }}
+`,
+    );
+    const state = `${postgres!.url}?schema=chunked`;
+    const w = worker(dir, state, 'w', ['--queue', redis!.url]);
+    await ready(w);
+    const run = await flowAsync(['run', 'w.yaml', '--remote', '--queue', redis!.url, '--state', state], dir, LEASE);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ said: Array.from({ length: 12 }, (_, i) => `${i + 1}\n`) });
+    const id = runIdIn(run.stderr);
+    // Three jobs of 5, 5 and 2 items; the item that failed went again as a job of its own.
+    expect(w.output()).toContain(`${id}.each.0.1+5 4 succeeded, failed`);
+    expect(w.output()).toContain(`${id}.each.5.1+5 5 succeeded`);
+    expect(w.output()).toContain(`${id}.each.10.1+2 2 succeeded`);
+    expect(w.output()).toContain(`${id}.each.3.2 succeeded`);
+    expect(rows(`SELECT item, attempt, status FROM chunked.attempts WHERE item = 3 ORDER BY attempt`)).toEqual([
+      { item: 3, attempt: 1, status: 'failed' },
+      { item: 3, attempt: 2, status: 'succeeded' },
+    ]);
+    expect(await stopGracefully(w)).toBe(0);
+  });
+
   it('refuses what it cannot do with one line and exit 2', async () => {
     const dir = tempDir('flow-remote-');
     writeFileSync(join(dir, 'w.yaml'), fanOut(1, 0));

@@ -181,24 +181,26 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
     expect(store.remoteAttempts(['r1.each.3.1', 'none'])).toEqual([
       { ...key, state: 'queued', scope, worker: undefined, until: undefined, result: undefined, queuedAt: 1000 },
     ]);
-    expect(store.claimRemote('r1.each.3.1', 'tok-a', 'h:1', 5000)).toMatchObject({ state: 'claimed', worker: 'h:1', until: 5000, scope });
-    expect(store.claimRemote('r1.each.3.1', 'tok-b', 'h:2', 5000)).toBeUndefined();
-    expect(store.renewRemote('r1.each.3.1', 'tok-b', 9000)).toBe(false);
-    expect(store.renewRemote('r1.each.3.1', 'tok-a', 9000)).toBe(true);
+    expect(store.claimRemote(['r1.each.3.1'], 'tok-a', 'h:1', 5000)).toMatchObject([
+      { state: 'claimed', worker: 'h:1', until: 5000, scope },
+    ]);
+    expect(store.claimRemote(['r1.each.3.1'], 'tok-b', 'h:2', 5000)).toEqual([]);
+    expect(store.renewRemote(['r1.each.3.1'], 'tok-b', 9000)).toEqual([]);
+    expect(store.renewRemote(['r1.each.3.1'], 'tok-a', 9000)).toEqual(['r1.each.3.1']);
     const result = { status: 'succeeded' as const, output: { ok: 1 }, lines: [{ stream: 'stdout' as const, text: 'hi\n' }] };
-    expect(store.finishRemote('r1.each.3.1', 'tok-b', result)).toBe(false);
-    expect(store.finishRemote('r1.each.3.1', 'tok-a', result)).toBe(true);
+    expect(store.finishRemote('tok-b', [{ jobId: 'r1.each.3.1', result }])).toEqual([]);
+    expect(store.finishRemote('tok-a', [{ jobId: 'r1.each.3.1', result }])).toEqual(['r1.each.3.1']);
     // A revoke that comes after the result finds it done, and changes nothing.
     expect(store.revokeRemote('r1.each.3.1')).toMatchObject({ state: 'done', until: 9000, result });
-    expect(store.finishRemote('r1.each.3.1', 'tok-a', { ...result, output: 'again' })).toBe(false);
+    expect(store.finishRemote('tok-a', [{ jobId: 'r1.each.3.1', result: { ...result, output: 'again' } }])).toEqual([]);
 
     store.queueRemote({ ...key, attempt: 2, jobId: 'r1.each.3.2', scope }, 3000);
-    store.claimRemote('r1.each.3.2', 'tok-c', 'h:3', 4000);
+    store.claimRemote(['r1.each.3.2'], 'tok-c', 'h:3', 4000);
     expect(store.revokeRemote('r1.each.3.2')).toMatchObject({ state: 'revoked', worker: 'h:3', result: undefined });
     // The fence: a worker whose claim was revoked can neither renew it nor record a result.
-    expect(store.renewRemote('r1.each.3.2', 'tok-c', 8000)).toBe(false);
-    expect(store.finishRemote('r1.each.3.2', 'tok-c', result)).toBe(false);
-    expect(store.claimRemote('r1.each.3.2', 'tok-d', 'h:4', 8000)).toBeUndefined();
+    expect(store.renewRemote(['r1.each.3.2'], 'tok-c', 8000)).toEqual([]);
+    expect(store.finishRemote('tok-c', [{ jobId: 'r1.each.3.2', result }])).toEqual([]);
+    expect(store.claimRemote(['r1.each.3.2'], 'tok-d', 'h:4', 8000)).toEqual([]);
     expect(
       store
         .remoteAttempts(['r1.each.3.1', 'r1.each.3.2'])

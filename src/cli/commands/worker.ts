@@ -79,9 +79,9 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
       const worker = new backend.classes.Worker(
         queueName(pool),
         async (job: { id?: string; data: AttemptJob }) => {
-          const outcome = await runAttemptJob(job.data, job.id!, side);
+          const outcome = await runAttemptJob(job.data, side);
           io.stderr(`flow worker: ${job.id} ${describe(outcome)}`);
-          return outcome.kind;
+          return outcome;
         },
         {
           connection: backend.connection,
@@ -115,10 +115,17 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
 /** How many runs' records a worker keeps (the oldest goes first): each holds its workflow's text. */
 const KEPT_RUNS = 64;
 
-function describe(outcome: JobOutcome): string {
-  if (outcome.kind === 'recorded') return outcome.status;
-  if (outcome.kind === 'fenced') return 'fenced: its driver had taken it back, so its result was not recorded';
-  return 'skipped: not queued (done, or taken back, before this worker got it)';
+/** One job's line: what came of its attempt (or of each of a chunk's). */
+function describe(o: JobOutcome): string {
+  const parts = [
+    o.succeeded && `${o.succeeded > 1 ? `${o.succeeded} ` : ''}succeeded`,
+    o.failed && `${o.failed > 1 ? `${o.failed} ` : ''}failed`,
+    o.fenced &&
+      `${o.fenced > 1 ? `${o.fenced} ` : ''}fenced: its driver had taken ${o.fenced > 1 ? 'them' : 'it'} back, so no result was recorded`,
+    o.notQueued &&
+      `${o.notQueued > 1 ? `${o.notQueued} ` : ''}skipped: not queued (done, or taken back, before this worker got ${o.notQueued > 1 ? 'them' : 'it'})`,
+  ];
+  return parts.filter(Boolean).join(', ');
 }
 
 /** The run's workflow as its driver validated it: the kept model, else its recorded text (when it is the text that ran). */

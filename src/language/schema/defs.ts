@@ -95,6 +95,11 @@ export const actionStepFields: Record<string, JsonSchema> = {
       description: 'A cap shared by every run, local or --remote, that keeps its runs in the same store: across processes and machines.',
     },
   ),
+  chunk: {
+    type: 'integer',
+    minimum: 1,
+    description: 'Under --remote, a for_each sends its items to workers this many to a job (default 1).',
+  },
   runs_on: {
     type: 'string',
     pattern: '^[A-Za-z0-9_-]{1,64}$',

@@ -2,8 +2,9 @@ import type { ConcurrencySlotStore } from '../concurrency-slots.js';
 import type { RemoteAttemptStore } from '../remote-attempts.js';
 import { REMOTE_COLUMNS, toRemoteAttempt } from '../remote-rows.js';
 import type { Row } from '../rows.js';
+import type { SqlValue } from './sync-client.js';
 
-type Params = readonly (string | number | boolean | null)[];
+type Params = readonly SqlValue[];
 type Query = (sql: string, params?: Params) => { rows: Row[]; rowCount: number };
 
 // PostgreSQL's record of attempts run by workers: each change is one statement, so a claim, a result and a revoke
@@ -17,28 +18,27 @@ export function pgRemoteAttempts(q: Query, w: (sql: string, params?: Params) => 
         [a.jobId, a.runId, a.stepId, a.item, a.attempt, JSON.stringify(a.scope), now],
       );
     },
-    claimRemote(jobId, token, worker, until) {
-      const row = q(
+    claimRemote(jobIds, token, worker, until) {
+      return q(
         `UPDATE remote_attempts SET state = 'claimed', token = $2, worker = $3, until = $4
-         WHERE job_id = $1 AND state = 'queued' RETURNING ${REMOTE_COLUMNS}`,
-        [jobId, token, worker, until],
-      ).rows[0];
-      return row ? toRemoteAttempt(row) : undefined;
+         WHERE job_id = ANY($1::text[]) AND state = 'queued' RETURNING ${REMOTE_COLUMNS}`,
+        [jobIds, token, worker, until],
+      ).rows.map(toRemoteAttempt);
     },
-    renewRemote(jobId, token, until) {
-      return (
-        q(`UPDATE remote_attempts SET until = $3 WHERE job_id = $1 AND state = 'claimed' AND token = $2`, [jobId, token, until])
-          .rowCount === 1
-      );
+    renewRemote(jobIds, token, until) {
+      return q(
+        `UPDATE remote_attempts SET until = $3
+         WHERE job_id = ANY($1::text[]) AND state = 'claimed' AND token = $2 RETURNING job_id`,
+        [jobIds, token, until],
+      ).rows.map((r) => String(r['job_id']));
     },
-    finishRemote(jobId, token, result) {
-      return (
-        q(`UPDATE remote_attempts SET state = 'done', result = $3 WHERE job_id = $1 AND state = 'claimed' AND token = $2`, [
-          jobId,
-          token,
-          JSON.stringify(result),
-        ]).rowCount === 1
-      );
+    finishRemote(token, results) {
+      return q(
+        `UPDATE remote_attempts AS r SET state = 'done', result = v.result
+         FROM unnest($2::text[], $3::text[]) AS v(job_id, result)
+         WHERE r.job_id = v.job_id AND r.state = 'claimed' AND r.token = $1 RETURNING r.job_id`,
+        [token, results.map((r) => r.jobId), results.map((r) => JSON.stringify(r.result))],
+      ).rows.map((r) => String(r['job_id']));
     },
     revokeRemote(jobId) {
       const row = q(
@@ -49,9 +49,7 @@ export function pgRemoteAttempts(q: Query, w: (sql: string, params?: Params) => 
       return row ? toRemoteAttempt(row) : undefined;
     },
     remoteAttempts(jobIds) {
-      return q(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id IN (SELECT json_array_elements_text($1::json))`, [
-        JSON.stringify(jobIds),
-      ]).rows.map(toRemoteAttempt);
+      return q(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id = ANY($1::text[])`, [jobIds]).rows.map(toRemoteAttempt);
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Claim, RunStore, StoredStepResult } from '../run-store.js';
 import { guardPg, openPgDatabase } from './pg-open.js';
 import { LAST_EVENT_SEQ, RUN_TREE } from './pg-queries.js';
 import { pgConcurrencySlots, pgRemoteAttempts } from './pg-remote.js';
+import type { SqlValue } from './sync-client.js';
 
 /** The advisory lock that orders the commits of events (an arbitrary constant of flow's). */
 const EVENTS_LOCK = 0x666c6f77;
@@ -18,12 +19,12 @@ const INTERRUPTED = JSON.stringify({ class: 'interrupted', message: 'its driver 
 export function openPgStore(url: string): RunStore {
   const { client, shown } = openPgDatabase(url);
   let depth = 0;
-  const q = (sql: string, params?: readonly (string | number | boolean | null)[]) =>
+  const q = (sql: string, params?: readonly SqlValue[]) =>
     depth > 0 ? client.query(sql, params) : guardPg(shown, () => client.query(sql, params));
-  const one = (sql: string, params?: readonly (string | number | boolean | null)[]): Row | undefined => q(sql, params).rows[0];
+  const one = (sql: string, params?: readonly SqlValue[]): Row | undefined => q(sql, params).rows[0];
   // A write whose answer nobody reads: inside a transaction it goes with the next query (the COMMIT at the latest),
   // so a transaction of writes is one round trip to the server.
-  const w = (sql: string, params?: readonly (string | number | boolean | null)[]): void => {
+  const w = (sql: string, params?: readonly SqlValue[]): void => {
     if (depth > 0) client.defer(sql, params);
     else q(sql, params);
   };

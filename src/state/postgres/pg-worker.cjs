@@ -56,6 +56,7 @@ function literal(value) {
     return String(value);
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return `ARRAY[${value.map(literal).join(', ')}]::text[]`;
   return client.escapeLiteral(String(value));
 }
 

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
-export type SqlValue = string | number | boolean | null;
+/** A parameter: a scalar, or a list of texts (`= ANY($1::text[])`, which an index serves). */
+export type SqlValue = string | number | boolean | null | readonly string[];
 export type PgRow = Record<string, unknown>;
 
 export interface PgResult {
