@@ -63,6 +63,19 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
     const attemptSignal = timeout ? AbortSignal.any([signal, timeout.signal]) : signal;
     const spend = noSpend();
     const ai = () => (spend.calls > 0 ? spend : undefined);
+    const retrying = (delayMs: number, error: StepError) =>
+      ctx.emit({
+        type: 'step-retrying',
+        runId: ctx.runId,
+        stepId: step.id,
+        item,
+        attempt,
+        delayMs,
+        error,
+        at: ctx.at(),
+        durable,
+        ai: ai(),
+      });
     try {
       // The wait for a slot of a concurrency cap is not the attempt's: its timeout starts once it has one.
       slot = await takeSlot(ctx, step, scope, `${ctx.runId}.${step.id}.${item}.${attempt}`, signal);
@@ -87,18 +100,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       if (err instanceof WorkerLost && !signal.aborted && redelivered < MAX_REDELIVERIES) {
         redelivered++;
         before++;
-        ctx.emit({
-          type: 'step-retrying',
-          runId: ctx.runId,
-          stepId: step.id,
-          item,
-          attempt,
-          delayMs: 0,
-          error: toStepError(err),
-          at: ctx.at(),
-          durable,
-          ai: ai(),
-        });
+        retrying(0, toStepError(err));
         continue;
       }
       const error: StepError =
@@ -111,18 +113,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       const stopped = abortedStatus(signal);
       if (!stopped && shouldRetry(step.retry, error, tries)) {
         const delayMs = retryDelay(step.retry!, tries, ctx.clock.random, err instanceof StepFailure ? err.retryAfterMs : undefined);
-        ctx.emit({
-          type: 'step-retrying',
-          runId: ctx.runId,
-          stepId: step.id,
-          item,
-          attempt,
-          delayMs,
-          error,
-          at: ctx.at(),
-          durable,
-          ai: ai(),
-        });
+        retrying(delayMs, error);
         // The slot of a concurrency cap goes back while the step waits to retry.
         slot?.release();
         slot = undefined;

@@ -27,6 +27,16 @@ function workspace(): { dir: string; log: string } {
   return { dir, log: join(dir, 'modules.log') };
 }
 
+/** A plain run of flow in `dir`: its exit code, its stderr, and the modules it loaded (logged into `file`). */
+function plainRun(dir: string, args: string[], file: string): { code: number | null; stderr: string; modules: string[] } {
+  const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', CI: 'true', GITHUB_ACTIONS: '', FLOW_MODULE_LOG: file },
+  });
+  return { code: r.status, stderr: r.stderr, modules: loaded(file) };
+}
+
 const loaded = (log: string) => readFileSync(log, 'utf8').split('\n').filter(Boolean);
 const loadedChunk = (modules: string[], chunk: string) => modules.some((url) => url.endsWith(`/dist/${chunk}`));
 
@@ -59,14 +69,7 @@ describe('what a run loads', () => {
 
   it('a local run and flow validate load none of the PostgreSQL store’s code, which a postgres:// run loads', () => {
     const { dir, log } = workspace();
-    const modulesOf = (args: string[], file: string) => {
-      const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, NO_COLOR: '1', CI: 'true', GITHUB_ACTIONS: '', FLOW_MODULE_LOG: file },
-      });
-      return { code: r.status, modules: loaded(file) };
-    };
+    const modulesOf = (args: string[], file: string) => plainRun(dir, args, file);
     // The chunks that hold the store's SQL, wherever the bundler put it.
     const postgresChunks = readdirSync(DIST).filter(
       (f) => f.endsWith('.js') && readFileSync(join(DIST, f), 'utf8').includes('pg_advisory_xact_lock'),
@@ -86,14 +89,7 @@ describe('what a run loads', () => {
 
   it('a local run and flow validate load neither BullMQ nor the --remote code, which a --remote run loads', () => {
     const { dir, log } = workspace();
-    const modulesOf = (args: string[], file: string) => {
-      const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, CI: 'true', FLOW_MODULE_LOG: file },
-      });
-      return { code: r.status, stderr: r.stderr, modules: loaded(file) };
-    };
+    const modulesOf = (args: string[], file: string) => plainRun(dir, args, file);
     const remoteChunks = readdirSync(DIST).filter(
       (f) => f.endsWith('.js') && readFileSync(join(DIST, f), 'utf8').includes('stopped answering while it ran job'),
     );
