@@ -19,6 +19,8 @@ const INTERRUPTED = JSON.stringify({ class: 'interrupted', message: 'its driver 
 export function openPgStore(url: string): RunStore {
   const { client, shown } = openPgDatabase(url);
   let depth = 0;
+  /** Whether the open transaction holds the events lock already. */
+  let eventsLocked = false;
   const q = (sql: string, params?: readonly SqlValue[]) =>
     depth > 0 ? client.query(sql, params) : guardPg(shown, () => client.query(sql, params));
   const one = (sql: string, params?: readonly SqlValue[]): Row | undefined => q(sql, params).rows[0];
@@ -167,6 +169,10 @@ export function openPgStore(url: string): RunStore {
     appendEvent(runId, seq, type, line) {
       // Numbered and committed one writer at a time: an identity value is taken at INSERT but seen at COMMIT, and a
       // follower of every run's events (GET /events) that saw 101 committed before 100 would pass 100 by for good.
+      // The lock is held until the commit: a transaction takes it with its first event only.
+      if (depth > 0 && eventsLocked)
+        return w(`INSERT INTO events (run_id, seq, type, line) VALUES ($1, $2, $3, $4)`, [runId, seq, type, line]);
+      eventsLocked = depth > 0;
       w(
         `WITH turn AS (SELECT pg_advisory_xact_lock(${EVENTS_LOCK}))
          INSERT INTO events (run_id, seq, type, line) SELECT $1, $2, $3, $4 FROM turn`,
@@ -234,10 +240,12 @@ export function openPgStore(url: string): RunStore {
       if (depth > 0) return fn();
       return guardPg(shown, () => {
         depth++;
+        eventsLocked = false;
         try {
           return client.transaction(fn);
         } finally {
           depth--;
+          eventsLocked = false;
         }
       });
     },
