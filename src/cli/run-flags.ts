@@ -3,6 +3,8 @@ import { InputError, UsageError } from '../model/errors.js';
 import type { OutputFlags } from '../report/output-mode.js';
 import type { Durability } from '../state/sqlite-open.js';
 import type { RemoteDriver } from '../remote/open-remote.js';
+import type { Executor } from '../executors/executor.js';
+import type { Workflow } from '../model/workflow.js';
 
 // The flags `flow run` and `flow resume` share, checked before anything is opened.
 
@@ -31,10 +33,16 @@ export function checkRemoteFlags(flags: { remote?: boolean; queue?: string }): v
 }
 
 /** Under --remote, the queue opened (and answering) before anything is recorded; BullMQ loads only then. */
-export async function openRemoteFlags(flags: { remote?: boolean; queue?: string }, state: string): Promise<RemoteDriver | undefined> {
+export async function openRemoteFlags(
+  flags: { remote?: boolean; queue?: string },
+  state: string,
+  workflow: Workflow,
+  executors: ReadonlyMap<string, Executor>,
+): Promise<RemoteDriver | undefined> {
   checkRemoteFlags(flags);
   if (!flags.remote) return undefined;
-  const { openRemoteDriver } = await import('../remote/open-remote.js');
+  const { checkRemoteWorkflow, openRemoteDriver } = await import('../remote/open-remote.js');
+  checkRemoteWorkflow(workflow, executors);
   return openRemoteDriver(flags.queue, state);
 }
 

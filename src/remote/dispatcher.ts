@@ -1,5 +1,6 @@
 import { type RemoteAttemptRequest, type RemoteSteps, WorkerLost } from '../engine/remote-steps.js';
 import { StepFailure } from '../engine/step-failure.js';
+import { FlowError, LeaseLostError } from '../model/errors.js';
 import { addSpend } from '../model/spend.js';
 import type { ActionStep } from '../model/workflow.js';
 import { leaseTtlMs } from '../state/lease.js';
@@ -78,8 +79,17 @@ export class RemoteDispatcher implements RemoteSteps {
     // Attempts submitted in the same turn (the items a for_each starts together) are recorded in one transaction
     // and queued in one call: after this turn.
     this.scheduleFlush();
+    // Stopped (a timeout, a cancel, Ctrl-C): the attempt is taken back from its worker, which then stops it.
     const onAbort = () => {
-      this.waiting.get(jobId)?.resolve(this.o.store.revokeRemote(jobId)!);
+      const waiter = this.waiting.get(jobId);
+      if (!waiter) return;
+      try {
+        const revoked = this.revoke(jobId);
+        if (revoked) waiter.resolve(revoked);
+        else waiter.reject(signal.reason);
+      } catch (err) {
+        waiter.reject(err);
+      }
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -89,6 +99,22 @@ export class RemoteDispatcher implements RemoteSteps {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.waiting.delete(jobId);
+    }
+  }
+
+  /**
+   * Takes an attempt back, only while this driver still owns the run: a driver that lost its run to another must not
+   * revoke what the new owner waits for. Undefined when it no longer owns it (or the attempt was never recorded).
+   */
+  private revoke(jobId: string): RemoteAttempt | undefined {
+    try {
+      return this.o.store.transaction(() => {
+        this.o.store.assertOwner(this.o.runId, this.o.token);
+        return this.o.store.revokeRemote(jobId);
+      });
+    } catch (err) {
+      if (err instanceof LeaseLostError) return undefined;
+      throw err;
     }
   }
 
@@ -164,13 +190,18 @@ export class RemoteDispatcher implements RemoteSteps {
 
   /** A store that fails while the driver waits (a lost lease, a server gone) fails the attempts waiting, not the process. */
   private pollSafely(): void {
-    this.poll().catch((err) => {
+    try {
+      this.poll();
+    } catch (err) {
       this.timer = undefined;
-      for (const w of this.waiting.values()) w.reject(err);
-    });
+      // The record cannot go on (a lost lease, a store that refuses): the run stops, to be resumed; a resume finds
+      // what the workers record meanwhile. Anything else is asked again at the next poll.
+      if (err instanceof FlowError) for (const w of this.waiting.values()) w.reject(err);
+      else this.timer = setTimeout(() => this.pollSafely(), POLL_MAX_MS);
+    }
   }
 
-  private async poll(): Promise<void> {
+  private poll(): void {
     this.timer = undefined;
     if (this.waiting.size === 0) return;
     const now = Date.now();
@@ -183,16 +214,25 @@ export class RemoteDispatcher implements RemoteSteps {
         settled++;
       } else if (a.state === 'claimed' && a.until !== undefined && now > a.until) {
         // Its worker missed renewing its claim: revoked, so whatever it sends later is refused.
-        waiter.resolve(this.o.store.revokeRemote(a.jobId)!);
+        const revoked = this.revoke(a.jobId);
+        if (revoked) waiter.resolve(revoked);
         settled++;
       } else if (a.state === 'queued' && now - waiter.askedAt > this.ttlMs) {
         waiter.askedAt = now;
-        // A worker that died before claiming leaves a job that fails in the queue (no stalled re-delivery).
-        const state = await this.o.queue.state(waiter.pool, waiter.queueJobId).catch(() => 'waiting');
-        if (state === 'failed' || state === 'unknown' || state === 'completed') {
-          waiter.resolve(this.o.store.revokeRemote(a.jobId)!);
-          settled++;
-        }
+        // A worker that died before claiming leaves a job that fails in the queue (no stalled re-delivery). Asked
+        // aside, so that a queue slow to answer does not hold up the results of the others.
+        void this.o.queue.state(waiter.pool, waiter.queueJobId).then(
+          (state) => {
+            if (!this.waiting.has(a.jobId) || (state !== 'failed' && state !== 'unknown' && state !== 'completed')) return;
+            try {
+              const revoked = this.revoke(a.jobId);
+              if (revoked) waiter.resolve(revoked);
+            } catch (err) {
+              waiter.reject(err);
+            }
+          },
+          () => {},
+        );
       }
     }
     this.pollMs = settled > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, this.pollMs * 2);

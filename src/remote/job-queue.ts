@@ -115,7 +115,16 @@ export async function openJobQueue(url: string): Promise<JobQueue> {
         list.push({ name: 'attempt', data: job, opts: { jobId, attempts: 1, removeOnComplete: true, removeOnFail: { count: 10_000 } } });
         pools.set(pool, list);
       }
-      await Promise.all([...pools].map(async ([pool, list]) => (await queueOf(pool)).addBulk(list)));
+      // The queue's client waits out a reconnect for ever: a run must not, so a queue gone this long stops it.
+      let timer: NodeJS.Timeout | undefined;
+      const gone = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new QueueError(backend.shown, `no answer in ${ADD_MS / 1000} s while queueing jobs`)), ADD_MS);
+      });
+      try {
+        await Promise.race([Promise.all([...pools].map(async ([pool, list]) => (await queueOf(pool)).addBulk(list))), gone]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async state(pool, jobId) {
       return (await queueOf(pool)).getJobState(jobId);
@@ -155,6 +164,9 @@ export function answering(shown: string, parts: any[]): Promise<void> {
     );
   });
 }
+
+/** How long queueing jobs may take before the run stops (resumable) instead of waiting on. */
+const ADD_MS = 60_000;
 
 /** How long a queue may take to answer when first opened. */
 export const CONNECT_MS = 10_000;

@@ -1,9 +1,13 @@
 import type { RunContext } from '../engine/run-context.js';
-import type { RemoteSteps } from '../engine/remote-steps.js';
+import { groupEnvironments } from '../engine/run-context.js';
+import { type RemoteSteps, runsRemotely } from '../engine/remote-steps.js';
+import type { Executor } from '../executors/executor.js';
 import { UsageError } from '../model/errors.js';
+import type { ActionStep, Step, Workflow } from '../model/workflow.js';
 import type { RunStore } from '../state/run-store.js';
 import { RemoteDispatcher } from './dispatcher.js';
 import { openJobQueue, queueLocation } from './job-queue.js';
+import { namesRead } from './scope-snapshot.js';
 
 /** What `flow run --remote` (and resume) adds to a driver: the queue, opened and answering before the run starts. */
 export interface RemoteDriver {
@@ -39,4 +43,35 @@ export async function openRemoteDriver(queueFlag: string | undefined, state: str
       await queue.close();
     },
   };
+}
+
+/**
+ * A secret input is stored masked, so a worker would read `***` for it: a step that would run on a worker and reads one
+ * is refused before anything runs, naming what to do instead.
+ */
+export function checkRemoteWorkflow(workflow: Workflow, executors: ReadonlyMap<string, Executor>): void {
+  const secret = new Set(workflow.inputs.filter((i) => i.secret).map((i) => i.name));
+  if (secret.size === 0) return;
+  const groupEnv = groupEnvironments([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]);
+  for (const step of actionSteps([
+    ...workflow.steps,
+    ...workflow.onSuccess,
+    ...workflow.onFailure,
+    ...workflow.finally,
+    ...workflow.fallbacks,
+  ])) {
+    const executor = executors.get(step.type);
+    if (!executor || !runsRemotely(executor)) continue;
+    const read = namesRead([step.config, step.env, groupEnv.get(step.id)], 'inputs');
+    const name = read === 'all' ? [...secret][0] : [...read].find((n) => secret.has(n));
+    if (name !== undefined)
+      throw new UsageError(
+        `step '${step.id}' reads the secret input '${name}', which a worker cannot have: secret inputs are stored masked`,
+        `give the value to the workers' environment and read it as secrets.NAME (list NAME under secrets:), or run without --remote`,
+      );
+  }
+}
+
+function actionSteps(steps: readonly Step[]): ActionStep[] {
+  return steps.flatMap((s) => (s.kind === 'action' ? [s] : actionSteps(s.steps)));
 }

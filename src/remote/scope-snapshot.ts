@@ -8,7 +8,13 @@ import type { RemoteScope } from '../state/remote-attempts.js';
 // late in a long run would otherwise carry every result before it.
 
 /** The step ids that expressions anywhere in `value` read as steps.<id>; 'all' when one reads `steps` whole. */
-export function stepsRead(value: unknown, out = new Set<string>()): Set<string> | 'all' {
+export function stepsRead(value: unknown): Set<string> | 'all' {
+  return namesRead(value, 'steps');
+}
+
+/** The names that expressions anywhere in `value` read under `root` (root.<name>); 'all' when one reads `root` whole. */
+export function namesRead(value: unknown, root: string): Set<string> | 'all' {
+  const out = new Set<string>();
   let all = false;
   const walk = (v: unknown): void => {
     if (all) return;
@@ -19,7 +25,7 @@ export function stepsRead(value: unknown, out = new Set<string>()): Set<string> 
         const analyzed = analyzeExpression(part.source);
         if (!analyzed.ok) continue;
         for (const r of analyzed.references) {
-          if (r.root !== 'steps') continue;
+          if (r.root !== root) continue;
           if (r.path[0] === undefined) all = true;
           else out.add(r.path[0]);
         }

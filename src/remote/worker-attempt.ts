@@ -78,8 +78,10 @@ export async function runAttemptJob(job: AttemptJob, w: WorkerSide): Promise<Job
     Math.max(100, Math.floor(ttl / 3)),
   );
   let results: { jobId: string; result: RemoteResult }[] = [];
-  let firstAt = 0;
+  let recordTimer: NodeJS.Timeout | undefined;
   const record = () => {
+    if (recordTimer) clearTimeout(recordTimer);
+    recordTimer = undefined;
     if (results.length === 0) return;
     const recorded = new Set(w.store.finishRemote(token, results));
     for (const r of results) {
@@ -107,13 +109,20 @@ export async function runAttemptJob(job: AttemptJob, w: WorkerSide): Promise<Job
         outcome.fenced++;
         continue;
       }
-      if (results.length === 0) firstAt = Date.now();
       results.push({ jobId: id, result });
-      if (Date.now() - firstAt >= RECORD_EVERY_MS) record();
+      // Recorded with the chunk's next results, but never later than RECORD_EVERY_MS after it ended.
+      recordTimer ??= setTimeout(() => {
+        try {
+          record();
+        } catch {
+          // The store did not answer: the chunk's end records them, or their claims run out.
+        }
+      }, RECORD_EVERY_MS);
     }
     record();
   } finally {
     clearInterval(renew);
+    if (recordTimer) clearTimeout(recordTimer);
   }
   return outcome;
 }

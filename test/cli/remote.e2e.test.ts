@@ -332,6 +332,18 @@ outputs:
     const pool = await flowAsync(['worker', '--queue', redis!.url, '--pool', 'no spaces'], dir);
     expect(pool.code).toBe(2);
     expect(pool.stderr).toMatch(/'no spaces' is not a pool name/);
+    // A secret input is stored masked: a step that would read it on a worker is refused, before the queue is opened.
+    writeFileSync(
+      join(dir, 'secret.yaml'),
+      `inputs: { password: { type: string, secret: true } }
+steps:
+  - { id: login, type: shell, config: { run: 'echo "\${{ inputs.password }}" >> side.log' } }
+`,
+    );
+    const secret = await flowAsync(['run', 'secret.yaml', '--remote', '--queue', 'redis://127.0.0.1:1', '--input', 'password=pw-55'], dir);
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toMatch(/^flow: step 'login' reads the secret input 'password', which a worker cannot have/);
+    expect(secret.stderr).toContain('hint: give the value to the workers');
     // Nothing was recorded by any of them.
     expect(existsSync(join(dir, 'side.log'))).toBe(false);
   });

@@ -71,7 +71,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       return EXIT.ok;
     }
     const executors = await executorTable(workflow);
-    remote = await openRemoteFlags(options, path);
+    remote = await openRemoteFlags(options, path, workflow, executors);
     if (signal.aborted) return signalExit(signal);
     const claim = store.claimRun(runId, currentOwner(), Date.now(), aliveNow, options.from !== undefined);
     if (claim.kind === 'unknown') throw new UnknownRunError(runId, shownLocation(path));

@@ -54,7 +54,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
     return signalExit(signal);
   }
   const path = statePath(options.state, io);
-  const remote = await openRemoteFlags(options, path);
+  const remote = await openRemoteFlags(options, path, workflow, executors);
   const store = await openRunStore(path, { durability }).catch(async (err) => {
     await remote?.close();
     throw err;

@@ -96,7 +96,8 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
       workers.push(worker);
     }
     await answering(backend.shown, workers);
-    for (const w of workers) void w.run();
+    // A worker whose loop ends on an error (its connection closed for good) says so; the others go on.
+    for (const w of workers) w.run().catch((err: Error) => io.stderr(`flow worker: stopped taking jobs: ${err.message}`));
     io.stderr(
       `flow worker: ${name} takes the jobs of pool${pools.length > 1 ? 's' : ''} ${pools.join(', ')} from ${backend.shown} (at most ${concurrency} at once; runs in ${shownLocation(path)})`,
     );

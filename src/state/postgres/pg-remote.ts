@@ -41,11 +41,12 @@ export function pgRemoteAttempts(q: Query, w: (sql: string, params?: Params) => 
       ).rows.map((r) => String(r['job_id']));
     },
     revokeRemote(jobId) {
-      const row = q(
-        `WITH changed AS (UPDATE remote_attempts SET state = 'revoked' WHERE job_id = $1 AND state IN ('queued', 'claimed') RETURNING ${REMOTE_COLUMNS})
-         SELECT ${REMOTE_COLUMNS} FROM changed UNION ALL SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id = $1 AND NOT EXISTS (SELECT 1 FROM changed)`,
+      const revoked = q(
+        `UPDATE remote_attempts SET state = 'revoked' WHERE job_id = $1 AND state IN ('queued', 'claimed') RETURNING ${REMOTE_COLUMNS}`,
         [jobId],
       ).rows[0];
+      // Not revoked: a statement of its own, whose snapshot sees the result a worker committed meanwhile.
+      const row = revoked ?? q(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id = $1`, [jobId]).rows[0];
       return row ? toRemoteAttempt(row) : undefined;
     },
     remoteAttempts(jobIds) {
