@@ -78,7 +78,7 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
       });
     try {
       // The wait for a slot of a concurrency cap is not the attempt's: its timeout starts once it has one.
-      slot = await takeSlot(ctx, step, scope, `${ctx.runId}.${step.id}.${item}.${attempt}`, signal);
+      if (step.concurrency) slot = await takeSlot(ctx, step, scope, `${ctx.runId}.${step.id}.${item}.${attempt}`, signal);
       timer = timeout && setLimit(() => timeout.abort(new StepFailure('timeout', `timed out after ${step.timeoutMs} ms`)), step.timeoutMs!);
       const { output, cacheKey } = remote
         ? await executeRemotely(ctx, step, scope, attemptSignal, item, attempt, spend)
@@ -156,11 +156,7 @@ async function executeOnce(
   attempt: number,
   spend: ModelSpend,
 ): Promise<{ output: unknown; cacheKey?: string }> {
-  const resolve = (value: unknown) => resolveValue(value, scope);
-  const config = executor.resolveConfig
-    ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope))
-    : ((await resolve(step.config)) as Record<string, unknown>);
-  const stepEnv = await stepEnvironment(ctx, step, resolve);
+  const { config, stepEnv } = await resolveStep(executor, step, scope, ctx.groupEnv.get(step.id));
   const cacheKey =
     step.cache && ctx.store && ctx.cacheEnabled
       ? cacheKeyOf(
@@ -204,15 +200,7 @@ async function executeOnce(
     cwd: ctx.cwd,
     // Built on first use: most steps that are not processes never read it.
     get env() {
-      env ??= {
-        ...ctx.processEnv,
-        ...ctx.scope.env,
-        ...stepEnv,
-        FLOW_RUN_ID: ctx.runId,
-        FLOW_STEP_ID: step.id,
-        FLOW_ATTEMPT: String(attempt),
-        FLOW_IDEMPOTENCY_KEY: key,
-      };
+      env ??= { ...ctx.processEnv, ...ctx.scope.env, ...stepEnv, ...flowStepEnv(ctx.runId, step.id, attempt, key) };
       return env;
     },
     previous: scope.previous,
@@ -257,13 +245,25 @@ async function executeRemotely(
   }
 }
 
-async function stepEnvironment(
-  ctx: RunContext,
+/** A step's config and its own env (its groups' and its own), resolved in its scope: here, or on a worker. */
+export async function resolveStep(
+  executor: Executor,
   step: ActionStep,
-  resolve: (v: unknown) => Promise<unknown>,
-): Promise<Record<string, string>> {
-  const declared = { ...ctx.groupEnv.get(step.id), ...step.env };
-  return Object.keys(declared).length === 0 ? {} : renderValues((await resolve(declared)) as Record<string, unknown>);
+  scope: object,
+  groupEnv: Record<string, string> | undefined,
+): Promise<{ config: Record<string, unknown>; stepEnv: Record<string, string> }> {
+  const resolve = (value: unknown) => resolveValue(value, scope);
+  const config = executor.resolveConfig
+    ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope))
+    : ((await resolve(step.config)) as Record<string, unknown>);
+  const declared = { ...groupEnv, ...step.env };
+  const stepEnv = Object.keys(declared).length === 0 ? {} : renderValues(await resolve(declared));
+  return { config, stepEnv };
+}
+
+/** What flow tells a step's processes of the attempt they run in. */
+export function flowStepEnv(runId: string, stepId: string, attempt: number, key: string): Record<string, string> {
+  return { FLOW_RUN_ID: runId, FLOW_STEP_ID: stepId, FLOW_ATTEMPT: String(attempt), FLOW_IDEMPOTENCY_KEY: key };
 }
 
 /** Output chunks cut into whole lines before they become events, so a secret split across two chunks is still masked. */

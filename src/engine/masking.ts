@@ -1,5 +1,6 @@
 import { apiKeyNames } from '../executors/ai/request.js';
-import type { ActionStep, Step, Workflow } from '../model/workflow.js';
+import { actionSteps } from '../model/step-lists.js';
+import type { Workflow } from '../model/workflow.js';
 import { renderText } from './expressions.js';
 
 /** The values a run of this workflow must never show: its secrets from the environment and its secret inputs. */
@@ -8,14 +9,11 @@ export function secretValues(workflow: Workflow, inputs: Record<string, unknown>
   const fromInputs = workflow.inputs.filter((i) => i.secret && inputs[i.name] !== undefined).map((i) => renderText(inputs[i.name]));
   const defaults = workflow.inputs.filter((i) => i.secret && i.default !== undefined).map((i) => renderText(i.default));
   // An AI step's API key is a secret whether or not the workflow lists it: a server may echo it in an error.
-  const keys = aiSteps(workflow.steps)
+  const keys = actionSteps(workflow.steps)
+    .filter((s) => s.type === 'ai_processing')
     .flatMap((s) => apiKeyNames(s.config, workflow.models))
     .map((name) => env[name] ?? '');
   return [...fromEnv, ...fromInputs, ...defaults, ...keys];
-}
-
-function aiSteps(steps: readonly Step[]): ActionStep[] {
-  return steps.flatMap((s) => (s.kind === 'action' ? (s.type === 'ai_processing' ? [s] : []) : aiSteps(s.steps)));
 }
 
 /** Values under 3 characters would mask noise. */

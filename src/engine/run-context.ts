@@ -7,6 +7,7 @@ import { Limiter } from './limiter.js';
 import { planRun, type Plan } from './plan.js';
 import type { SecretMasker } from './masking.js';
 import type { RemoteSteps } from './remote-steps.js';
+import { runSections } from '../model/step-lists.js';
 
 /** What a step's expressions can read: LANGUAGE.md's scope. */
 export interface Scope {
@@ -111,7 +112,7 @@ export class RunContext {
     this.scope = { ...scope, steps: {}, previous: null };
     this.actionLimiter = new Limiter(maxConcurrency);
     this.plan = planRun(workflow, recorded);
-    this.groupEnv = groupEnvironments([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]);
+    this.groupEnv = groupEnvironments(runSections(workflow));
   }
 
   emit(event: FlowEvent): void {

@@ -10,6 +10,7 @@ import type {
   Step,
   Workflow,
 } from '../model/workflow.js';
+import { actionSteps } from '../model/step-lists.js';
 import { parseDuration } from './durations.js';
 import { singleExpression } from './expressions/template.js';
 import { applyService } from './service-config.js';
@@ -110,7 +111,7 @@ export function buildWorkflow(file: string, data: unknown, sink: DiagnosticSink)
   const steps = buildSteps(doc['steps'], ['steps']);
   // An input step's required_fields that `inputs:` does not declare are declared by it, as required strings: the
   // concept document's example names its inputs only there, and `--input document_url=…` must be taken.
-  for (const step of inputSteps(steps)) {
+  for (const step of actionSteps(steps).filter((s) => s.type === 'input')) {
     const fields = step.config['required_fields'];
     for (const name of Array.isArray(fields) ? fields.map(String) : [])
       if (!inputs.some((i) => i.name === name)) inputs.push({ name, type: 'string', required: true, secret: false, at: step.at });
@@ -195,8 +196,4 @@ function cachePolicy(value: unknown): CachePolicy | undefined {
   if (value === undefined || value === false) return undefined;
   const c = record(value);
   return { ttlMs: duration(c['ttl']), key: optionalString(c['key']) };
-}
-
-function inputSteps(steps: readonly Step[]): ActionStep[] {
-  return steps.flatMap((s) => (s.kind === 'action' ? (s.type === 'input' ? [s] : []) : inputSteps(s.steps)));
 }

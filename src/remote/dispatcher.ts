@@ -84,9 +84,8 @@ export class RemoteDispatcher implements RemoteSteps {
       const waiter = this.waiting.get(jobId);
       if (!waiter) return;
       try {
-        const revoked = this.revoke(jobId);
-        if (revoked) waiter.resolve(revoked);
-        else waiter.reject(signal.reason);
+        this.revoke(jobId);
+        waiter.reject(signal.reason);
       } catch (err) {
         waiter.reject(err);
       }

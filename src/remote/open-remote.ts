@@ -3,7 +3,8 @@ import { groupEnvironments } from '../engine/run-context.js';
 import { type RemoteSteps, runsRemotely } from '../engine/remote-steps.js';
 import type { Executor } from '../executors/executor.js';
 import { UsageError } from '../model/errors.js';
-import type { ActionStep, Step, Workflow } from '../model/workflow.js';
+import { actionSteps, runSections } from '../model/step-lists.js';
+import type { Workflow } from '../model/workflow.js';
 import type { RunStore } from '../state/run-store.js';
 import { RemoteDispatcher } from './dispatcher.js';
 import { openJobQueue, queueLocation } from './job-queue.js';
@@ -52,14 +53,8 @@ export async function openRemoteDriver(queueFlag: string | undefined, state: str
 export function checkRemoteWorkflow(workflow: Workflow, executors: ReadonlyMap<string, Executor>): void {
   const secret = new Set(workflow.inputs.filter((i) => i.secret).map((i) => i.name));
   if (secret.size === 0) return;
-  const groupEnv = groupEnvironments([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]);
-  for (const step of actionSteps([
-    ...workflow.steps,
-    ...workflow.onSuccess,
-    ...workflow.onFailure,
-    ...workflow.finally,
-    ...workflow.fallbacks,
-  ])) {
+  const groupEnv = groupEnvironments(runSections(workflow));
+  for (const step of actionSteps([...runSections(workflow), ...workflow.fallbacks])) {
     const executor = executors.get(step.type);
     if (!executor || !runsRemotely(executor)) continue;
     const read = namesRead([step.config, step.env, groupEnv.get(step.id)], 'inputs');
@@ -70,8 +65,4 @@ export function checkRemoteWorkflow(workflow: Workflow, executors: ReadonlyMap<s
         `give the value to the workers' environment and read it as secrets.NAME (list NAME under secrets:), or run without --remote`,
       );
   }
-}
-
-function actionSteps(steps: readonly Step[]): ActionStep[] {
-  return steps.flatMap((s) => (s.kind === 'action' ? [s] : actionSteps(s.steps)));
 }

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { idempotencyKey } from '../engine/action-runner.js';
-import { evaluate, renderValues, resolveValue } from '../engine/expressions.js';
+import { flowStepEnv, idempotencyKey, resolveStep } from '../engine/action-runner.js';
+import { renderValues, resolveValue } from '../engine/expressions.js';
 import { SecretMasker, secretValues } from '../engine/masking.js';
 import { groupEnvironments } from '../engine/run-context.js';
 import { StepFailure, toStepError } from '../engine/step-failure.js';
 import type { Executor, StepContext } from '../executors/executor.js';
 import type { RunRecord } from '../model/run.js';
 import { addCall, noSpend } from '../model/spend.js';
-import type { ActionStep, Step, Workflow } from '../model/workflow.js';
+import { actionSteps, runSections } from '../model/step-lists.js';
+import type { ActionStep, Workflow } from '../model/workflow.js';
 import { leaseTtlMs } from '../state/lease.js';
 import { type RemoteAttempt, type RemoteResult, remoteJobId } from '../state/remote-attempts.js';
 import type { RunStore } from '../state/run-store.js';
@@ -164,29 +165,17 @@ async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerS
       previous: claimed.scope.previous,
       ...(claimed.scope.index === undefined ? {} : { item: claimed.scope.item, index: claimed.scope.index }),
     };
-    const resolve = (value: unknown) => resolveValue(value, scope);
-    const config = executor.resolveConfig
-      ? await executor.resolveConfig(step.config, resolve, (source) => evaluate(source, scope))
-      : ((await resolve(step.config)) as Record<string, unknown>);
-    const declared = { ...groupEnv.get(stepId), ...step.env };
-    const stepEnv = Object.keys(declared).length === 0 ? {} : renderValues(await resolve(declared));
+    const { config, stepEnv } = await resolveStep(executor, step, scope, groupEnv.get(stepId));
     const key = idempotencyKey(job.runId, stepId, item);
     const context: StepContext = {
       runId: job.runId,
-      stepId: stepId,
-      attempt: attempt,
-      item: item,
+      stepId,
+      attempt,
+      item,
       idempotencyKey: key,
       signal,
       cwd: w.cwd,
-      env: {
-        ...scope.env,
-        ...stepEnv,
-        FLOW_RUN_ID: job.runId,
-        FLOW_STEP_ID: stepId,
-        FLOW_ATTEMPT: String(attempt),
-        FLOW_IDEMPOTENCY_KEY: key,
-      },
+      env: { ...scope.env, ...stepEnv, ...flowStepEnv(job.runId, stepId, attempt, key) },
       previous: scope.previous,
       inputs: run.inputs,
       workflowFile: workflow.file,
@@ -214,17 +203,7 @@ async function attemptResult(job: AttemptJob, claimed: RemoteAttempt, w: WorkerS
 
 /** A step by id anywhere in the workflow; a fallback runs as `<step>.<fallback>`. */
 export function findStep(workflow: Workflow, stepId: string): ActionStep | undefined {
-  const inList = (steps: readonly Step[]): ActionStep | undefined => {
-    for (const s of steps) {
-      if (s.kind === 'action' && s.id === stepId) return s;
-      if (s.kind !== 'action') {
-        const found = inList(s.steps);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  };
-  const found = inList([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]);
+  const found = actionSteps(runSections(workflow)).find((s) => s.id === stepId);
   if (found) return found;
   const fallback = workflow.fallbacks.find((f) => stepId.endsWith(`.${f.id}`));
   return fallback && { ...fallback, id: stepId };
@@ -235,6 +214,6 @@ export function workerWorkflow(workflow: Workflow, executors: ReadonlyMap<string
   return {
     workflow,
     executors,
-    groupEnv: groupEnvironments([...workflow.steps, ...workflow.onSuccess, ...workflow.onFailure, ...workflow.finally]),
+    groupEnv: groupEnvironments(runSections(workflow)),
   };
 }

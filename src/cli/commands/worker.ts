@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { definitionHash } from '../../engine/run-workflow.js';
 import { StepFailure } from '../../engine/step-failure.js';
 import { executorTable } from '../../executors/custom.js';
@@ -39,7 +38,7 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
     );
   const backend = await queueBackend(url);
   const store = await openRunStore(path);
-  const name = `${hostId() || hostname()}:${process.pid}`;
+  const name = `${hostId()}:${process.pid}`;
   const stop = new AbortController();
   const workflows = new Map<string, Promise<WorkerWorkflow>>();
   const runs = new Map<string, RunRecord>();
