@@ -329,6 +329,11 @@ outputs:
     expect(down.stderr).toMatch(/^flow: cannot use the job queue redis:\/\/:\*\*\*@127\.0\.0\.1:1: .*ECONNREFUSED/);
     expect(down.stderr).not.toContain('pw-77');
     expect(down.stderr).not.toMatch(/\n\s+at /);
+    const scheme = await flowAsync(['worker'], dir, { FLOW_QUEUE: 'amqp://127.0.0.1/jobs' });
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toMatch(
+      /^flow: cannot use the job queue amqp:\/\/127\.0\.0\.1\/jobs: a job queue is a redis:\/\/, rediss:\/\/ or postgres:\/\/ URL/,
+    );
     const pool = await flowAsync(['worker', '--queue', redis!.url, '--pool', 'no spaces'], dir);
     expect(pool.code).toBe(2);
     expect(pool.stderr).toMatch(/'no spaces' is not a pool name/);
