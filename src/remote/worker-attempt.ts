@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { flowStepEnv, idempotencyKey, resolveStep } from '../engine/action-runner.js';
 import { renderValues, resolveValue } from '../engine/expressions.js';
 import { SecretMasker, secretValues } from '../engine/masking.js';
@@ -10,9 +9,10 @@ import { addCall, noSpend } from '../model/spend.js';
 import { actionSteps, runSections } from '../model/step-lists.js';
 import type { ActionStep, Workflow } from '../model/workflow.js';
 import { leaseTtlMs } from '../state/lease.js';
-import { type RemoteAttempt, type RemoteResult, remoteJobId } from '../state/remote-attempts.js';
+import { type RemoteAttempt, type RemoteFinish, type RemoteResult, remoteJobId } from '../state/remote-attempts.js';
 import type { RunStore } from '../state/run-store.js';
 import type { AttemptJob } from './job-queue.js';
+import type { WorkerRecords } from './worker-records.js';
 
 /** A workflow as a worker runs its steps: its model, its executor table, its groups' env. */
 export interface WorkerWorkflow {
@@ -23,8 +23,8 @@ export interface WorkerWorkflow {
 
 export interface WorkerSide {
   store: RunStore;
-  /** This worker as a claim names it: host and pid. */
-  name: string;
+  /** Claims and results, sent to the store together with those of the worker's other jobs. */
+  records: WorkerRecords;
   cwd: string;
   /** The worker's own environment: the secrets its steps read come from here, never from the driver. */
   env: Record<string, string>;
@@ -53,10 +53,11 @@ const RECORD_EVERY_MS = 1_000;
 // step and its scope from the store, run them one after another with the same executors a local run uses, and
 // record each result only while its claim holds.
 export async function runAttemptJob(job: AttemptJob, w: WorkerSide): Promise<JobOutcome> {
-  const token = randomBytes(12).toString('hex');
   const ttl = leaseTtlMs();
   const ids = job.attempts.map((a) => remoteJobId({ runId: job.runId, ...a }));
-  const claimed = new Map(w.store.claimRemote(ids, token, w.name, Date.now() + ttl).map((a) => [a.jobId, a]));
+  const claim = await w.records.claim(ids);
+  const token = claim.token;
+  const claimed = new Map(claim.claimed.map((a) => [a.jobId, a]));
   const outcome: JobOutcome = { succeeded: 0, failed: 0, fenced: 0, notQueued: ids.length - claimed.size };
   if (claimed.size === 0) return outcome;
   const held = new Set(claimed.keys());
@@ -78,20 +79,33 @@ export async function runAttemptJob(job: AttemptJob, w: WorkerSide): Promise<Job
     },
     Math.max(100, Math.floor(ttl / 3)),
   );
-  let results: { jobId: string; result: RemoteResult }[] = [];
+  let results: RemoteFinish[] = [];
   let recordTimer: NodeJS.Timeout | undefined;
-  const record = () => {
-    if (recordTimer) clearTimeout(recordTimer);
-    recordTimer = undefined;
-    if (results.length === 0) return;
-    const recorded = new Set(w.store.finishRemote(token, results));
-    for (const r of results) {
+  // One recording at a time: results that failed to record are kept for the next one.
+  let recording = Promise.resolve();
+  const recordOnce = async () => {
+    const batch = results;
+    results = [];
+    if (batch.length === 0) return;
+    let recorded: ReadonlySet<string>;
+    try {
+      recorded = await w.records.finish(batch);
+    } catch (err) {
+      results = [...batch, ...results];
+      throw err;
+    }
+    for (const r of batch) {
       if (!recorded.has(r.jobId)) outcome.fenced++;
       else if (r.result.status === 'succeeded') outcome.succeeded++;
       else outcome.failed++;
       held.delete(r.jobId);
     }
-    results = [];
+  };
+  const record = () => {
+    if (recordTimer) clearTimeout(recordTimer);
+    recordTimer = undefined;
+    recording = recording.catch(() => {}).then(recordOnce);
+    return recording;
   };
   try {
     for (const id of ids) {
@@ -110,17 +124,14 @@ export async function runAttemptJob(job: AttemptJob, w: WorkerSide): Promise<Job
         outcome.fenced++;
         continue;
       }
-      results.push({ jobId: id, result });
+      results.push({ jobId: id, token, result });
       // Recorded with the chunk's next results, but never later than RECORD_EVERY_MS after it ended.
       recordTimer ??= setTimeout(() => {
-        try {
-          record();
-        } catch {
-          // The store did not answer: the chunk's end records them, or their claims run out.
-        }
+        // The store did not answer: the chunk's end records them, or their claims run out.
+        record().catch(() => {});
       }, RECORD_EVERY_MS);
     }
-    record();
+    await record();
   } finally {
     clearInterval(renew);
     if (recordTimer) clearTimeout(recordTimer);

@@ -47,6 +47,13 @@ export interface RemoteAttempt extends RemoteAttemptKey {
   queuedAt: number;
 }
 
+/** A result as a worker records it: under the token it claimed the attempt with. */
+export interface RemoteFinish {
+  jobId: string;
+  token: string;
+  result: RemoteResult;
+}
+
 export interface RemoteAttemptStore {
   /** Records an attempt for a worker to take; a second call for the same job leaves the first as it is. */
   queueRemote(attempt: RemoteAttemptKey & { jobId: string; scope: RemoteScope }, now: number): void;
@@ -54,8 +61,8 @@ export interface RemoteAttemptStore {
   claimRemote(jobIds: readonly string[], token: string, worker: string, until: number): RemoteAttempt[];
   /** Extends the worker's claims; answers the ids still its own (a revoked one is not). */
   renewRemote(jobIds: readonly string[], token: string, until: number): string[];
-  /** Records the worker's results, each only while its claim holds (the fence); answers the ids recorded. */
-  finishRemote(token: string, results: readonly { jobId: string; result: RemoteResult }[]): string[];
+  /** Records workers' results, each only while the claim of its token holds (the fence); answers the ids recorded. */
+  finishRemote(results: readonly RemoteFinish[]): string[];
   /** Takes an unfinished attempt back from the queue and any worker; returns it as it stands after (done if its result came first). */
   revokeRemote(jobId: string): RemoteAttempt | undefined;
   remoteAttempts(jobIds: readonly string[]): RemoteAttempt[];

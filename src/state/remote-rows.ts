@@ -1,4 +1,4 @@
-import type { RemoteAttempt, RemoteResult, RemoteScope, RemoteState } from './remote-attempts.js';
+import type { RemoteAttempt, RemoteFinish, RemoteResult, RemoteScope, RemoteState } from './remote-attempts.js';
 import { parse, type Row } from './rows.js';
 
 // The remote_attempts table's rows, shared by the SQLite and PostgreSQL adapters.
@@ -21,7 +21,7 @@ export function toRemoteAttempt(row: Row): RemoteAttempt {
   };
 }
 
-/** Results as one JSON parameter: rows of job_id and the result's own JSON text, for an UPDATE … FROM. */
-export function resultRows(results: readonly { jobId: string; result: RemoteResult }[]): string {
-  return JSON.stringify(results.map((r) => ({ job_id: r.jobId, result: JSON.stringify(r.result) })));
+/** Results as one JSON parameter: rows of job_id, token and the result's own JSON text, for an UPDATE … FROM. */
+export function resultRows(results: readonly RemoteFinish[]): string {
+  return JSON.stringify(results.map((r) => ({ job_id: r.jobId, token: r.token, result: JSON.stringify(r.result) })));
 }

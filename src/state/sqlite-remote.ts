@@ -21,8 +21,9 @@ export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore 
     ),
     finish: db.prepare(
       `UPDATE remote_attempts SET state = 'done', result = v.result
-       FROM (SELECT json_extract(value, '$.job_id') AS job_id, json_extract(value, '$.result') AS result FROM json_each(@results)) AS v
-       WHERE remote_attempts.job_id = v.job_id AND remote_attempts.state = 'claimed' AND remote_attempts.token = @token
+       FROM (SELECT json_extract(value, '$.job_id') AS job_id, json_extract(value, '$.token') AS token,
+               json_extract(value, '$.result') AS result FROM json_each(@results)) AS v
+       WHERE remote_attempts.job_id = v.job_id AND remote_attempts.state = 'claimed' AND remote_attempts.token = v.token
        RETURNING remote_attempts.job_id`,
     ),
     revoke: db.prepare(`UPDATE remote_attempts SET state = 'revoked' WHERE job_id = ? AND state IN ('queued', 'claimed')`),
@@ -38,8 +39,8 @@ export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore 
     renewRemote(jobIds, token, until) {
       return (stmt.renew.all({ ids: JSON.stringify(jobIds), token, until }) as Row[]).map((r) => String(r['job_id']));
     },
-    finishRemote(token, results) {
-      const rows = stmt.finish.all({ token, results: resultRows(results) }) as Row[];
+    finishRemote(results) {
+      const rows = stmt.finish.all({ results: resultRows(results) }) as Row[];
       return rows.map((r) => String(r['job_id']));
     },
     revokeRemote(jobId) {

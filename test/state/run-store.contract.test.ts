@@ -188,25 +188,38 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
     expect(store.renewRemote(['r1.each.3.1'], 'tok-b', 9000)).toEqual([]);
     expect(store.renewRemote(['r1.each.3.1'], 'tok-a', 9000)).toEqual(['r1.each.3.1']);
     const result = { status: 'succeeded' as const, output: { ok: 1 }, lines: [{ stream: 'stdout' as const, text: 'hi\n' }] };
-    expect(store.finishRemote('tok-b', [{ jobId: 'r1.each.3.1', result }])).toEqual([]);
-    expect(store.finishRemote('tok-a', [{ jobId: 'r1.each.3.1', result }])).toEqual(['r1.each.3.1']);
+    expect(store.finishRemote([{ jobId: 'r1.each.3.1', token: 'tok-b', result }])).toEqual([]);
+    expect(store.finishRemote([{ jobId: 'r1.each.3.1', token: 'tok-a', result }])).toEqual(['r1.each.3.1']);
     // A revoke that comes after the result finds it done, and changes nothing.
     expect(store.revokeRemote('r1.each.3.1')).toMatchObject({ state: 'done', until: 9000, result });
-    expect(store.finishRemote('tok-a', [{ jobId: 'r1.each.3.1', result: { ...result, output: 'again' } }])).toEqual([]);
+    expect(store.finishRemote([{ jobId: 'r1.each.3.1', token: 'tok-a', result: { ...result, output: 'again' } }])).toEqual([]);
 
     store.queueRemote({ ...key, attempt: 2, jobId: 'r1.each.3.2', scope }, 3000);
     store.claimRemote(['r1.each.3.2'], 'tok-c', 'h:3', 4000);
     expect(store.revokeRemote('r1.each.3.2')).toMatchObject({ state: 'revoked', worker: 'h:3', result: undefined });
     // The fence: a worker whose claim was revoked can neither renew it nor record a result.
     expect(store.renewRemote(['r1.each.3.2'], 'tok-c', 8000)).toEqual([]);
-    expect(store.finishRemote('tok-c', [{ jobId: 'r1.each.3.2', result }])).toEqual([]);
+    expect(store.finishRemote([{ jobId: 'r1.each.3.2', token: 'tok-c', result }])).toEqual([]);
     expect(store.claimRemote(['r1.each.3.2'], 'tok-d', 'h:4', 8000)).toEqual([]);
+    // One call records results of claims made under different tokens (a worker's concurrent jobs), each under its own.
+    for (const item of [4, 5, 6]) store.queueRemote({ ...key, item, jobId: `r1.each.${item}.1`, scope }, 3000);
+    store.claimRemote(['r1.each.4.1', 'r1.each.5.1'], 'tok-e', 'h:5', 9000);
+    store.claimRemote(['r1.each.6.1'], 'tok-f', 'h:5', 9000);
     expect(
       store
-        .remoteAttempts(['r1.each.3.1', 'r1.each.3.2'])
-        .map((a) => a.state)
+        .finishRemote([
+          { jobId: 'r1.each.4.1', token: 'tok-e', result },
+          { jobId: 'r1.each.5.1', token: 'tok-f', result },
+          { jobId: 'r1.each.6.1', token: 'tok-f', result },
+        ])
         .sort(),
-    ).toEqual(['done', 'revoked']);
+    ).toEqual(['r1.each.4.1', 'r1.each.6.1']);
+    expect(
+      store
+        .remoteAttempts(['r1.each.3.1', 'r1.each.3.2', 'r1.each.4.1', 'r1.each.5.1', 'r1.each.6.1'])
+        .map((a) => `${a.jobId} ${a.state}`)
+        .sort(),
+    ).toEqual(['r1.each.3.1 done', 'r1.each.3.2 revoked', 'r1.each.4.1 done', 'r1.each.5.1 claimed', 'r1.each.6.1 done']);
     store.close();
   });
 

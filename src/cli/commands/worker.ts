@@ -7,6 +7,7 @@ import { EXIT, UsageError } from '../../model/errors.js';
 import type { RunRecord } from '../../model/run.js';
 import { answering, type AttemptJob, checkPoolName, DEFAULT_POOL, queueBackend, queueLocation, queueName } from '../../remote/job-queue.js';
 import { type JobOutcome, runAttemptJob, type WorkerWorkflow, workerWorkflow } from '../../remote/worker-attempt.js';
+import { workerRecords } from '../../remote/worker-records.js';
 import { hostId, leaseTtlMs } from '../../state/lease.js';
 import { openRunStore } from '../../state/open-store.js';
 import type { RunStore } from '../../state/run-store.js';
@@ -40,11 +41,12 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
   const store = await openRunStore(path);
   const name = `${hostId()}:${process.pid}`;
   const stop = new AbortController();
+  const ttl = leaseTtlMs();
   const workflows = new Map<string, Promise<WorkerWorkflow>>();
   const runs = new Map<string, RunRecord>();
   const side = {
     store,
-    name,
+    records: workerRecords(store, name, ttl),
     cwd: io.cwd,
     env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string')),
     runOf: (runId: string, runAttempt: number) => {
@@ -70,7 +72,6 @@ export async function workerCommand(options: WorkerOptions, io: CommandIO, signa
     },
     stop: stop.signal,
   };
-  const ttl = leaseTtlMs();
   // biome-ignore lint/suspicious/noExplicitAny: BullMQ's Worker, bound to its backend.
   const workers: any[] = [];
   try {

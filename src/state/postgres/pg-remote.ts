@@ -32,12 +32,12 @@ export function pgRemoteAttempts(q: Query, w: (sql: string, params?: Params) => 
         [jobIds, token, until],
       ).rows.map((r) => String(r['job_id']));
     },
-    finishRemote(token, results) {
+    finishRemote(results) {
       return q(
         `UPDATE remote_attempts AS r SET state = 'done', result = v.result
-         FROM unnest($2::text[], $3::text[]) AS v(job_id, result)
-         WHERE r.job_id = v.job_id AND r.state = 'claimed' AND r.token = $1 RETURNING r.job_id`,
-        [token, results.map((r) => r.jobId), results.map((r) => JSON.stringify(r.result))],
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS v(job_id, token, result)
+         WHERE r.job_id = v.job_id AND r.state = 'claimed' AND r.token = v.token RETURNING r.job_id`,
+        [results.map((r) => r.jobId), results.map((r) => r.token), results.map((r) => JSON.stringify(r.result))],
       ).rows.map((r) => String(r['job_id']));
     },
     revokeRemote(jobId) {
