@@ -54,6 +54,9 @@ export class RemoteDispatcher implements RemoteSteps {
   private timer: NodeJS.Timeout | undefined;
   private pollMs = POLL_MIN_MS;
   private readonly ttlMs = leaseTtlMs();
+  /** Claims that ran out and jobs that failed in the queue are looked for this often; results at every poll. */
+  private readonly checkMs = Math.min(1_000, Math.floor(this.ttlMs / 3));
+  private checkedAt = Date.now();
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -204,8 +207,11 @@ export class RemoteDispatcher implements RemoteSteps {
     this.timer = undefined;
     if (this.waiting.size === 0) return;
     const now = Date.now();
+    const check = now - this.checkedAt >= this.checkMs;
+    if (check) this.checkedAt = now;
+    const ids = [...this.waiting.keys()];
     let settled = 0;
-    for (const a of this.o.store.remoteAttempts([...this.waiting.keys()])) {
+    for (const a of check ? this.o.store.remoteAttempts(ids) : this.o.store.settledRemote(ids)) {
       const waiter = this.waiting.get(a.jobId);
       if (!waiter) continue;
       if (a.state === 'done' || a.state === 'revoked') {

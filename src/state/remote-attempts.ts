@@ -66,6 +66,8 @@ export interface RemoteAttemptStore {
   /** Takes an unfinished attempt back from the queue and any worker; returns it as it stands after (done if its result came first). */
   revokeRemote(jobId: string): RemoteAttempt | undefined;
   remoteAttempts(jobIds: readonly string[]): RemoteAttempt[];
+  /** Those of these attempts that are over: done (with a result) or revoked. What a driver polls for. */
+  settledRemote(jobIds: readonly string[]): RemoteAttempt[];
 }
 
 /** The job id of an attempt: deterministic, so submitting it again while it is in the queue adds nothing. */

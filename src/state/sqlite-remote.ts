@@ -28,6 +28,9 @@ export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore 
     ),
     revoke: db.prepare(`UPDATE remote_attempts SET state = 'revoked' WHERE job_id = ? AND state IN ('queued', 'claimed')`),
     get: db.prepare(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id IN (SELECT value FROM json_each(?))`),
+    settled: db.prepare(
+      `SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id IN (SELECT value FROM json_each(?)) AND state IN ('done', 'revoked')`,
+    ),
   };
   return {
     queueRemote(a, now) {
@@ -52,6 +55,9 @@ export function sqliteRemoteAttempts(db: Database.Database): RemoteAttemptStore 
     },
     remoteAttempts(jobIds) {
       return (stmt.get.all(JSON.stringify(jobIds)) as Row[]).map(toRemoteAttempt);
+    },
+    settledRemote(jobIds) {
+      return (stmt.settled.all(JSON.stringify(jobIds)) as Row[]).map(toRemoteAttempt);
     },
   };
 }

@@ -220,6 +220,13 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
         .map((a) => `${a.jobId} ${a.state}`)
         .sort(),
     ).toEqual(['r1.each.3.1 done', 'r1.each.3.2 revoked', 'r1.each.4.1 done', 'r1.each.5.1 claimed', 'r1.each.6.1 done']);
+    store.queueRemote({ ...key, item: 7, jobId: 'r1.each.7.1', scope }, 3000);
+    expect(
+      store
+        .settledRemote(['r1.each.3.1', 'r1.each.3.2', 'r1.each.5.1', 'r1.each.6.1', 'r1.each.7.1', 'none'])
+        .map((a) => a.jobId)
+        .sort(),
+    ).toEqual(['r1.each.3.1', 'r1.each.3.2', 'r1.each.6.1']);
     store.close();
   });
 

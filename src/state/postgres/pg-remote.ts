@@ -52,6 +52,11 @@ export function pgRemoteAttempts(q: Query, w: (sql: string, params?: Params) => 
     remoteAttempts(jobIds) {
       return q(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id = ANY($1::text[])`, [jobIds]).rows.map(toRemoteAttempt);
     },
+    settledRemote(jobIds) {
+      return q(`SELECT ${REMOTE_COLUMNS} FROM remote_attempts WHERE job_id = ANY($1::text[]) AND state IN ('done', 'revoked')`, [
+        jobIds,
+      ]).rows.map(toRemoteAttempt);
+    },
   };
 }
 
