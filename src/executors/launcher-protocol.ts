@@ -69,7 +69,7 @@ export const LAUNCHER_SCRIPT = [
 /** The launcher's exit code when this bash cannot run it (older than 5.1, or no /proc). */
 export const UNSUPPORTED_EXIT = 3;
 
-/** Requests past this size go through execa: the launcher splits a request into lines in quadratic time. */
+/** Requests past this size are started directly: the launcher splits a request into lines in quadratic time. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

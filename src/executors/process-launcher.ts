@@ -9,7 +9,7 @@ import { encodeRequest, launcherEnvironment, LAUNCHER_SCRIPT, SentinelStream, UN
 // concurrent step does the fork and exec for flow, each program in a process group of its own, as
 // `detached: true` does. The protocol and its safety rules are in launcher-protocol.ts.
 
-/** At most this many launchers live at once; steps beyond them start through execa. */
+/** At most this many launchers live at once; steps beyond them are started directly (spawn). */
 const MAX_LAUNCHERS = 16;
 /** How long after a miss the next launcher starts. */
 const WARM_DELAY_MS = 50;
@@ -227,7 +227,7 @@ class InFlight {
 }
 
 let bashPath: string | null | undefined;
-/** bash on Linux, unless FLOW_PROCESS_LAUNCHER=off asks for every process to start through execa. */
+/** bash on Linux, unless FLOW_PROCESS_LAUNCHER=off asks for every process to be started directly. */
 function findBash(): string | null {
   if (process.env['FLOW_PROCESS_LAUNCHER'] === 'off' || process.platform !== 'linux') return null;
   bashPath ??= ['/bin/bash', '/usr/bin/bash'].find((p) => existsSync(p)) ?? null;
@@ -244,7 +244,7 @@ function startLauncher(bash: string): Launcher | undefined {
       live--;
       const i = idle.indexOf(dead);
       if (i >= 0) idle.splice(i, 1);
-      // This bash is too old for the launcher, or there is no /proc: start everything through execa.
+      // This bash is too old for the launcher, or there is no /proc: start everything directly.
       if (exitCode === UNSUPPORTED_EXIT) bashPath = null;
     });
   } catch {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, unlink } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
@@ -91,7 +92,7 @@ export const shellExecutor: Executor = {
           context.emitOutput('stderr', chunk);
         },
       };
-      const child = (await launch(request).catch(() => undefined)) ?? (await startWithExeca(request));
+      const child = (await launch(request).catch(() => undefined)) ?? startDirectly(request);
       const stopKilling = killGroupOnAbort(child.pid, context.signal);
       // Once the program has ended, both paths have already killed what it left in its group.
       const { exitCode, startError } = await child.done.then(
@@ -104,7 +105,7 @@ export const shellExecutor: Executor = {
           throw new StepFailure('error', `${describe(config)} was lost: ${lost instanceof Error ? lost.message : String(lost)}`);
         },
       );
-      // Only execa reports one: the program was found a moment ago, so this is a race or a refused exec.
+      // Only a direct start reports one: the program was found a moment ago, so this is a race or a refused exec.
       if (startError !== undefined && !context.signal.aborted) {
         throw new StepFailure('exit:127', `cannot start '${file}': ${startError}`);
       }
@@ -132,31 +133,30 @@ export const shellExecutor: Executor = {
 
 let outputFiles = 0;
 
-/** The same contract as a launcher's process, through execa: for a step no launcher can start exactly. */
-async function startWithExeca(req: LaunchRequest): Promise<LaunchedProcess> {
-  const { execa } = await import('execa');
-  const subprocess = execa(req.file, req.args, {
+/**
+ * The same contract as a launcher's process, started by Node itself: for a step no launcher can start exactly (none
+ * idle yet, a request too large, FLOW_PROCESS_LAUNCHER=off). Plain spawn, detached so that the step's processes form a
+ * group of their own; the program was found by findProgram, and argv[0] stays as the step names it.
+ */
+function startDirectly(req: LaunchRequest): LaunchedProcess {
+  const child = spawn(req.path, req.args, {
+    argv0: req.file,
     cwd: req.cwd,
     env: req.env,
-    extendEnv: false,
     detached: true,
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-    encoding: 'utf8',
-    stripFinalNewline: false,
-    cleanup: false,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  subprocess.stdout?.setEncoding('utf8').on('data', req.onStdout);
-  subprocess.stderr?.setEncoding('utf8').on('data', req.onStderr);
-  const pid = subprocess.pid;
+  child.stdout?.setEncoding('utf8').on('data', req.onStdout);
+  child.stderr?.setEncoding('utf8').on('data', req.onStderr);
+  const pid = child.pid;
   // When the step's own process ends, what it left in its group goes too: a background job holding
   // stdout open would otherwise keep the step waiting.
-  if (pid !== undefined) subprocess.once('exit', () => killProcessGroup(pid, 'SIGKILL'));
-  const done = subprocess.then((result) => {
-    if (result.exitCode !== undefined) return { exitCode: result.exitCode };
-    if (result.signal) return { exitCode: 128 + (constants.signals[result.signal] ?? 0) };
-    return { exitCode: 127, startError: result.originalMessage ?? result.shortMessage };
+  if (pid !== undefined) child.once('exit', () => killProcessGroup(pid, 'SIGKILL'));
+  const done = new Promise<{ exitCode: number; startError?: string }>((resolve) => {
+    child.once('error', (err) => resolve({ exitCode: 127, startError: err.message }));
+    child.once('close', (code, signal) =>
+      resolve(code !== null ? { exitCode: code } : { exitCode: 128 + (signal ? (constants.signals[signal] ?? 0) : 0) }),
+    );
   });
   return { pid, done };
 }

@@ -108,13 +108,13 @@ describe('flow run', () => {
     expect(existsSync(join(dir, '.flow'))).toBe(false);
   });
 
-  // A run's first shell step starts through execa; a later one, through the launcher warmed meanwhile.
+  // A run's first shell step starts directly (spawn); a later one, through the launcher warmed meanwhile.
   it.each([
-    ['SIGINT', 130, 'execa'],
-    ['SIGTERM', 143, 'execa'],
+    ['SIGINT', 130, 'direct'],
+    ['SIGTERM', 143, 'direct'],
     ['SIGINT', 130, 'launcher'],
     ['SIGTERM', 143, 'launcher'],
-    ['SIGHUP', 129, 'execa'],
+    ['SIGHUP', 129, 'direct'],
   ] as const)(
     '%s stops the run: exit %i, the step process tree killed (started through %s), the run recorded as interrupted',
     async (signal, code, path) => {

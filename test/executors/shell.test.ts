@@ -31,13 +31,13 @@ async function runStep(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Every process starts through the launcher (a long-lived bash) unless FLOW_PROCESS_LAUNCHER=off, or the step
-// needs what the launcher cannot give exactly; then through execa. Both paths must behave the same.
-for (const mode of ['launcher', 'execa'] as const) {
+// needs what the launcher cannot give exactly; then Node's spawn directly. Both paths must behave the same.
+for (const mode of ['launcher', 'direct'] as const) {
   describe(`started through ${mode}`, () => {
     beforeAll(() => {
-      if (mode === 'execa') process.env['FLOW_PROCESS_LAUNCHER'] = 'off';
+      if (mode === 'direct') process.env['FLOW_PROCESS_LAUNCHER'] = 'off';
       else delete process.env['FLOW_PROCESS_LAUNCHER'];
-      // A first step with no launcher idle starts through execa (and warms one): have them ready.
+      // A first step with no launcher idle starts directly (and warms one): have them ready.
       warmLaunchers(4);
     });
     afterAll(() => {
@@ -63,7 +63,7 @@ for (const mode of ['launcher', 'execa'] as const) {
     it(`the step's process is a child of ${mode === 'launcher' ? 'a launcher' : 'flow'}`, async () => {
       const out = await runStep({ command: ['sh', '-c', 'echo $PPID'] });
       const parent = Number(String(out['stdout']).trim());
-      if (mode === 'execa') expect(parent).toBe(process.pid);
+      if (mode === 'direct') expect(parent).toBe(process.pid);
       else expect(readFileSync(`/proc/${parent}/cmdline`, 'utf8')).toContain('flow-launcher');
     });
 
