@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StateFileError } from '../model/errors.js';
@@ -7,6 +8,14 @@ import { makeDirectory } from '../model/make-directory.js';
 
 /** `normal`: a killed process loses nothing, a power loss may lose the last commits. `full`: fsync on every commit. */
 export type Durability = 'normal' | 'full';
+
+// better-sqlite3's JavaScript is bundled into flow's own chunk; its compiled part is named here, so that it is not
+// looked for through the `bindings` package (a dozen file probes and as many modules to load on every command).
+let nativeBinding: string | undefined;
+function sqliteOptions(): { nativeBinding: string } {
+  nativeBinding ??= createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  return { nativeBinding };
+}
 
 /** How long a process waits for another's write lock before it gives up. */
 const BUSY_TIMEOUT_MS = 15_000;
@@ -22,7 +31,7 @@ export function openDatabase(path: string, durability: Durability = 'normal'): D
       closeSync(openSync(path, 'a', 0o600));
       chmodSync(path, 0o600);
     }
-    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db = new Database(path, { ...sqliteOptions(), timeout: BUSY_TIMEOUT_MS });
     const open = db;
     // Switching to WAL takes an exclusive lock, and SQLite may answer BUSY without waiting while another
     // process opens the same new file: wait and ask again.
@@ -40,7 +49,7 @@ export function openDatabase(path: string, durability: Durability = 'normal'): D
 /** The schema version of a state file as it is: 0 when it does not exist yet. */
 export function fileSchemaVersion(path: string): number {
   if (!existsSync(path)) return 0;
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = new Database(path, { ...sqliteOptions(), readonly: true, fileMustExist: true });
   try {
     return Number(db.pragma('user_version', { simple: true }));
   } catch (err) {
