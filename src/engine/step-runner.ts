@@ -126,26 +126,26 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
   ctx.emit({ type: 'step-items', runId: ctx.runId, stepId: step.id, item: -1, count: list.length });
   const controller = new AbortController();
   const itemSignal = manyListeners(AbortSignal.any([signal, controller.signal]));
-  // A few workers take the next item as they free up: memory stays in proportion to max_concurrency,
-  // not to the length of the list (only each item's outcome is kept, for the outputs in order).
-  const outcomes: (StepOutcome | undefined)[] = new Array(list.length);
+  // A few workers take the next item as they free up: memory stays in proportion to max_concurrency, not to the
+  // length of the list. Of each item only its output is kept (for the outputs in order), and the first failure.
+  const outputs: unknown[] = new Array(list.length).fill(null);
+  let failed: { index: number; outcome: StepOutcome } | undefined;
   let next = 0;
   const worker = async () => {
     while (next < list.length && !itemSignal.aborted) {
       const index = next++;
       const outcome = await runAction(ctx, step, itemSignal, { item: list[index], index });
-      outcomes[index] = outcome;
+      if (outcome.result.status === 'succeeded') outputs[index] = outcome.result.output;
+      else if (outcome.result.status === 'failed' && (failed === undefined || index < failed.index)) failed = { index, outcome };
       failpoint('between-items');
       if (outcome.result.status === 'failed' && !controller.signal.aborted)
         controller.abort(new StepFailure('cancelled', `item ${index} failed`));
     }
   };
   await Promise.all(Array.from({ length: Math.min(step.maxConcurrency ?? 1, list.length) }, worker));
-  const outputs = Array.from(outcomes, (o) => (o?.result.status === 'succeeded' ? o.result.output : null));
-  const failed = outcomes.find((o) => o?.result.status === 'failed');
   const aborted = abortedStatus(signal);
   const status: StepStatus = aborted ?? (failed ? 'failed' : 'succeeded');
-  const error = failed?.result.error ?? (aborted ? toStepError(signal.reason) : undefined);
+  const error = failed?.outcome.result.error ?? (aborted ? toStepError(signal.reason) : undefined);
   return finish(
     ctx,
     step.id,
