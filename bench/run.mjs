@@ -1,14 +1,17 @@
-// Runs flow's benchmarks and prints one table: node bench/run.mjs [--quick] [FILTER]
-//   --quick  fewer runs per case (a smoke test; numbers are noisier)
-//   FILTER   only benchmarks whose name contains this substring, e.g. `validate`
+// Runs flow's benchmarks and prints one table: node bench/run.mjs [--quick] [--node PATH]... [FILTER]
+//   --quick      fewer runs per case (a smoke test; numbers are noisier)
+//   --node PATH  a Node binary to measure under (repeatable); benchmarks that compare Nodes (perf) use these, the
+//                others ignore them. Without it perf uses this Node and those .ci/run installed in .ci/.work.
+//   FILTER       only benchmarks whose name contains this substring, e.g. `validate`
 // Each benchmark rewrites only its own section of bench/RESULTS.md. Exit 1 when a formal target fails, 2 when a benchmark errs.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineInfo, markdownTable, writeSection } from './lib/report.mjs';
 
 // The benchmark modules, in run order; add new ones here (e.g. './engine-sequential.mjs').
-// Each exports `name`, `title` (its RESULTS.md heading) and `run({ root, quick, log })` -> { rows, notes }.
+// Each exports `name`, `title` (its RESULTS.md heading) and `run({ root, quick, nodes, log })` -> { rows, notes, summary? };
+// `summary`, when given, is printed after the table (e.g. perf's figures per Node side by side).
 const BENCHMARKS = [
   './validate.mjs',
   './engine.mjs',
@@ -18,6 +21,7 @@ const BENCHMARKS = [
   './ui.mjs',
   './postgres.mjs',
   './remote.mjs',
+  './perf.mjs',
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,15 +40,33 @@ const COLUMNS = [
   { title: 'peak RSS MB', value: (r) => ms(r.rssMb), right: true },
 ];
 
-// Parses the two supported arguments; anything unknown is a usage error rather than silently ignored.
+const USAGE = 'usage: node bench/run.mjs [--quick] [--node PATH]... [FILTER]';
+
+// Parses the supported arguments; anything unknown is a usage error rather than silently ignored.
 function parseArgs(argv) {
-  const opts = { quick: false, filter: '' };
-  for (const arg of argv) {
+  const opts = { quick: false, filter: '', nodes: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
     if (arg === '--quick') opts.quick = true;
-    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}; usage: node bench/run.mjs [--quick] [FILTER]`);
+    else if (arg === '--node' || arg.startsWith('--node=')) {
+      const path = arg === '--node' ? argv[++i] : arg.slice('--node='.length);
+      if (!path) throw new Error(`--node needs a path to a node binary; ${USAGE}`);
+      opts.nodes.push(nodeBinary(path));
+    } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}; ${USAGE}`);
     else opts.filter = arg;
   }
   return opts;
+}
+
+// An absolute path (benchmarks run commands from other directories) to an executable, checked before hours of work.
+function nodeBinary(path) {
+  const abs = resolve(path);
+  try {
+    accessSync(abs, constants.X_OK);
+  } catch {
+    throw new Error(`--node ${path}: not an executable file`);
+  }
+  return abs;
 }
 
 // Imports, filters and runs the benchmarks, then prints the table and records each benchmark's section.
@@ -58,10 +80,12 @@ async function main() {
   const log = (msg) => process.stderr.write(`${msg}\n`);
   const all = [];
   const failed = [];
+  const summaries = [];
   for (const mod of modules) {
     try {
-      const { rows, notes } = await mod.run({ root, quick: opts.quick, log });
+      const { rows, notes, summary } = await mod.run({ root, quick: opts.quick, nodes: opts.nodes, log });
       all.push(...rows);
+      if (summary) summaries.push(summary);
       writeSection(RESULTS, mod.name, section(mod, rows, notes, command, info));
     } catch (err) {
       // One broken benchmark must not hide the others' numbers; its RESULTS.md section is left as it was.
@@ -70,6 +94,7 @@ async function main() {
     }
   }
   if (all.length) console.log(markdownTable(COLUMNS, all));
+  for (const summary of summaries) console.log(`\n${summary}`);
   console.log(`\n${info.date}  node ${info.node}  nproc ${info.nproc}  ${info.cpu}  (written to bench/RESULTS.md)`);
   if (failed.length) console.log(`failed: ${failed.join(', ')}`);
   if (failed.length) process.exitCode = 2;

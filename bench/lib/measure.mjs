@@ -1,23 +1,26 @@
 // Process timing helpers shared by the benchmarks: wall time of child processes, percentiles, peak RSS.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Runs a command once and returns its wall time in ms; a non-zero exit throws, so a broken subject never looks fast.
-export function timeOnce({ cmd, args, cwd }) {
+// `env` (optional) replaces this process's environment for the child.
+export function timeOnce({ cmd, args, cwd, env }) {
   const start = process.hrtime.bigint();
-  const res = spawnSync(cmd, args, { cwd, stdio: 'ignore' });
+  const res = spawnSync(cmd, args, { cwd, env, stdio: 'ignore' });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (res.error) throw res.error;
   if (res.status !== 0) {
-    const err = new Error(`${cmd} ${args.join(' ')} exited with ${res.status ?? res.signal}${rerunOutput({ cmd, args, cwd })}`);
+    const err = new Error(`${cmd} ${args.join(' ')} exited with ${res.status ?? res.signal}${rerunOutput({ cmd, args, cwd, env })}`);
     throw Object.assign(err, { status: res.status });
   }
   return ms;
 }
 
 // Reruns a failed command with its output captured, so the error says why (timed runs discard output).
-function rerunOutput({ cmd, args, cwd }) {
-  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+function rerunOutput({ cmd, args, cwd, env }) {
+  const res = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const out = `${res.stdout ?? ''}${res.stderr ?? ''}`.trim();
   return out ? `; a rerun printed:\n${out}` : '';
 }
@@ -46,6 +49,33 @@ export function alternate(baseline, subject, { runs, warmups = 3, transient = ()
   return samples;
 }
 
+// Runs each of several commands once per round, in the same order every round, and returns each one's samples by key
+// (warm-up rounds discarded): more than two alternatives then share the machine's state as alternate() makes two share it.
+// `measure` takes a command and returns its sample (timeOnce by default; e.g. timeWithCpu).
+export function roundRobin(commands, { rounds, warmups = 3, measure = timeOnce }) {
+  const samples = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (let i = 0; i < warmups + rounds; i++) {
+    for (const [key, command] of Object.entries(commands)) {
+      const sample = measure(command);
+      if (i >= warmups) samples[key].push(sample);
+    }
+  }
+  return samples;
+}
+
+// Runs a command under GNU time and returns its wall ms, the user+system CPU ms of the whole tree it waited for
+// (children included) and its peak RSS in MB. GNU time writes to a file (-o): the command's own stderr stays out of it.
+export function timeWithCpu({ cmd, args, cwd, env }) {
+  const out = join(tmpdir(), `flow-bench-time-${process.pid}.txt`);
+  try {
+    const ms = timeOnce({ cmd: '/usr/bin/time', args: ['-o', out, '-f', '%U %S %M', cmd, ...args], cwd, env });
+    const [user, sys, kb] = readFileSync(out, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+    return { ms, cpuMs: (user + sys) * 1000, rssMb: kb / 1024 };
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
 // Blocks the (single-purpose) benchmark process for ms milliseconds without busy-waiting.
 export function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -60,11 +90,17 @@ export function percentile(samples, p) {
 // Median as the 50th percentile, named for readability at call sites.
 export const median = (samples) => percentile(samples, 50);
 
-// Peak RSS in MB of one run via GNU time's %M (KB), or undefined when /usr/bin/time is not installed.
-export function peakRssMb({ cmd, args, cwd }) {
+// Peak RSS in MB of one run via GNU time's %M (KB), or undefined when /usr/bin/time is not installed. GNU time writes
+// to a file (-o), so a command that prints much on stderr neither overflows a pipe nor hides the figure.
+export function peakRssMb({ cmd, args, cwd, env }) {
   if (!existsSync('/usr/bin/time')) return undefined;
-  const res = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  if (res.status !== 0) throw new Error(`peak RSS run of ${cmd} exited with ${res.status}: ${res.stderr}`);
-  const kb = Number(res.stderr.trim().split('\n').at(-1));
-  return Number.isFinite(kb) ? kb / 1024 : undefined;
+  const out = join(tmpdir(), `flow-bench-rss-${process.pid}.txt`);
+  try {
+    const res = spawnSync('/usr/bin/time', ['-o', out, '-f', '%M', cmd, ...args], { cwd, env, stdio: 'ignore' });
+    if (res.status !== 0) throw new Error(`peak RSS run of ${cmd} exited with ${res.status}${rerunOutput({ cmd, args, cwd, env })}`);
+    const kb = Number(readFileSync(out, 'utf8').trim().split('\n').at(-1));
+    return Number.isFinite(kb) ? kb / 1024 : undefined;
+  } finally {
+    rmSync(out, { force: true });
+  }
 }
