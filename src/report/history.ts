@@ -1,27 +1,14 @@
 import type { Section } from '../language/semantic/step-tree.js';
-import type { RunRecord, StepError, StepResult, StepStatus } from '../model/run.js';
-import type { RunSummary } from '../state/run-history.js';
+import type { StepError, StepResult, StepStatus } from '../model/run.js';
 import { type ModelSpend, addSpend, noSpend } from '../model/spend.js';
 import { aiJson } from '../model/event-json.js';
 import { aiLine } from './ai-spend.js';
 import { duration } from './plain.js';
+import { durationMs, type RunJson, runJson, stamp, table } from './run-list.js';
 import { type RunDetail, stepViews } from './step-views.js';
 
-// `flow runs` and `flow show` as text and JSON: records in, text or plain data out. JSON keys are snake_case and
-// documented in the README; keep the two in step.
-
-export interface RunJson {
-  id: string;
-  status: string;
-  workflow: string;
-  path: string;
-  started_at: string;
-  ended_at: string | null;
-  duration_ms: number | null;
-  attempt: number;
-  /** What its model calls took (its child runs' too); null when they made none. */
-  ai: Record<string, unknown> | null;
-}
+// `flow show` as text and JSON: records in, text or plain data out. JSON keys are snake_case and documented in the
+// README; keep the two in step.
 
 export interface StepJson {
   id: string;
@@ -81,37 +68,6 @@ export interface RunDetailJson extends RunJson {
 }
 
 const STATUSES: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled', 'interrupted', 'running'];
-
-export function runJson(run: RunSummary | RunRecord): RunJson {
-  return {
-    id: run.id,
-    status: run.status,
-    workflow: run.workflowName,
-    path: run.workflowPath,
-    started_at: run.startedAt,
-    ended_at: run.endedAt ?? null,
-    duration_ms: durationMs(run.startedAt, run.endedAt),
-    attempt: run.attempt,
-    ai: 'ai' in run && run.ai ? aiJson(run.ai) : null,
-  };
-}
-
-// `flow runs`: one aligned row per run, newest first.
-export function runsTable(runs: readonly RunSummary[], now: number): string {
-  const rows = runs.map((r) => [
-    r.id,
-    r.status,
-    r.workflowName,
-    stamp(r.startedAt),
-    r.endedAt
-      ? duration(durationMs(r.startedAt, r.endedAt)!)
-      : r.status === 'running'
-        ? `${duration(now - Date.parse(r.startedAt))}…`
-        : '-',
-    String(r.attempt),
-  ]);
-  return table([['ID', 'STATUS', 'WORKFLOW', 'STARTED', 'DURATION', 'ATTEMPT'], ...rows]);
-}
 
 // `flow show RUN_ID`: the run, then its steps in workflow order (groups indented), then its child runs.
 export function showText(detail: RunDetail): string {
@@ -230,32 +186,7 @@ export function oneLine(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** Rows as columns padded to their widest cell; the last column is not padded. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
-  }
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 const indent = (text: string) => text.replace(/^/gm, '  ');
-
-/** An ISO time to the second: `2026-01-31T09:15:02Z`. */
-export function stamp(iso: string): string {
-  return iso.replace(/\.\d+Z$/, 'Z');
-}
-
-function durationMs(startedAt: string, endedAt: string | undefined): number | null {
-  return endedAt === undefined ? null : Math.max(0, Date.parse(endedAt) - Date.parse(startedAt));
-}
 
 function resultJson(r: StepResult) {
   return {

@@ -1,5 +1,6 @@
 import type { RunRecord, RunStatus } from '../model/run.js';
-import { runJson, showJson } from '../report/history.js';
+import { showJson } from '../report/history.js';
+import { runJson } from '../report/run-list.js';
 import { type RunDetail, readRunDetail } from '../report/step-views.js';
 import type { RunFilter, RunHistory } from '../state/run-history.js';
 import { problem } from './problem.js';

@@ -67,6 +67,18 @@ describe('what a run loads', () => {
     for (const pkg of ['ora', 'log-update', 'chalk']) for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk)).toBe(true);
   });
 
+  it('flow runs loads neither the YAML parser nor ajv, which a run loads', () => {
+    const { dir, log } = workspace();
+    const run = plainRun(dir, ['run', 'w.yaml'], log);
+    const runs = plainRun(dir, ['runs'], join(dir, 'runs.log'));
+    expect([run.code, runs.code], runs.stderr).toEqual([0, 0]);
+    for (const chunk of chunksWith('yaml')) {
+      expect(loadedChunk(run.modules, chunk)).toBe(true);
+      expect(loadedChunk(runs.modules, chunk), `flow runs loaded ${chunk}`).toBe(false);
+    }
+    for (const chunk of chunksWith('ajv')) expect(loadedChunk(runs.modules, chunk), `flow runs loaded ${chunk}`).toBe(false);
+  });
+
   it('a local run and flow validate load none of the PostgreSQL store’s code, which a postgres:// run loads', () => {
     const { dir, log } = workspace();
     const modulesOf = (args: string[], file: string) => plainRun(dir, args, file);

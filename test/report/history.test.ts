@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord, StepResult } from '../../src/model/run.js';
-import { oneLine, runJson, runsTable, showJson, showText } from '../../src/report/history.js';
+import { oneLine, showJson, showText } from '../../src/report/history.js';
+import { runJson, runsTable } from '../../src/report/run-list.js';
 import { formatLogs } from '../../src/report/logs.js';
 import { type RunDetail, stepViews } from '../../src/report/step-views.js';
 import { stepLayout } from '../../src/report/step-layout.js';

@@ -1,7 +1,7 @@
 import { parseDuration } from '../../language/durations.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import type { RunStatus } from '../../model/run.js';
-import { runJson, runsTable } from '../../report/history.js';
+import { runJson, runsTable } from '../../report/run-list.js';
 import { wholeNumber } from '../flags.js';
 import type { CommandIO } from '../io.js';
 import { statePath } from '../state-path.js';
