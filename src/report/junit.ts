@@ -45,7 +45,10 @@ interface Suite {
 
 export function junitReporter(ctx: ReportContext, file: string): Reporter {
   // A passed item's testcase carries a short tail of its output; items past the listed ones none (they are summed up).
-  const tally = new RunTally(ctx.now, { passedItemOutput: (item) => (item < ITEMS_LISTED ? PASSED_ITEM_OUTPUT : 0) });
+  const tally = new RunTally(ctx.now, {
+    keepPassedItems: true,
+    passedItemOutput: (item) => (item < ITEMS_LISTED ? PASSED_ITEM_OUTPUT : 0),
+  });
   return {
     listener: (event) => void tally.apply(event),
     close: () => {

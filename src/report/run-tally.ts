@@ -49,6 +49,11 @@ export interface TallyOptions {
    * 100,000 items must not keep 100,000 tails. A failed item keeps its tail for the lines shown under it.
    */
   passedItemOutput?: (item: number) => number;
+  /**
+   * Whether a for_each item that finished and did not fail stays in `steps` (default no: once its parent has counted
+   * it, nothing asks for it, and a run of 100,000 items must not keep 100,000 tallies). A JUnit report lists items.
+   */
+  keepPassedItems?: boolean;
 }
 
 export class RunTally {
@@ -157,6 +162,7 @@ export class RunTally {
           if (!isFailure(step.status)) keepAtMost(step, this.options.passedItemOutput?.(event.item) ?? 0);
           const parent = this.steps.get(event.stepId);
           if (parent?.items) parent.items.finished[step.status] = (parent.items.finished[step.status] ?? 0) + 1;
+          if (!isFailure(step.status) && !this.options.keepPassedItems) this.steps.delete(key);
         }
         return step;
       }

@@ -18,7 +18,7 @@ describe('RunTally', () => {
   });
 
   it('lets go of a passed item’s output and of every step’s output value; a failed item keeps its tail', () => {
-    const tally = new RunTally(() => 0, { passedItemOutput: (item) => (item === 0 ? 3 : 0) });
+    const tally = new RunTally(() => 0, { keepPassedItems: true, passedItemOutput: (item) => (item === 0 ? 3 : 0) });
     tally.apply(runStarted({ id: 'r1' }));
     tally.apply(stepStarted('each', { kind: 'for_each' }));
     tally.apply(stepItems('each', 3));
@@ -35,6 +35,22 @@ describe('RunTally', () => {
     expect(tally.steps.get('each[2]')?.combined).toBe('item 2 output\n');
     expect(tally.steps.get('each[0]')?.result?.output).toBeNull();
     expect(tally.steps.get('each')?.items).toEqual({ total: 3, finished: { succeeded: 2, failed: 1 } });
+  });
+
+  it('forgets a passed item once its for_each has counted it, unless asked to keep it; a failed item stays', () => {
+    const tally = new RunTally(() => 0);
+    tally.apply(runStarted({ id: 'r1' }));
+    tally.apply(stepStarted('each', { kind: 'for_each' }));
+    tally.apply(stepItems('each', 3));
+    for (const item of [0, 1, 2]) tally.apply(stepStarted('each', { item }));
+    expect(tally.runningSteps().map((s) => s.key)).toEqual(['each', 'each[0]', 'each[1]', 'each[2]']);
+    const finished = tally.apply(stepFinished('each', 1, {}, { item: 0 }));
+    expect(finished?.status).toBe('succeeded');
+    tally.apply(stepFinished('each', 1, { status: 'skipped' }, { item: 1 }));
+    tally.apply(stepFinished('each', 1, { status: 'failed', error: stepError('exit 1') }, { item: 2 }));
+    expect([...tally.steps.keys()]).toEqual(['each', 'each[2]']);
+    expect(tally.steps.get('each')?.items).toEqual({ total: 3, finished: { succeeded: 1, skipped: 1, failed: 1 } });
+    expect(tally.runningSteps().map((s) => s.key)).toEqual(['each']);
   });
 
   it('sums what the run’s model calls took, failed attempts’ and child runs’ too, and says when a cost is not known', () => {
