@@ -7,7 +7,7 @@ import { join } from 'node:path';
 // shape "steps": N distinct transform steps in the file; "items": one for_each transform over N items.
 const [root, stepsArg, shape = 'steps'] = process.argv.slice(2);
 const steps = Number(stepsArg);
-const { loadWorkflow, openSqliteStore, runWorkflow } = await import(join(root, 'dist', 'index.js'));
+const { loadWorkflow, openSqliteStore, runWorkflow } = await import(join(root, 'dist', 'index.mjs'));
 const dir = mkdtempSync(join(tmpdir(), 'flow-bench-engine-'));
 let yaml = 'steps:\n  - { id: s0, type: transform, config: { value: 0 } }\n';
 if (shape === 'items')

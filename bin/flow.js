@@ -13,7 +13,7 @@ if (module.enableCompileCache && !process.env.NODE_COMPILE_CACHE) {
 
 let cli;
 try {
-  cli = await import('../dist/cli.js');
+  cli = await import('../dist/cli.mjs');
 } catch (err) {
   if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
   process.stderr.write('flow: not built yet; run `npm install` (or `npm run build`) in the flow checkout\n');

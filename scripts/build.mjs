@@ -60,6 +60,9 @@ const bundle = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  // .mjs: Node knows each file for a module by its name, without looking up package.json's "type" for it
+  // (7-12 ms off a one-step `flow run`, measured interleaved on Node 20 and 26).
+  outExtension: { '.js': '.mjs' },
   sourcemap: 'linked',
   // Smaller files load faster: about 6 ms off `flow validate` (bench/RESULTS.md); the source maps keep traces readable.
   minify: true,
@@ -107,7 +110,7 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
 function chunkPackages(metafile) {
   const out = {};
   for (const [file, output] of Object.entries(metafile.outputs)) {
-    if (!file.endsWith('.js')) continue;
+    if (!file.endsWith('.mjs')) continue;
     const packages = new Set();
     for (const input of Object.keys(output.inputs)) {
       const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);

@@ -135,7 +135,7 @@ function insertRun(stmt, rnd, wf, { id, startMs, status, parent, now, pids }) {
  * child run; returns the count of each status as recorded. `root` is the repository, whose dist/ creates the schema.
  */
 export async function buildHistory(root, file, { count, now = Date.now(), seed = 1 }) {
-  const { openSqliteStore } = await import(join(root, 'dist', 'index.js'));
+  const { openSqliteStore } = await import(join(root, 'dist', 'index.mjs'));
   openSqliteStore(file).close();
   const db = new Database(file);
   const rnd = random(seed);

@@ -54,7 +54,7 @@ describe('what a run loads', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     const modules = loaded(log);
-    expect(modules.some((url) => url.endsWith('/dist/cli.js'))).toBe(true);
+    expect(modules.some((url) => url.endsWith('/dist/cli.mjs'))).toBe(true);
     for (const pkg of ['ora', 'log-update', 'xmlbuilder2', 'chalk', 'openai'])
       for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk), `${pkg} (${chunk}) was loaded`).toBe(false);
   });
@@ -84,7 +84,7 @@ describe('what a run loads', () => {
     const modulesOf = (args: string[], file: string) => plainRun(dir, args, file);
     // The chunks that hold the store's SQL, wherever the bundler put it.
     const postgresChunks = readdirSync(DIST).filter(
-      (f) => f.endsWith('.js') && readFileSync(join(DIST, f), 'utf8').includes('pg_advisory_xact_lock'),
+      (f) => f.endsWith('.mjs') && readFileSync(join(DIST, f), 'utf8').includes('pg_advisory_xact_lock'),
     );
     expect(postgresChunks.length).toBeGreaterThan(0);
     const local = modulesOf(['run', 'w.yaml'], log);
@@ -103,7 +103,7 @@ describe('what a run loads', () => {
     const { dir, log } = workspace();
     const modulesOf = (args: string[], file: string) => plainRun(dir, args, file);
     const remoteChunks = readdirSync(DIST).filter(
-      (f) => f.endsWith('.js') && readFileSync(join(DIST, f), 'utf8').includes('stopped answering while it ran job'),
+      (f) => f.endsWith('.mjs') && readFileSync(join(DIST, f), 'utf8').includes('stopped answering while it ran job'),
     );
     expect(remoteChunks.length).toBeGreaterThan(0);
     const bullmq = (modules: string[]) => modules.some((url) => url.includes('/node_modules/bullmq/'));
