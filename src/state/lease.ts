@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseDuration } from '../language/durations.js';
@@ -32,7 +31,8 @@ export function currentOwner(): RunOwner {
     host: hostId(),
     pid: process.pid,
     processStart: processStartTime(process.pid) ?? '',
-    token: randomBytes(12).toString('hex'),
+    // The global Web Crypto, not node:crypto imported: commands that only read runs (flow runs, show) never load it.
+    token: Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(12))).toString('hex'),
   };
   return self;
 }
