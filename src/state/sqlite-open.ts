@@ -9,11 +9,27 @@ import { makeDirectory } from '../model/make-directory.js';
 /** `normal`: a killed process loses nothing, a power loss may lose the last commits. `full`: fsync on every commit. */
 export type Durability = 'normal' | 'full';
 
-// better-sqlite3's JavaScript is bundled into flow's own chunk; its compiled part is named here, so that it is not
-// looked for through the `bindings` package (a dozen file probes and as many modules to load on every command).
+// better-sqlite3's JavaScript is bundled into flow's own chunk, where its `bindings` package cannot look for the
+// compiled part (it needs CommonJS's __filename): that is named here, from where npm builds it. This also spares a dozen
+// file probes and as many modules on every command that opens the state file.
+const BUILDS = ['Release', 'Debug'];
 let nativeBinding: string | undefined;
 function sqliteOptions(): { nativeBinding: string } {
-  nativeBinding ??= createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  if (nativeBinding === undefined) {
+    const resolveHere = createRequire(import.meta.url).resolve;
+    for (const build of BUILDS) {
+      try {
+        nativeBinding = resolveHere(`better-sqlite3/build/${build}/better_sqlite3.node`);
+        break;
+      } catch {
+        // not this build
+      }
+    }
+    if (nativeBinding === undefined)
+      throw new Error(
+        "better-sqlite3 is not built (no build/Release/better_sqlite3.node): run `npm rebuild better-sqlite3` in flow's directory",
+      );
+  }
   return { nativeBinding };
 }
 
