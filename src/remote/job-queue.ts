@@ -121,15 +121,7 @@ export async function openJobQueue(url: string): Promise<JobQueue> {
         timer = setTimeout(() => reject(new QueueError(backend.shown, `no answer in ${ADD_MS / 1000} s while queueing jobs`)), ADD_MS);
       });
       try {
-        await Promise.race([
-          Promise.all(
-            [...pools].map(async ([pool, list]) => {
-              const q = await queueOf(pool);
-              return process.env.ADDONE ? Promise.all(list.map((j) => q.add(j.name, j.data, j.opts))) : q.addBulk(list);
-            }),
-          ),
-          gone,
-        ]);
+        await Promise.race([Promise.all([...pools].map(async ([pool, list]) => (await queueOf(pool)).addBulk(list))), gone]);
       } finally {
         clearTimeout(timer);
       }
