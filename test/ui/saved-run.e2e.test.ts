@@ -50,7 +50,8 @@ describe('flow show --html', () => {
     // Nothing but the file itself: no server, no network.
     expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
     await page.close();
-  });
+    // 1,000 steps run, then drawn in Chromium: 11-20 s on a 2-core machine, so the default 20 s limit was too tight.
+  }, 45_000);
 
   it('gives a for_each a lane of the timeline spanning its items, with its status', async () => {
     const dir = tempDir('flow-html-');
