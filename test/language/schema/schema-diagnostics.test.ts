@@ -19,6 +19,13 @@ describe('schema diagnostics', () => {
       "step 'a' config.expect_status must be an integer, a list or a ${{ }} expression, not the string 'abc'",
     ],
     [
+      // A string's length is counted by ajv's runtime helper, which the compiled validator imports.
+      'an empty string where one character is the least',
+      step('    type: shell\n    concurrency: { key: "", limit: 1 }\n    config: { run: x }\n'),
+      'invalid-value',
+      "step 'a' concurrency.key must NOT have fewer than 1 characters",
+    ],
+    [
       'a branch that fits is the one reported',
       step('    type: http\n    config: { url: u, expect_status: [99] }\n'),
       'invalid-value',
