@@ -6,10 +6,10 @@
 //             10,000 transforms in-process (ms per step);
 //   memory:   peak RSS of validate and run of 10,000 transforms, and of a for_each over 1k/10k/100k items (flat?).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { copyBuild } from './lib/build-copy.mjs';
 import { median, peakRssMb, roundRobin, timeWithCpu } from './lib/measure.mjs';
 import { buildForNode, nodesToMeasure } from './lib/node-builds.mjs';
@@ -25,6 +25,7 @@ const STARTUP = [
   { key: 'help', label: 'flow --help', args: ['--help'], own: 40 },
   { key: 'runs', label: 'flow runs, 5 runs recorded', args: ['runs', '--state', 'runs.db'], own: 40 },
 ];
+const LAUNCHER_CPU_HOOK = fileURLToPath(new URL('./lib/launcher-cpu.mjs', import.meta.url));
 const SEQ_RATIO = 3.0; // 1,000 `true` steps / make's 1,000 `true` recipes, wall time
 const CPU_PER_STEP = 0.5; // flow's own CPU ms per shell step, over make's per recipe
 const PAR_RATIO = 1.25; // 8 parallel `sleep 0.5` steps / make -j8
@@ -204,13 +205,26 @@ function perStep(ctx, figures) {
     env: ctx.env,
   });
   const seq = { 'make:1000': make('seq-1000'), 'make:1': make('seq-1') };
+  // flow's launchers and their programs are counted too (GNU time counts make's recipes, which make waits for).
+  const launcherCpu = join(ctx.dir, 'launcher-cpu.txt');
+  const withLaunchers = (c) => ({
+    ...c,
+    args: ['--import', pathToFileURL(LAUNCHER_CPU_HOOK).href, ...c.args],
+    env: { ...c.env, FLOW_BENCH_LAUNCHER_CPU: launcherCpu },
+    launcherCpu,
+  });
   ctx.nodes.forEach((node, i) => {
-    seq[`${i}:1000`] = flow(ctx, node, ['run', '{files}/seq-1000.yaml', '--state', 'seq.db']);
-    seq[`${i}:1`] = flow(ctx, node, ['run', '{files}/seq-1.yaml', '--state', 'seq.db']);
+    seq[`${i}:1000`] = withLaunchers(flow(ctx, node, ['run', '{files}/seq-1000.yaml', '--state', 'seq.db']));
+    seq[`${i}:1`] = withLaunchers(flow(ctx, node, ['run', '{files}/seq-1.yaml', '--state', 'seq.db']));
   });
   const rounds = ctx.quick ? 2 : 5;
   ctx.log(`perf: 1,000 sequential \`true\` steps (and 1) vs make, ${rounds} rounds after 1 warm-up...`);
-  const s = roundRobin(seq, { rounds, warmups: 1, measure: timeWithCpu });
+  const measure = (c) => {
+    const sample = timeWithCpu(c);
+    if (c.launcherCpu) sample.cpuMs += Number(readFileSync(c.launcherCpu, 'utf8'));
+    return sample;
+  };
+  const s = roundRobin(seq, { rounds, warmups: 1, measure });
   const wall = (k) => median(s[k].map((x) => x.ms));
   const cpu = (k) => median(s[k].map((x) => x.cpuMs));
   const makeCpu = (cpu('make:1000') - cpu('make:1')) / 999;
@@ -407,7 +421,8 @@ function notes(ctx, stamp, given, table, hint) {
     '  `flow validate` a 100-step file (shell, http with a URL, transform with JSONata expressions, in turn); `flow runs` lists 5 recorded runs.',
     `- 1,000 sequential \`true\`: \`flow run\` of 1,000 shell steps vs \`make -s -f\` of 1,000 \`true\` recipes, ${rounds.seq} rounds after 1 warm-up,`,
     '  make and every Node in one round-robin; each run is under GNU time (wall time includes its ~1 ms wrapper on both sides).',
-    "- CPU per shell step: user+system CPU of the whole process tree (GNU time's %U+%S, children included) of the 1,000-step run",
+    "- CPU per shell step: user+system CPU of the whole process tree of the 1,000-step run (GNU time's %U+%S, waited-for children",
+    "  included, plus flow's bash launchers with the programs they ran, read from /proc by bench/lib/launcher-cpu.mjs as flow exits)",
     "  minus that of a 1-step run of the same shape, / 999 (subject); make's the same way (baseline); flow's own = the difference.",
     `- 8 parallel \`sleep 0.5\`: one parallel group vs \`make -j8\`, ${rounds.par} rounds after 1 warm-up, make and every Node in one round-robin.`,
     '- 10,000 transforms in-process: bench/engine-inprocess.mjs (`runWorkflow` with the SQLite store, validation excluded) under each',
