@@ -46,6 +46,22 @@ export class StateFileError extends FlowError {
   }
 }
 
+/**
+ * better-sqlite3's compiled part is missing, or built for another Node (its ABI): a fault of the installation, not
+ * of the state file, so the hint is the rebuild, not another --state.
+ */
+export class SqliteModuleError extends FlowError {
+  readonly code = 'sqlite-module';
+  readonly exitCode = EXIT.invalid;
+
+  constructor(reason: string) {
+    super(
+      `the state file's SQLite module cannot be loaded: ${reason}`,
+      "run `npm rebuild better-sqlite3` in flow's directory (it is built for one Node version; rebuild after changing Node)",
+    );
+  }
+}
+
 /** A PostgreSQL store (--state postgres://…) cannot be reached or used; `url` is shown without its password. */
 export class StateStoreError extends FlowError {
   readonly code = 'state-store';

@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { StateFileError } from '../model/errors.js';
+import { SqliteModuleError, StateFileError } from '../model/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { makeDirectory } from '../model/make-directory.js';
 
@@ -10,27 +10,45 @@ import { makeDirectory } from '../model/make-directory.js';
 export type Durability = 'normal' | 'full';
 
 // better-sqlite3's JavaScript is bundled into flow's own chunk, where its `bindings` package cannot look for the
-// compiled part (it needs CommonJS's __filename): that is named here, from where npm builds it. This also spares a dozen
-// file probes and as many modules on every command that opens the state file.
+// compiled part (it needs CommonJS's __filename): that is loaded here, from where npm builds it. This also spares a
+// dozen file probes and as many modules on every command that opens the state file.
 const BUILDS = ['Release', 'Debug'];
-let nativeBinding: string | undefined;
-function sqliteOptions(): { nativeBinding: string } {
-  if (nativeBinding === undefined) {
-    const resolveHere = createRequire(import.meta.url).resolve;
-    for (const build of BUILDS) {
-      try {
-        nativeBinding = resolveHere(`better-sqlite3/build/${build}/better_sqlite3.node`);
-        break;
-      } catch {
-        // not this build
-      }
+let addon: object | undefined;
+function sqliteOptions(): Database.Options {
+  addon ??= loadSqliteAddon(createRequire(import.meta.url));
+  // better-sqlite3 takes the loaded addon as well as its path (lib/database.js); its types name only the path.
+  return { nativeBinding: addon as unknown as string };
+}
+
+/**
+ * better-sqlite3's compiled part as `load` (a require of the directory to look from) finds it. Not built, or built
+ * for another Node (its ABI, after a change of Node), it is one SqliteModuleError that says to rebuild it.
+ */
+export function loadSqliteAddon(load: NodeJS.Require): object {
+  for (const build of BUILDS) {
+    let file: string;
+    try {
+      file = load.resolve(`better-sqlite3/build/${build}/better_sqlite3.node`);
+    } catch {
+      continue; // not this build
     }
-    if (nativeBinding === undefined)
-      throw new Error(
-        "better-sqlite3 is not built (no build/Release/better_sqlite3.node): run `npm rebuild better-sqlite3` in flow's directory",
-      );
+    try {
+      return load(file) as object;
+    } catch (err) {
+      throw new SqliteModuleError(`${file} does not load (${loadFailure(err, file)})`);
+    }
   }
-  return { nativeBinding };
+  throw new SqliteModuleError('better-sqlite3 is not built (no build/Release/better_sqlite3.node)');
+}
+
+// Node's dlopen message on one line, without the file it names again or its advice to rebuild (the hint says it):
+// "was compiled against a different Node.js version using NODE_MODULE_VERSION 147. This version of Node.js requires …".
+function loadFailure(err: unknown, file: string): string {
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  return message
+    .replace(`The module '${file}' `, '')
+    .replace(/ Please try re-compiling.*$/, '')
+    .trim();
 }
 
 /** How long a process waits for another's write lock before it gives up. */
@@ -86,8 +104,8 @@ export function guardStateFile<T>(db: Database.Database, fn: () => T): T {
 }
 
 /** One clear error naming the file, whatever SQLite or the file system said. */
-export function stateFileError(path: string, err: unknown): StateFileError {
-  if (err instanceof StateFileError) return err;
+export function stateFileError(path: string, err: unknown): StateFileError | SqliteModuleError {
+  if (err instanceof StateFileError || err instanceof SqliteModuleError) return err;
   const code = (err as { code?: string }).code ?? '';
   const message = err instanceof Error ? err.message : String(err);
   const reason =
