@@ -65,10 +65,12 @@ await writeFile(
 // 3. The CLI, each of its commands, and the library, bundled. A command loads cli.mjs and its own cmd-NAME.mjs, and
 // further chunks only for what it loads lazily (an SDK, a reporter) and the code it shares with those parts. Node pays
 // for every module file it loads: one bundle over all commands split their shared code into a chunk per set of
-// commands, and `flow runs` loaded 25 files where it now loads 3, `flow run` 45 where it loads 24 (7-13 ms off each,
-// measured interleaved on Node 20 and 26; bench/RESULTS.md). The modules cli.mjs needs itself (errors, the abort
-// reason, the process groups to kill on a second Ctrl-C) are imported by every command from cli.mjs, so that each
-// exists once in the process.
+// commands, and `flow runs` loaded 25 files where it now loads 3, `flow run` 45 (7-13 ms off each, measured
+// interleaved on Node 20 and 26; bench/RESULTS.md). A run now loads 13 (24 before): it loads lazily only what needs a
+// library or a seldom flag (--remote, a postgres:// state), since each lazy part of flow's own code splits what it
+// shares with the command into more chunks (src/cli/reporting.ts). The modules cli.mjs needs itself (errors, the
+// abort reason, the process groups to kill on a second Ctrl-C) are imported by every command from cli.mjs, so that
+// each exists once in the process.
 const common = {
   bundle: true,
   platform: 'node',

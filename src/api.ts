@@ -83,7 +83,7 @@ export async function runWorkflow(workflow: string | LoadedWorkflow, options: Ru
     executors: await executorsFor(loaded.workflow),
     runId,
     ...(options.signal ? { signal: options.signal } : {}),
-    runChild: childRunner(base, () => runId, executorsFor),
+    runChild: childRunner(base, () => runId, { check: (path, text) => validateSource(path, text, nodeHost), executorsFor }),
   });
 }
 

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { childRunner } from '../engine/child-runs.js';
+import { type CheckWorkflow, childRunner } from '../engine/child-runs.js';
 import { type ResumeOf, runWorkflow } from '../engine/run-workflow.js';
 import { StepFailure } from '../engine/step-failure.js';
 import type { Executor } from '../executors/executor.js';
@@ -33,6 +33,8 @@ export interface DriveRun {
   onStart?: ((runId: string) => void) | undefined;
   /** Under --remote: the queue its action attempts go through. */
   remote?: RemoteDriver | undefined;
+  /** How the file of a `workflow` step is checked before its child run. */
+  checkChild: CheckWorkflow;
 }
 
 // Runs (or continues) a run as this process's own: recorded under its lease, kept alive by a heartbeat, fenced.
@@ -93,7 +95,7 @@ async function drive(
     executors: d.executors,
     runId: d.runId,
     signal: AbortSignal.any([signal, lost.signal]),
-    runChild: childRunner(base, () => d.runId),
+    runChild: childRunner(base, () => d.runId, { check: d.checkChild }),
     ...(d.recorded ? { recorded: d.recorded } : {}),
     ...(d.resume ? { resume: d.resume } : {}),
     ...(d.remote ? { remote: d.remote.dispatcher(d.store, d.runId, owner.token) } : {}),

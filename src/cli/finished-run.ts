@@ -2,6 +2,7 @@ import { relative, resolve } from 'node:path';
 import { EXIT } from '../model/errors.js';
 import type { FlowEvent } from '../model/events.js';
 import type { RunRecord } from '../model/run.js';
+import { jsonReporter } from '../report/json.js';
 import { noColour } from '../report/palette.js';
 import type { Reporter } from '../report/reporter.js';
 import { stepIndex } from '../report/step-index.js';
@@ -26,7 +27,6 @@ export async function finishedRun(run: RunRecord, store: RunStore, statePath: st
     at: run.endedAt ?? run.startedAt,
   };
   if (flags.json) {
-    const { jsonReporter } = await import('../report/json.js');
     jsonReporter((line) => io.stdout(line)).listener(finished);
   } else if (run.outputs && Object.keys(run.outputs).length > 0) io.stdout(JSON.stringify(run.outputs, null, 2));
   if (flags.junit) {

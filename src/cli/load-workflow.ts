@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { CheckWorkflow } from '../engine/child-runs.js';
 import { nodeHost } from '../language/node-host.js';
 import { validateSource } from '../language/validate.js';
 import { FileNotReadableError, InvalidWorkflowError } from '../model/errors.js';
@@ -34,3 +35,6 @@ export async function checkWorkflowText(file: string, path: string, text: string
   }
   return { ...result.workflow, file: path };
 }
+
+/** How a `workflow` step's file is checked before its child run starts. */
+export const checkChildWorkflow: CheckWorkflow = (path, text) => validateSource(path, text, nodeHost);

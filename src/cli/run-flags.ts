@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { InputError, UsageError } from '../model/errors.js';
+import { UsageError } from '../model/errors.js';
 import type { OutputFlags } from '../report/output-mode.js';
 import type { Durability } from '../state/sqlite-open.js';
 import type { RemoteDriver } from '../remote/open-remote.js';
@@ -66,22 +65,4 @@ export function parseInputFlags(flags: string[]): Record<string, string> {
     out[flag.slice(0, eq)] = flag.slice(eq + 1);
   }
   return out;
-}
-
-export async function readInputsFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new InputError(`cannot read the inputs file '${path}'`);
-  }
-  let data: unknown;
-  try {
-    data = path.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
-  } catch (err) {
-    throw new InputError(`the inputs file '${path}' does not parse: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    throw new InputError(`the inputs file '${path}' must hold a mapping of input names to values`);
-  return data as Record<string, unknown>;
 }

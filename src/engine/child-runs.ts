@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { executorTable } from '../executors/custom.js';
+import type { Diagnostic } from '../model/diagnostic.js';
 import type { FlowEvent } from '../model/events.js';
 import type { Executor } from '../executors/executor.js';
 import type { Workflow } from '../model/workflow.js';
@@ -14,12 +15,25 @@ const MAX_DEPTH = 16;
 // A `workflow` step: the child file is validated, then run as a run of its own with this run as its parent.
 export type ExecutorsFor = (workflow: Workflow) => Promise<Map<string, Executor>>;
 
+/**
+ * Checks a child workflow's text. The language layer comes from the caller: `flow run` has it loaded already, and
+ * `flow resume` loads it only when a workflow step runs (a resume from the kept model never parses YAML).
+ */
+export type CheckWorkflow = (path: string, text: string) => Promise<{ workflow: Workflow | undefined; diagnostics: Diagnostic[] }>;
+
+export interface ChildRunDeps {
+  check: CheckWorkflow;
+  /** The executors of a child workflow (default: the built-in table and the workflow's custom executors). */
+  executorsFor?: ExecutorsFor;
+}
+
 export function childRunner(
   parent: Omit<RunOptions, 'workflow' | 'definition' | 'inputs' | 'executors'>,
   runId: () => string,
-  executorsFor: ExecutorsFor = executorTable,
+  deps: ChildRunDeps,
   depth = 1,
 ): ChildRunner {
+  const executorsFor = deps.executorsFor ?? executorTable;
   return async (path, inputs, { stepId, item, signal, maskValues }) => {
     if (depth > MAX_DEPTH) throw new StepFailure('validation', `workflows nest deeper than ${MAX_DEPTH} levels`);
     let text: string;
@@ -28,9 +42,7 @@ export function childRunner(
     } catch {
       throw new StepFailure('validation', `workflow file ${path} cannot be read`);
     }
-    // Loaded here, not at start: a resume that runs no workflow step never parses YAML.
-    const [{ validateSource }, { nodeHost }] = await Promise.all([import('../language/validate.js'), import('../language/node-host.js')]);
-    const checked = await validateSource(path, text, nodeHost);
+    const checked = await deps.check(path, text);
     if (!checked.workflow) {
       const first = checked.diagnostics.find((d) => d.severity === 'error');
       throw new StepFailure(
@@ -61,7 +73,7 @@ export function childRunner(
       runId: childId,
       recorded: undefined,
       resume: undefined,
-      runChild: childRunner(parent, () => childId, executorsFor, depth + 1),
+      runChild: childRunner(parent, () => childId, deps, depth + 1),
     });
     if (child.status !== 'succeeded')
       throw new StepFailure(child.error?.class ?? 'error', `child workflow ${path} ${child.status}: ${child.error?.message ?? ''}`.trim());

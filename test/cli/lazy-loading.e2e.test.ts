@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOW_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
+import { runIdOf } from '../helpers/state.js';
 import { inTerminal, terminalEnv } from '../helpers/terminal.js';
 
 // A run pays only for the output it shows: a plain or --json run loads neither ora nor log-update (nor the JUnit
@@ -84,6 +85,9 @@ describe('what a run loads', () => {
     expect(flowFiles(runs.modules).filter((f) => f.startsWith('cmd-'))).toEqual(['cmd-runs.mjs']);
     // One bundle over all commands made `flow runs` load 25 files (and a run 45): one per set of commands sharing code.
     expect(flowFiles(runs.modules).length, flowFiles(runs.modules).join(' ')).toBeLessThanOrEqual(4);
+    // A run loaded 24 while its small reporters and the check of a child workflow's file were imported lazily: each
+    // lazy part of flow's own code split what it shares with the command into chunks of their own.
+    expect(flowFiles(run.modules).length, flowFiles(run.modules).join(' ')).toBeLessThanOrEqual(14);
   });
 
   it('flow runs loads neither the YAML parser nor ajv, which a run loads', () => {
@@ -94,6 +98,28 @@ describe('what a run loads', () => {
     expect(chunksWith('yaml').some((chunk) => loadedChunk(run.modules, chunk))).toBe(true);
     for (const chunk of chunksWith('yaml')) expect(loadedChunk(runs.modules, chunk), `flow runs loaded ${chunk}`).toBe(false);
     for (const chunk of chunksWith('ajv')) expect(loadedChunk(runs.modules, chunk), `flow runs loaded ${chunk}`).toBe(false);
+  });
+
+  it('a resume from the kept model loads neither the YAML parser nor ajv; a workflow step it runs loads them to check its file', () => {
+    const { dir } = workspace();
+    const loadsParser = (modules: string[]) => chunksWith('yaml').some((chunk) => loadedChunk(modules, chunk));
+    writeFileSync(join(dir, 'child.yaml'), 'steps:\n  - { id: c, type: shell, config: { run: "echo child > child.out" } }\n');
+    writeFileSync(
+      join(dir, 'parent.yaml'),
+      'steps:\n  - { id: a, type: shell, config: { run: "test -f fixed" } }\n  - { id: sub, type: workflow, config: { path: child.yaml } }\n',
+    );
+    writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - { id: a, type: shell, config: { run: "test -f fixed" } }\n');
+    const plain = plainRun(dir, ['run', 'w.yaml'], join(dir, 'plain.log'));
+    const parent = plainRun(dir, ['run', 'parent.yaml'], join(dir, 'parent.log'));
+    expect([plain.code, parent.code]).toEqual([1, 1]);
+    writeFileSync(join(dir, 'fixed'), '');
+    const resumed = plainRun(dir, ['resume', runIdOf(plain.stderr)], join(dir, 'resume-plain.log'));
+    const resumedParent = plainRun(dir, ['resume', runIdOf(parent.stderr)], join(dir, 'resume-parent.log'));
+    expect([resumed.code, resumedParent.code], resumedParent.stderr).toEqual([0, 0]);
+    expect(readFileSync(join(dir, 'child.out'), 'utf8')).toBe('child\n');
+    expect(loadsParser(resumed.modules)).toBe(false);
+    for (const chunk of chunksWith('ajv')) expect(loadedChunk(resumed.modules, chunk), `the resume loaded ${chunk}`).toBe(false);
+    expect(loadsParser(resumedParent.modules)).toBe(true);
   });
 
   it('a local run and flow validate load none of the PostgreSQL store’s code, which a postgres:// run loads', () => {

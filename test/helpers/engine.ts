@@ -66,7 +66,7 @@ export async function runYaml(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.recorded ? { recorded: options.recorded } : {}),
       ...(options.resume ? { resume: options.resume } : {}),
-      runChild: childRunner(base, () => runId),
+      runChild: childRunner(base, () => runId, { check: (path, text) => validateSource(path, text, nodeHost) }),
     });
     return { outcome, events, dir, statePath };
   } finally {

@@ -20,15 +20,7 @@ import { keepModel, keptModel } from '../kept-model.js';
 import type { RunnableDefinition } from '../resume-definition.js';
 import { describePlan } from '../resume-report.js';
 import type { RemoteDriver } from '../../remote/open-remote.js';
-import {
-  checkRemoteFlags,
-  type DriverFlags,
-  openRemoteFlags,
-  parseConcurrency,
-  parseDurability,
-  parseInputFlags,
-  readInputsFile,
-} from '../run-flags.js';
+import { checkRemoteFlags, type DriverFlags, openRemoteFlags, parseConcurrency, parseDurability, parseInputFlags } from '../run-flags.js';
 import { statePath } from '../state-path.js';
 import { openRunStore } from '../../state/open-store.js';
 import { shownLocation, stateExists } from '../../state/state-location.js';
@@ -114,6 +106,8 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
         output: options,
         onStart: options.onStart,
         remote,
+        // The language layer loads only when a workflow step runs: a resume from the kept model never parses YAML.
+        checkChild: async (file, text) => (await import('../load-workflow.js')).checkChildWorkflow(file, text),
       },
       io,
       signal,
@@ -151,7 +145,8 @@ async function resumeInputs(
   options: ResumeCommandOptions,
   io: CommandIO,
 ): Promise<Record<string, unknown>> {
-  const given = { ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}), ...options.inputValues, ...flags };
+  const fromFile = options.inputs ? await (await import('../inputs-file.js')).readInputsFile(resolve(io.cwd, options.inputs)) : {};
+  const given = { ...fromFile, ...options.inputValues, ...flags };
   const secret = new Set(workflow.inputs.filter((i) => i.secret).map((i) => i.name));
   const fixed = Object.keys(given).filter((k) => !secret.has(k));
   if (fixed.length > 0) {

@@ -5,19 +5,13 @@ import { newRunId } from '../../engine/run-id.js';
 import { type EarlierRun, rerunResults } from '../../engine/rerun-plan.js';
 import { executorTable } from '../../executors/custom.js';
 import { driveRun, signalExit } from '../drive-run.js';
+import { dryRun } from './dry-run.js';
+import { readInputsFile } from '../inputs-file.js';
 import type { CommandIO } from '../io.js';
 import { checkReportFiles } from '../reporting.js';
 import { keepModel } from '../kept-model.js';
-import { loadWorkflowForRun } from '../load-workflow.js';
-import {
-  checkRemoteFlags,
-  type DriverFlags,
-  openRemoteFlags,
-  parseConcurrency,
-  parseDurability,
-  parseInputFlags,
-  readInputsFile,
-} from '../run-flags.js';
+import { checkChildWorkflow, loadWorkflowForRun } from '../load-workflow.js';
+import { checkRemoteFlags, type DriverFlags, openRemoteFlags, parseConcurrency, parseDurability, parseInputFlags } from '../run-flags.js';
 import { statePath } from '../state-path.js';
 import { openRunStore } from '../../state/open-store.js';
 
@@ -44,7 +38,6 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   };
   const inputs = resolveInputs(workflow.inputs, given);
   if (options.dryRun) {
-    const { dryRun } = await import('./dry-run.js');
     return dryRun(workflow, inputs, io);
   }
   const executors = await executorTable(workflow);
@@ -75,6 +68,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       output: options,
       onStart: options.onStart,
       remote,
+      checkChild: checkChildWorkflow,
     };
     return await driveRun(run, io, signal);
   } finally {
