@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findProgram } from '../../src/executors/find-program.js';
 import { isAlive } from '../helpers/processes.js';
 import { closeLaunchers, launch, warmLaunchers, type LaunchedProcess, type LaunchRequest } from '../../src/executors/process-launcher.js';
@@ -48,7 +48,22 @@ async function run(file: string, args: string[], extra: Partial<LaunchRequest> =
   return { pid: started.pid, ...done, stdout, stderr };
 }
 
-describe('process launcher', () => {
+// Both launchers speak one protocol: flow's native one (dist/flow-launcher, built by npm run build) and bash.
+describe.each(['native', 'bash'] as const)('process launcher (%s)', (kind) => {
+  beforeAll(() => {
+    closeLaunchers();
+    if (kind === 'bash') process.env['FLOW_PROCESS_LAUNCHER'] = 'bash';
+  });
+  afterAll(() => {
+    delete process.env['FLOW_PROCESS_LAUNCHER'];
+    closeLaunchers();
+  });
+
+  it(`starts programs through ${kind === 'native' ? "flow's own launcher program" : 'bash'}`, async () => {
+    const out = await run('sh', ['-c', 'readlink /proc/$PPID/exe']);
+    expect(out.stdout.trim()).toMatch(kind === 'native' ? /\/dist\/flow-launcher$/ : /\/bash$/);
+  });
+
   it('passes argv and environment values verbatim, whatever shell syntax they hold', async () => {
     const hostile = ['a\nb', 'back\\slash\\n', '%s %b \\c', '$(touch pwned)', '"; echo hi; "', "it's", 'ünï €', '', ' spaced  '];
     const argv = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...hostile]);
@@ -65,13 +80,13 @@ describe('process launcher', () => {
     expect(spawnSync('ls', [dir]).stdout.toString()).not.toContain('pwned');
   });
 
-  it('gives the program exactly the environment asked for: removed names are gone, bash adds only _ and PWD', async () => {
+  it('gives the program exactly the environment asked for: removed names are gone; PWD names its directory (and bash adds _)', async () => {
     const { SHLVL: _shlvl, ...rest } = process.env as Record<string, string>;
     const asked: Record<string, string> = { ...rest, ONLY_HERE: '1', OLDPWD: '/somewhere/else' };
     delete asked['HOME'];
     const out = await run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { env: asked });
     const got = JSON.parse(out.stdout) as Record<string, string>;
-    // bash exports `_` (the program's path) and sets PWD to the directory it starts the program in.
+    // Both set PWD to the directory they start the program in, as a shell does; bash exports `_` (the program's path).
     delete got['_'];
     expect(got['PWD']).toBe(dir);
     delete got['PWD'];
@@ -79,6 +94,9 @@ describe('process launcher', () => {
     delete expected['PWD'];
     delete expected['_'];
     expect(got).toEqual(expected);
+    // A PWD the step sets itself is what the program sees.
+    const own = await run(process.execPath, ['-e', 'process.stdout.write(process.env.PWD)'], { env: { ...asked, PWD: '/custom' } });
+    expect(own.stdout).toBe('/custom');
   });
 
   it('starts each program in a process group of its own, and kills what it leaves behind when it exits', async () => {
@@ -244,7 +262,10 @@ describe('process launcher', () => {
     process.kill(-started!.pid!, 'SIGKILL');
     expect((await run('sh', ['-c', 'exit 0'])).exitCode).toBe(0);
   });
+});
 
+// In a bundle of its own, outside the checkout: through bash.
+describe('process launcher, bundled on its own', () => {
   it('with no file descriptors left, refuses the request instead of crashing, and gives back its slot', () => {
     const bundle = join(dir, 'launcher-fds.mjs');
     buildSync({

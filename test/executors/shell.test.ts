@@ -128,7 +128,8 @@ for (const mode of ['launcher', 'direct'] as const) {
         writeFileSync(join(context.cwd, 'bin', 'greet'), '#!/bin/sh\necho "hello from $0"\n', { mode: 0o755 });
         const viaPath = await runStep({ command: ['greet'], env: { PATH: `${join(context.cwd, 'bin')}:/usr/bin:/bin` } }, context);
         expect(viaPath['stdout']).toBe(`hello from ${join(context.cwd, 'bin', 'greet')}\n`);
-        // bash hands exec an absolute path where execvp keeps the relative one: the script's $0 differs only so.
+        // The launchers hand exec an absolute path (as bash does) where execvp keeps the relative one: the script's
+        // $0 differs only so.
         const relative = await runStep({ command: ['./bin/greet'] }, context);
         expect(relative['stdout']).toBe(
           mode === 'launcher' ? `hello from ${join(context.cwd, 'bin', 'greet')}\n` : 'hello from ./bin/greet\n',
