@@ -25,6 +25,22 @@ extern char **environ;
 
 #define UNSUPPORTED_EXIT 3
 
+/* A request is at most 64 KiB (MAX_REQUEST_BYTES); a size line past this, or not a number, ends the launcher. */
+#define MAX_REQUEST 1048576
+
+/* Out of memory ends the launcher: flow then fails over to starting programs itself. */
+static void *xmalloc(size_t n) {
+  void *p = malloc(n);
+  if (!p) _exit(1);
+  return p;
+}
+
+static void *xrealloc(void *old, size_t n) {
+  void *p = realloc(old, n);
+  if (!p) _exit(1);
+  return p;
+}
+
 static char inbuf[65536];
 static size_t inlen, inpos;
 
@@ -43,10 +59,10 @@ static int next_byte(void) {
 /* A line of stdin without its newline (malloc'd), or NULL at the end of input. */
 static char *read_line(size_t *len) {
   size_t cap = 64, n = 0;
-  char *s = malloc(cap);
+  char *s = xmalloc(cap);
   for (int c; (c = next_byte()) != '\n';) {
     if (c < 0) { free(s); return NULL; }
-    if (n + 1 >= cap) s = realloc(s, cap *= 2);
+    if (n + 1 >= cap) s = xrealloc(s, cap *= 2);
     s[n++] = (char)c;
   }
   s[n] = 0;
@@ -55,7 +71,7 @@ static char *read_line(size_t *len) {
 }
 
 static char *read_exactly(size_t size) {
-  char *s = malloc(size + 1);
+  char *s = xmalloc(size + 1);
   for (size_t i = 0; i < size; i++) {
     int c = next_byte();
     if (c < 0) { free(s); return NULL; }
@@ -98,7 +114,7 @@ static void say(int fd, const char *s) { write_all(fd, s, strlen(s)); }
 struct list { char **items; size_t n, cap; };
 
 static void push(struct list *l, char *item) {
-  if (l->n + 2 > l->cap) l->items = realloc(l->items, (l->cap = l->cap ? l->cap * 2 : 16) * sizeof(char *));
+  if (l->n + 2 > l->cap) l->items = xrealloc(l->items, (l->cap = l->cap ? l->cap * 2 : 16) * sizeof(char *));
   l->items[l->n++] = item;
   l->items[l->n] = NULL;
 }
@@ -132,29 +148,14 @@ static void job_environment(struct list *env, struct list *unsets, struct list *
 }
 
 /*
- * `path` under `cwd`, with its . and .. segments taken out as text, as bash makes a relative command path absolute:
- * a script then sees the same absolute $0 under either launcher, and one named -d/tool is not taken for an option by
- * its interpreter.
+ * `path` under `cwd`, as bash makes a relative command path absolute (one leading ./ dropped, the rest left to the
+ * kernel): a script then sees the same absolute $0 under either launcher, and one named -d/tool is not taken for an
+ * option by its interpreter.
  */
 static char *absolute_path(const char *cwd, const char *path) {
-  char *joined = malloc(strlen(cwd) + strlen(path) + 2);
-  sprintf(joined, "%s/%s", cwd, path);
-  char *out = malloc(strlen(joined) + 2);
-  size_t n = 0;
-  for (char *seg = strtok(joined, "/"); seg; seg = strtok(NULL, "/")) {
-    if (strcmp(seg, ".") == 0) continue;
-    if (strcmp(seg, "..") == 0) {
-      while (n > 0 && out[n - 1] != '/') n--;
-      if (n > 0) n--;
-      continue;
-    }
-    out[n++] = '/';
-    strcpy(out + n, seg);
-    n += strlen(seg);
-  }
-  if (n == 0) out[n++] = '/';
-  out[n] = 0;
-  free(joined);
+  if (strncmp(path, "./", 2) == 0) path += 2;
+  char *out = xmalloc(strlen(cwd) + strlen(path) + 2);
+  sprintf(out, "%s/%s", cwd, path);
   return out;
 }
 
@@ -183,7 +184,8 @@ static int wait_job(pid_t pid, pid_t parent) {
 /*
  * Starts the job in a process group of its own, stdin from /dev/null and stderr to fd 4. vfork: the launcher waits
  * while the child, sharing its memory, makes only system calls until execve; an exec that fails leaves its errno in
- * `exec_errno` for the launcher to report. A file without a #! line runs under /bin/sh, as execvp runs it.
+ * `exec_errno` for the launcher to report. A file without a #! line runs under /bin/sh, as execvp runs it (its $0 is
+ * then the absolute path; bash would run it itself, with $0 the name the step gave).
  */
 static pid_t start_job(const char *cwd, const char *path, char *const argv[], size_t argc, char *const envp[],
                        int devnull, volatile int *exec_errno) {
@@ -215,6 +217,7 @@ static int nonblocking(int fd) {
 int main(void) {
   if (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0) return UNSUPPORTED_EXIT;
   signal(SIGPIPE, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
   pid_t parent = getppid();
   size_t sentinel_len;
   char *sentinel = read_line(&sentinel_len);
@@ -228,7 +231,12 @@ int main(void) {
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0) return UNSUPPORTED_EXIT;
   for (char *size_line; (size_line = read_line(NULL)); free(size_line)) {
-    char *request = read_exactly(strtoul(size_line, NULL, 10));
+    /* As bash's `read -N` does, anything but a number ends the launcher. */
+    size_t size_len = strlen(size_line);
+    if (size_len == 0 || size_len > 7 || strspn(size_line, "0123456789") != size_len) break;
+    size_t size = strtoul(size_line, NULL, 10);
+    if (size > MAX_REQUEST) break;
+    char *request = read_exactly(size);
     if (!request) break;
     char *cwd = "", *path = "";
     struct list unsets = {0}, sets = {0}, argv = {0}, env = {0};
@@ -248,7 +256,7 @@ int main(void) {
     if (!argv.items) push(&argv, path);
     char *absolute = NULL;
     if (path[0] != '/') path = absolute = absolute_path(cwd, path);
-    char *pwd = malloc(strlen(cwd) + 5);
+    char *pwd = xmalloc(strlen(cwd) + 5);
     strcpy(pwd, "PWD=");
     strcat(pwd, cwd);
     job_environment(&env, &unsets, &sets, pwd);

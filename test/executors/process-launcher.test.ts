@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findProgram } from '../../src/executors/find-program.js';
+import { LAUNCHER_SCRIPT } from '../../src/executors/launcher-protocol.js';
 import { isAlive } from '../helpers/processes.js';
 import { closeLaunchers, launch, warmLaunchers, type LaunchedProcess, type LaunchRequest } from '../../src/executors/process-launcher.js';
 
@@ -62,6 +63,20 @@ describe.each(['native', 'bash'] as const)('process launcher (%s)', (kind) => {
   it(`starts programs through ${kind === 'native' ? "flow's own launcher program" : 'bash'}`, async () => {
     const out = await run('sh', ['-c', 'readlink /proc/$PPID/exe']);
     expect(out.stdout.trim()).toMatch(kind === 'native' ? /\/dist\/flow-launcher$/ : /\/bash$/);
+  });
+
+  it('ends at a size line that is not a number, or past any request flow sends, as bash does', () => {
+    const program = kind === 'native' ? fileURLToPath(new URL('../../dist/flow-launcher', import.meta.url)) : 'bash';
+    const args = kind === 'native' ? [] : ['--noprofile', '--norc', '-c', LAUNCHER_SCRIPT, 'flow-launcher'];
+    for (const size of ['abc', '-1', '18446744073709551615', ''])
+      for (const after of ['', '12\nC/\nP/bin/true\n']) {
+        const r = spawnSync(program, args, {
+          input: `sentinel\n${size}\n${after}`,
+          stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+          timeout: 5000,
+        });
+        expect([r.status, r.signal, String(r.output[3])], size).toEqual([0, null, '']);
+      }
   });
 
   it('passes argv and environment values verbatim, whatever shell syntax they hold', async () => {
@@ -134,6 +149,12 @@ describe.each(['native', 'bash'] as const)('process launcher (%s)', (kind) => {
     mkdirSync(join(dir, '-d'), { recursive: true });
     writeFileSync(join(dir, '-d', 'tool'), '#!/bin/sh\necho tool ran\n', { mode: 0o755 });
     expect(await run('tool', [], { path: '-d/tool' })).toMatchObject({ exitCode: 0, stdout: 'tool ran\n' });
+    // A relative path is the kernel's to resolve, from the real directory: `..` under a symlinked cwd is not text.
+    mkdirSync(join(dir, 'real', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'real', 'tool'), '#!/bin/sh\necho real tool\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'tool'), '#!/bin/sh\necho wrong tool\n', { mode: 0o755 });
+    symlinkSync(join(dir, 'real', 'sub'), join(dir, `link-${kind}`));
+    expect(await run('tool', [], { path: '../tool', cwd: join(dir, `link-${kind}`) })).toMatchObject({ stdout: 'real tool\n' });
   });
 
   it('a program gone since it was found, or a directory gone, fails the start the way a shell does', async () => {
