@@ -35,9 +35,11 @@ const AI_WORKFLOW = WORKFLOW.replace(
 );
 
 // measure.mjs's helpers spawn with this process's environment, so each case sets its variables here for its duration.
-// Output goes to /dev/null (spawnSync's stdio 'ignore'): not a terminal, which is all flow asks of a pipe.
-const PIPED_ENV = { CI: 'true', GITHUB_ACTIONS: undefined, FORCE_COLOR: undefined, FLOW_STATE: undefined };
+// Output goes to /dev/null (spawnSync's stdio 'ignore'): not a terminal, which is all flow asks of a pipe. No
+// NODE_EXTRA_CA_CERTS, as in perf.mjs: Node 20 reads and parses that bundle at every start, before any of flow's code.
+const PIPED_ENV = { CI: 'true', GITHUB_ACTIONS: undefined, FORCE_COLOR: undefined, FLOW_STATE: undefined, NODE_EXTRA_CA_CERTS: undefined };
 const PTY_ENV = {
+  NODE_EXTRA_CA_CERTS: undefined,
   CI: undefined,
   GITHUB_ACTIONS: undefined,
   NO_COLOR: undefined,
