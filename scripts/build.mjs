@@ -1,4 +1,4 @@
-// Builds flow: assembles the workflow schema, precompiles its ajv validator, and bundles the CLI.
+// Builds flow: assembles the workflow schema, precompiles its ajv validator, bundles the CLI, and compiles the process launcher.
 // Usage: node scripts/build.mjs [--write-schema]   (--write-schema also refreshes schema/workflow.schema.json)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -178,6 +178,11 @@ await copyFile(join(root, 'src', 'ui', 'index.html'), join(root, 'dist', 'ui', '
 // The PostgreSQL store's connection thread, loaded by path beside the chunk that starts it (sync-client.ts).
 await copyFile(join(root, 'src', 'state', 'postgres', 'pg-worker.cjs'), join(root, 'dist', 'pg-worker.cjs'));
 
+// 5. Type declarations for the library (`import { runWorkflow } from 'flow'`).
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
+
 // 6. The native process launcher (src/executors/native-launcher.c): with it a shell step costs about 1.5 ms less than
 // through bash (bench/RESULTS.md). Without a C compiler flow uses bash, and says so here.
 try {
@@ -190,11 +195,6 @@ try {
   const why = err.code === 'ENOENT' ? `no C compiler (${process.env.CC || 'cc'})` : 'the C compiler failed';
   console.warn(`flow: ${why}: the native process launcher is not built, and shell steps start through bash (slower)`);
 }
-
-// 5. Type declarations for the library (`import { runWorkflow } from 'flow'`).
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
-  stdio: 'inherit',
-});
 
 function chunkPackages(metafiles) {
   const out = {};

@@ -25,7 +25,7 @@ extern char **environ;
 
 #define UNSUPPORTED_EXIT 3
 
-/* A request is at most 64 KiB (MAX_REQUEST_BYTES); a size line past this, or not a number, ends the launcher. */
+/* flow sends at most 64 KiB (MAX_REQUEST_BYTES); a size line over 1 MiB, or not a number, ends the launcher. */
 #define MAX_REQUEST 1048576
 
 /* Out of memory ends the launcher: flow then fails over to starting programs itself. */
