@@ -366,7 +366,7 @@ function notes(ctx, stamp, given, table, hint) {
     `- 1,000 sequential \`true\`: \`flow run\` of 1,000 shell steps vs \`make -s -f\` of 1,000 \`true\` recipes, ${rounds.seq} rounds after 1 warm-up,`,
     '  make and every Node in one round-robin; each run is under GNU time (wall time includes its ~1 ms wrapper on both sides).',
     "- CPU per shell step: user+system CPU of the whole process tree of the 1,000-step run (GNU time's %U+%S, waited-for children",
-    "  included, plus flow's bash launchers with the programs they ran, read from /proc by bench/lib/launcher-cpu.mjs as flow exits)",
+    "  included, plus flow's launchers with the programs they ran, read from /proc by bench/lib/launcher-cpu.mjs as flow exits)",
     "  minus that of a 1-step run of the same shape, / 999 (subject); make's the same way (baseline); flow's own = the difference.",
     `- 8 parallel \`sleep 0.5\`: one parallel group vs \`make -j8\`, ${rounds.par} rounds after 1 warm-up, make and every Node in one round-robin.`,
     '- 10,000 transforms in-process: bench/engine-inprocess.mjs (`runWorkflow` with the SQLite store, validation excluded) under each',

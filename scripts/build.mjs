@@ -1,4 +1,5 @@
-// Builds flow: assembles the workflow schema, precompiles its ajv validator, bundles the CLI, and compiles the process launcher.
+// Builds flow: assembles the workflow schema, precompiles its ajv validator, bundles the CLI, and compiles the
+// process launcher.
 // Usage: node scripts/build.mjs [--write-schema]   (--write-schema also refreshes schema/workflow.schema.json)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -185,14 +186,13 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
 
 // 6. The native process launcher (src/executors/native-launcher.c): with it a shell step costs about 1.5 ms less than
 // through bash (bench/RESULTS.md). Without a C compiler flow uses bash, and says so here.
+const cc = process.env.CC || 'cc';
 try {
-  execFileSync(
-    process.env.CC || 'cc',
-    ['-O2', '-Wall', '-o', join(root, 'dist', 'flow-launcher'), join(root, 'src', 'executors', 'native-launcher.c')],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+  execFileSync(cc, ['-O2', '-Wall', '-o', join(root, 'dist', 'flow-launcher'), join(root, 'src', 'executors', 'native-launcher.c')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 } catch (err) {
-  const why = err.code === 'ENOENT' ? `no C compiler (${process.env.CC || 'cc'})` : 'the C compiler failed';
+  const why = err.code === 'ENOENT' ? `no C compiler (${cc})` : 'the C compiler failed';
   console.warn(`flow: ${why}: the native process launcher is not built, and shell steps start through bash (slower)`);
 }
 

@@ -1,7 +1,7 @@
 // `node --import bench/lib/launcher-cpu.mjs bin/flow.js …`: at exit, writes to $FLOW_BENCH_LAUNCHER_CPU the CPU ms
 // (user + system, their waited-for children included) of the processes this one started that still live: flow's
-// bash launchers, with the programs they started and waited for. GNU time cannot count them: flow never waits for
-// its launchers, which end once its pipes close, after it has exited.
+// launchers (native or bash), with the programs they started and waited for. GNU time cannot count them: flow never
+// waits for its launchers, which end once its pipes close, after it has exited.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux

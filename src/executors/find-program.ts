@@ -9,7 +9,7 @@ const DEFAULT_PATH = '/usr/bin:/bin';
  * in each `PATH` entry (an empty entry is the working directory). Relative paths are relative to `cwd`, where the
  * program starts; they stay relative, as execvp leaves them, because a script sees that path as its $0.
  * Undefined when there is none. Found once here, the program is started by path: a step that cannot start is
- * told apart from a program that exits with 127, and the launcher's shell does not search PATH again.
+ * told apart from a program that exits with 127, and the launcher does not search PATH again.
  */
 export function findProgram(file: string, path: string | undefined, cwd: string): string | undefined {
   if (file.includes('/')) return isExecutable(resolve(cwd, file)) ? file : undefined;
@@ -22,7 +22,7 @@ export function findProgram(file: string, path: string | undefined, cwd: string)
 }
 
 /** A regular file with an execute bit: what exec accepts, short of permission checks for this user. */
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   const stats = statSync(file, { throwIfNoEntry: false });
   return stats !== undefined && stats.isFile() && (stats.mode & 0o111) !== 0;
 }

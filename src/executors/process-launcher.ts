@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
+import { isExecutable } from './find-program.js';
 import { encodeRequest, launcherEnvironment, LAUNCHER_SCRIPT, SentinelStream, UNSUPPORTED_EXIT } from './launcher-protocol.js';
 
 // Why a launcher: fork() of a node process costs 5-8 ms on a virtual machine (its page tables and the
@@ -255,15 +256,6 @@ function findLauncher(): LauncherProgram | null {
   return bashPath ? { file: bashPath, args: ['--noprofile', '--norc', '-c', LAUNCHER_SCRIPT, 'flow-launcher'] } : null;
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const idle: Launcher[] = [];
 let live = 0;
 
@@ -298,7 +290,7 @@ let warming = false;
  * Starts a program through an idle launcher, or returns undefined when none is idle or none can start it
  * exactly as asked; the caller then starts it itself. A miss starts one more launcher shortly after
  * (up to MAX_LAUNCHERS): a launcher pays off from its second program, and a first
- * wave of parallel steps would only wait for bash to start.
+ * wave of parallel steps would only wait for launchers to start.
  */
 export async function launch(req: LaunchRequest): Promise<LaunchedProcess | undefined> {
   const program = findLauncher();
@@ -307,7 +299,7 @@ export async function launch(req: LaunchRequest): Promise<LaunchedProcess | unde
   if (!launcher) {
     if (!warming && live < MAX_LAUNCHERS) {
       warming = true;
-      // Later, not at once: forking bash blocks node for a few ms, and a wave of parallel steps is still
+      // Later, not at once: starting a launcher forks node, which blocks it for a few ms, and a wave of parallel steps is still
       // starting its processes now. Unref'd: a run that is over does not wait for it.
       setTimeout(() => {
         warming = false;
