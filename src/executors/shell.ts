@@ -64,6 +64,8 @@ export const shellExecutor: Executor = {
   async execute(config, context) {
     // Unique per call: one fallback may stand in for two steps at once.
     const outputFile = join(await outputDirectory(), `${context.stepId}-${context.item}-${context.attempt}-${++outputFiles}`);
+    // Set once the file has been read and removed, or found absent: the cleanup below need not look again.
+    let outputTaken = false;
     try {
       const [file, ...args] = argvOf(config);
       const stdout = new BoundedCapture();
@@ -118,6 +120,7 @@ export const shellExecutor: Executor = {
         await unlink(outputFile).catch(() => {});
         for (const [k, v] of Object.entries(written)) if (!RESERVED.has(k)) output[k] = v;
       }
+      outputTaken = true;
       if (context.signal.aborted) throw context.signal.reason ?? new StepFailure('cancelled', 'cancelled');
       if (exitCode !== 0) {
         const signal = exitCode > 128 ? signalName(exitCode - 128) : undefined;
@@ -126,7 +129,7 @@ export const shellExecutor: Executor = {
       }
       return output;
     } finally {
-      if (statSync(outputFile, { throwIfNoEntry: false })) await unlink(outputFile).catch(() => {});
+      if (!outputTaken && statSync(outputFile, { throwIfNoEntry: false })) await unlink(outputFile).catch(() => {});
     }
   },
 };
