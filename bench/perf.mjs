@@ -1,7 +1,8 @@
 // Benchmark: flow's start-up, per-step cost and memory under each Node binary, every figure measured in one run with
 // the Nodes interleaved, so their figures sit side by side in one table. Nodes: `--node PATH`... given to run.mjs, else
 // this Node plus each one .ci/run installed under .ci/.work (see lib/node-builds.mjs).
-//   start-up: flow run (1 step), flow validate (100 steps), flow --help, flow runs: flow's own ms over `node -e 0`;
+//   start-up: flow run (1 step: again, and in a new state file), flow validate (100 steps), flow --help, flow runs:
+//             flow's own ms over `node -e 0`;
 //   per step: 1,000 `true` steps vs make (wall ratio, flow's own CPU per step), 8 parallel sleeps vs make -j8,
 //             10,000 transforms in-process (ms per step);
 //   memory:   peak RSS of validate and run of 10,000 transforms, and of a for_each over 1k/10k/100k items (flat?).
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { copyBuild } from './lib/build-copy.mjs';
-import { median, peakRssMb, roundRobin, timeWithCpu } from './lib/measure.mjs';
+import { median, peakRssMb, roundRobin, timeOnce, timeWithCpu } from './lib/measure.mjs';
 import { buildForNode, nodesToMeasure } from './lib/node-builds.mjs';
 import { writeFiles } from './lib/perf-files.mjs';
 import { markdownTable } from './lib/report.mjs';
@@ -21,7 +22,16 @@ export const title = 'Start-up, per-step cost and memory, per Node';
 
 // The start-up commands: flow's own ms (median minus `node -e 0`'s median under the same Node) must stay under `own`.
 const STARTUP = [
+  // From its second run on, the run takes the checked workflow the state file kept (src/cli/kept-model.ts); `run-new`
+  // starts each time with no state file, as a CI job on a fresh checkout does, and parses and checks the file.
   { key: 'run', label: 'flow run, 1 shell step', args: ['run', '{files}/one.yaml', '--state', 'state.db'], own: 60 },
+  {
+    key: 'run-new',
+    label: 'flow run, 1 shell step, new state file',
+    args: ['run', '{files}/one.yaml', '--state', 'new.db'],
+    own: 60,
+    fresh: 'new.db',
+  },
   { key: 'validate', label: 'flow validate, 100 steps', args: ['validate', '{files}/hundred.yaml'], own: 80 },
   { key: 'help', label: 'flow --help', args: ['--help'], own: 40 },
   { key: 'runs', label: 'flow runs, 5 runs recorded', args: ['runs', '--state', 'runs.db'], own: 40 },
@@ -106,16 +116,25 @@ function prepare(ctx, node) {
   if (listed.length !== 5) throw new Error(`${node.label}: flow runs lists ${listed.length} runs, not 5`);
 }
 
-// Start-up: `node -e 0` and the four flow commands under every Node, all in one round-robin.
+// A command with `fresh` (a state file's name) finds no state file: it is removed, untimed, before each run.
+function removeState(c) {
+  if (c.fresh) for (const suffix of ['', '-wal', '-shm']) rmSync(join(c.cwd, c.fresh + suffix), { force: true });
+}
+
+// Start-up: `node -e 0` and the flow commands of STARTUP under every Node, all in one round-robin.
 function startup(ctx, figures) {
   const rounds = ctx.quick ? 6 : 30;
   const commands = {};
   ctx.nodes.forEach((node, i) => {
     commands[`${i}:node`] = { cmd: node.bin, args: ['-e', '0'], cwd: node.cwd, env: ctx.env };
-    for (const c of STARTUP) commands[`${i}:${c.key}`] = flow(ctx, node, c.args);
+    for (const c of STARTUP) commands[`${i}:${c.key}`] = { ...flow(ctx, node, c.args), fresh: c.fresh };
   });
   ctx.log(`perf: start-up, ${Object.keys(commands).length} commands in ${rounds} rounds after 3 warm-ups...`);
-  const s = roundRobin(commands, { rounds, warmups: 3 });
+  const measure = (c) => {
+    removeState(c);
+    return timeOnce(c);
+  };
+  const s = roundRobin(commands, { rounds, warmups: 3, measure });
   ctx.nodes.forEach((_, i) => {
     const bare = median(s[`${i}:node`]);
     figures[i].push({ key: 'node', label: '`node -e 0`', target: '', cell: `${fmt(bare)} ms`, only: true });
@@ -157,13 +176,23 @@ function perStep(ctx, figures) {
     env: { ...c.env, FLOW_BENCH_LAUNCHER_CPU: launcherCpu },
     launcherCpu,
   });
+  // Each twice: again in a state file that has run it (the checked workflow is then taken from the file), and in a new
+  // state file (as a CI job on a fresh checkout: the file is parsed and checked, 1,000 steps of it).
   ctx.nodes.forEach((node, i) => {
-    seq[`${i}:1000`] = withLaunchers(flow(ctx, node, ['run', '{files}/seq-1000.yaml', '--state', 'seq.db']));
-    seq[`${i}:1`] = withLaunchers(flow(ctx, node, ['run', '{files}/seq-1.yaml', '--state', 'seq.db']));
+    for (const [key, state, fresh] of [
+      ['', 'seq.db'],
+      [':new', 'seq-new.db', true],
+    ]) {
+      for (const n of ['1000', '1']) {
+        const c = withLaunchers(flow(ctx, node, ['run', `{files}/seq-${n}.yaml`, '--state', state]));
+        seq[`${i}:${n}${key}`] = { ...c, fresh: fresh ? state : undefined };
+      }
+    }
   });
   const rounds = ctx.quick ? 2 : 5;
   ctx.log(`perf: 1,000 sequential \`true\` steps (and 1) vs make, ${rounds} rounds after 1 warm-up...`);
   const measure = (c) => {
+    removeState(c);
     const sample = timeWithCpu(c);
     if (c.launcherCpu) sample.cpuMs += Number(readFileSync(c.launcherCpu, 'utf8'));
     return sample;
@@ -182,35 +211,40 @@ function perStep(ctx, figures) {
   const p = roundRobin(par, { rounds: parRounds, warmups: 1 });
 
   ctx.nodes.forEach((_, i) => {
-    const ratio = wall(`${i}:1000`) / wall('make:1000');
-    const result = verdict(ratio <= SEQ_RATIO);
-    figures[i].push({
-      key: 'seq',
-      label: '1,000 sequential `true` vs make',
-      target: `≤ ${SEQ_RATIO.toFixed(2)}`,
-      subjectMedian: wall(`${i}:1000`),
-      baselineMedian: wall('make:1000'),
-      ratio,
-      result,
-      formal: true,
-      rssMb: median(s[`${i}:1000`].map((x) => x.rssMb)),
-      cell: `${ratio.toFixed(2)}× (${fmt(wall(`${i}:1000`))} vs ${fmt(wall('make:1000'))} ms) ${result}`,
-    });
-    const flowCpu = (cpu(`${i}:1000`) - cpu(`${i}:1`)) / 999;
-    const own = flowCpu - makeCpu;
-    const cpuResult = verdict(own <= CPU_PER_STEP);
-    figures[i].push({
-      key: 'cpu',
-      label: 'CPU ms per shell step, flow vs make',
-      target: `own ≤ ${CPU_PER_STEP} ms`,
-      subjectMedian: flowCpu,
-      baselineMedian: makeCpu,
-      ratio: flowCpu / makeCpu,
-      rowTarget: `own ≤ ${CPU_PER_STEP} ms: ${own.toFixed(3)}`,
-      result: cpuResult,
-      formal: true,
-      cell: `own ${own.toFixed(3)} ms (flow ${flowCpu.toFixed(3)}, make ${makeCpu.toFixed(3)}) ${cpuResult}`,
-    });
+    for (const [key, when] of [
+      ['', ''],
+      [':new', ', new state file'],
+    ]) {
+      const ratio = wall(`${i}:1000${key}`) / wall('make:1000');
+      const result = verdict(ratio <= SEQ_RATIO);
+      figures[i].push({
+        key: `seq${key}`,
+        label: `1,000 sequential \`true\` vs make${when}`,
+        target: `≤ ${SEQ_RATIO.toFixed(2)}`,
+        subjectMedian: wall(`${i}:1000${key}`),
+        baselineMedian: wall('make:1000'),
+        ratio,
+        result,
+        formal: true,
+        rssMb: median(s[`${i}:1000${key}`].map((x) => x.rssMb)),
+        cell: `${ratio.toFixed(2)}× (${fmt(wall(`${i}:1000${key}`))} vs ${fmt(wall('make:1000'))} ms) ${result}`,
+      });
+      const flowCpu = (cpu(`${i}:1000${key}`) - cpu(`${i}:1${key}`)) / 999;
+      const own = flowCpu - makeCpu;
+      const cpuResult = verdict(own <= CPU_PER_STEP);
+      figures[i].push({
+        key: `cpu${key}`,
+        label: `CPU ms per shell step, flow vs make${when}`,
+        target: `own ≤ ${CPU_PER_STEP} ms`,
+        subjectMedian: flowCpu,
+        baselineMedian: makeCpu,
+        ratio: flowCpu / makeCpu,
+        rowTarget: `own ≤ ${CPU_PER_STEP} ms: ${own.toFixed(3)}`,
+        result: cpuResult,
+        formal: true,
+        cell: `own ${own.toFixed(3)} ms (flow ${flowCpu.toFixed(3)}, make ${makeCpu.toFixed(3)}) ${cpuResult}`,
+      });
+    }
     const parRatio = median(p[i]) / median(p.make);
     const parResult = verdict(parRatio <= PAR_RATIO);
     figures[i].push({

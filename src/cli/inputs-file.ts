@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { InputError } from '../model/errors.js';
 
-// --inputs FILE: a JSON or YAML mapping of input names to values. `flow run` has the YAML parser loaded already;
-// `flow resume` loads this module only when --inputs is given.
+// --inputs FILE: a JSON or YAML mapping of input names to values. The YAML parser loads only for a YAML file: a run
+// that takes its checked workflow from the state file has not loaded it (src/cli/kept-model.ts).
 export async function readInputsFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
@@ -13,7 +12,7 @@ export async function readInputsFile(path: string): Promise<Record<string, unkno
   }
   let data: unknown;
   try {
-    data = path.endsWith('.json') ? JSON.parse(text) : parse(text);
+    data = path.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (err) {
     throw new InputError(`the inputs file '${path}' does not parse: ${(err as Error).message.split('\n')[0]}`);
   }

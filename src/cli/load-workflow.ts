@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { CheckWorkflow } from '../engine/child-runs.js';
 import { nodeHost } from '../language/node-host.js';
 import { validateSource } from '../language/validate.js';
-import { FileNotReadableError, InvalidWorkflowError } from '../model/errors.js';
+import { InvalidWorkflowError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { formatDiagnosticText, plainStyle, summarize } from '../report/diagnostics.js';
 import type { CommandIO } from './io.js';
+import { readWorkflowText } from './workflow-text.js';
 
 export interface LoadedWorkflow {
   workflow: Workflow;
@@ -16,13 +15,7 @@ export interface LoadedWorkflow {
 
 // Reads and validates a workflow for running: an invalid one never starts; its diagnostics go to stderr.
 export async function loadWorkflowForRun(file: string, io: CommandIO): Promise<LoadedWorkflow> {
-  const path = resolve(io.cwd, file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new FileNotReadableError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message);
-  }
+  const { text, path } = await readWorkflowText(file, io);
   return { workflow: await checkWorkflowText(file, path, text, io), text, path };
 }
 

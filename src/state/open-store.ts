@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { RunStore } from './run-store.js';
 import type { Durability } from './sqlite-open.js';
 import { openSqliteStore } from './sqlite-store.js';
@@ -8,4 +9,18 @@ import { isPostgresUrl } from './state-location.js';
 export async function openRunStore(location: string, options: { durability?: Durability } = {}): Promise<RunStore> {
   if (isPostgresUrl(location)) return (await import('./postgres/pg-store.js')).openPgStore(location);
   return openSqliteStore(location, options);
+}
+
+/**
+ * The state file at `location` when one exists there, opened before its run's workflow is validated, to look for the
+ * model an earlier run kept. Creates nothing, and connects to no database server; undefined when it cannot be opened
+ * (openRunStore says why, in its place, once the workflow is known to be valid).
+ */
+export async function openExistingStateFile(location: string, options: { durability?: Durability } = {}): Promise<RunStore | undefined> {
+  if (isPostgresUrl(location) || !existsSync(location)) return undefined;
+  try {
+    return openSqliteStore(location, options);
+  } catch {
+    return undefined;
+  }
 }

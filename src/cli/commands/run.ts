@@ -9,11 +9,11 @@ import { dryRun } from './dry-run.js';
 import { readInputsFile } from '../inputs-file.js';
 import type { CommandIO } from '../io.js';
 import { checkReportFiles } from '../reporting.js';
-import { keepModel } from '../kept-model.js';
-import { checkChildWorkflow, loadWorkflowForRun } from '../load-workflow.js';
+import { keepModel, keptRunModel } from '../kept-model.js';
 import { checkRemoteFlags, type DriverFlags, openRemoteFlags, parseConcurrency, parseDurability, parseInputFlags } from '../run-flags.js';
 import { statePath } from '../state-path.js';
-import { openRunStore } from '../../state/open-store.js';
+import { readWorkflowText } from '../workflow-text.js';
+import { openExistingStateFile, openRunStore } from '../../state/open-store.js';
 
 export interface RunCommandOptions extends DriverFlags {
   dryRun?: boolean;
@@ -30,29 +30,34 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   const durability = parseDurability(options.durability);
   checkRemoteFlags(options);
   checkReportFiles(options, io.cwd);
-  const { workflow, text } = await loadWorkflowForRun(file, io);
-  const given = {
-    ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}),
-    ...options.inputValues,
-    ...parseInputFlags(options.input),
-  };
-  const inputs = resolveInputs(workflow.inputs, given);
-  if (options.dryRun) {
-    return dryRun(workflow, inputs, io);
-  }
-  const executors = await executorTable(workflow);
-  // Stopped while validating: nothing has started, so nothing is recorded.
-  if (signal.aborted) {
-    io.stderr('flow: interrupted before the run started; nothing was run');
-    return signalExit(signal);
-  }
+  const { text, path: workflowPath } = await readWorkflowText(file, io);
   const path = statePath(options.state, io);
-  const remote = await openRemoteFlags(options, path, workflow, executors);
-  const store = await openRunStore(path, { durability }).catch(async (err) => {
-    await remote?.close();
-    throw err;
-  });
+  // A state file that already exists may hold the model an earlier run of this text kept: reused, it spares the run
+  // the YAML parse and the checks (bench/RESULTS.md). A dry run leaves the state file alone.
+  let store = options.dryRun ? undefined : await openExistingStateFile(path, { durability });
+  let remote: Awaited<ReturnType<typeof openRemoteFlags>>;
   try {
+    // The YAML parser and the checks load only when they are needed.
+    const workflow =
+      (store && keptRunModel(store, text, file, workflowPath)) ??
+      (await (await import('../load-workflow.js')).checkWorkflowText(file, workflowPath, text, io));
+    const given = {
+      ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}),
+      ...options.inputValues,
+      ...parseInputFlags(options.input),
+    };
+    const inputs = resolveInputs(workflow.inputs, given);
+    if (options.dryRun) {
+      return dryRun(workflow, inputs, io);
+    }
+    const executors = await executorTable(workflow);
+    // Stopped while validating: nothing has started, so nothing is recorded.
+    if (signal.aborted) {
+      io.stderr('flow: interrupted before the run started; nothing was run');
+      return signalExit(signal);
+    }
+    remote = await openRemoteFlags(options, path, workflow, executors);
+    store ??= await openRunStore(path, { durability });
     keepModel(store, text, workflow, secretValues(workflow, inputs, process.env));
     const run = {
       ...(options.reuse ? { recorded: rerunResults(workflow, options.reuse, inputs) } : {}),
@@ -68,11 +73,11 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       output: options,
       onStart: options.onStart,
       remote,
-      checkChild: checkChildWorkflow,
+      checkChild: async (path: string, childText: string) => (await import('../load-workflow.js')).checkChildWorkflow(path, childText),
     };
     return await driveRun(run, io, signal);
   } finally {
-    store.close();
+    store?.close();
     await remote?.close();
   }
 }
