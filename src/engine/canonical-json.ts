@@ -12,7 +12,6 @@ export function canonicalJson(value: unknown): string {
 function write(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
     case 'number':
     case 'boolean':
     case 'bigint':

@@ -73,7 +73,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       output: options,
       onStart: options.onStart,
       remote,
-      checkChild: async (path: string, childText: string) => (await import('../load-workflow.js')).checkChildWorkflow(path, childText),
+      checkChild: async (childPath: string, childText: string) =>
+        (await import('../load-workflow.js')).checkChildWorkflow(childPath, childText),
     };
     return await driveRun(run, io, signal);
   } finally {
