@@ -9,9 +9,12 @@ import type { RunStore } from '../state/run-store.js';
 // The validated model of a run's workflow text, kept in the state file so a resume, and a new run of the same text,
 // need not parse it again.
 
-/** Keeps the model of `text`, unless it holds a secret value (a secret input's default, say): the file holds none. */
+/**
+ * Keeps the model of `text`, unless it holds a secret value (a secret input's default, say): the file holds none. Nor
+ * one that JSON, in which it is kept, would not give back as it is (YAML's .inf and .nan would come back null).
+ */
 export function keepModel(store: RunStore, text: string, workflow: Workflow, secrets: readonly string[]): void {
-  if (new SecretMasker(secrets).holds(workflow)) return;
+  if (new SecretMasker(secrets).holds(workflow) || !survivesJson(workflow)) return;
   store.saveModel(definitionHash(text), FLOW_BUILD, workflow);
 }
 
@@ -34,4 +37,11 @@ export function keptRunModel(store: RunStore, text: string, file: string, path: 
     Object.keys(model.executors).length > 0 ||
     actionSteps([...runSections(model), ...model.fallbacks]).some((step) => step.type === 'workflow');
   return namesOtherFiles ? undefined : model;
+}
+
+function survivesJson(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every((v) => v !== undefined && survivesJson(v));
+  if (typeof value === 'object' && value !== null) return Object.values(value).every(survivesJson);
+  return true;
 }

@@ -33,7 +33,10 @@ export async function checkedDefinition(
     );
   }
   const text = current ?? run.definition;
-  const workflow = await validated(run, text, io);
+  // Kept as validation gave it, its own name too: a new run of this text may take it (kept-model.ts). The resume runs
+  // it under the run's name.
+  const checked = await checkWorkflowText(run.workflowPath, run.workflowPath, text, io);
+  const workflow = { ...checked, name: run.workflowName };
   let changedFrom: string | undefined;
   const changed = definitionHash(text) !== run.definitionHash;
   if (changed) {
@@ -52,9 +55,9 @@ export async function checkedDefinition(
       changedFrom = !drift || drift.settings.length > 0 ? order[0] : order.find((id) => drift.changed.includes(id));
     }
   } else {
-    keepModel(store, text, workflow, secretValues(workflow, {}, process.env));
+    keepModel(store, text, checked, secretValues(workflow, {}, process.env));
   }
-  return { workflow, text, changed, changedFrom };
+  return { workflow, text, changed, changedFrom, checked };
 }
 
 /** What a resume runs: the workflow, its text, whether that is not the text the run recorded, and where to re-run from. */
@@ -63,10 +66,8 @@ export interface RunnableDefinition {
   text: string;
   changed: boolean;
   changedFrom: string | undefined;
-}
-
-async function validated(run: RunRecord, text: string, io: CommandIO): Promise<Workflow> {
-  return { ...(await checkWorkflowText(run.workflowPath, run.workflowPath, text, io)), name: run.workflowName };
+  /** The model as validation gave it (under its own name), to keep; none when it came from the state file. */
+  checked?: Workflow;
 }
 
 /** A run recorded before shapes were: its text, if it still validates (a masked secret may keep it from it). */

@@ -8,7 +8,8 @@ export function canonicalJson(value: unknown): string {
 // text is the one those copies gave, byte for byte, since recorded shapes and cache keys are compared with it: an
 // object is read as its own enumerable keys (a Date too, as {}), keys that are array indices first in numeric order
 // (as an object's own keys come), the rest sorted; a value JSON leaves out (undefined, a function, a symbol) is left
-// out of an object and is null in an array.
+// out of an object and is null in an array. One difference: an object's own toJSON function, which the copies kept and
+// JSON.stringify then called, is left out like any function; the data hashed here (models, configs) holds none.
 function write(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':

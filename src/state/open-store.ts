@@ -12,14 +12,15 @@ export async function openRunStore(location: string, options: { durability?: Dur
 }
 
 /**
- * The state file at `location` when one exists there, opened before its run's workflow is validated, to look for the
- * model an earlier run kept. Creates nothing, and connects to no database server; undefined when it cannot be opened
- * (openRunStore says why, in its place, once the workflow is known to be valid).
+ * The state file at `location` when one exists there, of this flow's schema, opened before its run's workflow is
+ * validated, to look for the model an earlier run kept. It creates and migrates nothing (a file of an older schema
+ * cannot hold a model of this build), and connects to no database server; undefined when it cannot be opened so
+ * (openRunStore opens it, or says why, once the workflow is known to be valid).
  */
 export async function openExistingStateFile(location: string, options: { durability?: Durability } = {}): Promise<RunStore | undefined> {
   if (isPostgresUrl(location) || !existsSync(location)) return undefined;
   try {
-    return openSqliteStore(location, options);
+    return openSqliteStore(location, { ...options, current: true });
   } catch {
     return undefined;
   }

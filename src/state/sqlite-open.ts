@@ -55,7 +55,7 @@ function loadFailure(err: unknown, file: string): string {
 const BUSY_TIMEOUT_MS = 15_000;
 
 // Opens (creating and migrating under an exclusive lock) the state file. Several processes may do so at once.
-export function openDatabase(path: string, durability: Durability = 'normal'): Database.Database {
+export function openDatabase(path: string, durability: Durability = 'normal', options: { current?: boolean } = {}): Database.Database {
   let db: Database.Database | undefined;
   try {
     makeDirectory(dirname(path), 0o700);
@@ -72,7 +72,7 @@ export function openDatabase(path: string, durability: Durability = 'normal'): D
     whileBusy(() => open.pragma('journal_mode = WAL'));
     open.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     open.pragma('foreign_keys = ON');
-    migrate(open);
+    migrate(open, options.current === true);
     return open;
   } catch (err) {
     db?.close();
@@ -120,10 +120,12 @@ export function stateFileError(path: string, err: unknown): StateFileError | Sql
 }
 
 // Creation and migration run in one IMMEDIATE transaction, and the version is read again inside it: of several
-// processes opening a new file at once, the first migrates and the others find it done.
-function migrate(db: Database.Database): void {
+// processes opening a new file at once, the first migrates and the others find it done. With `current`, a file of
+// another schema is refused rather than changed.
+function migrate(db: Database.Database, current: boolean): void {
   const version = () => Number(db.pragma('user_version', { simple: true }));
   if (version() === SCHEMA_VERSION) return;
+  if (current) throw new StateFileError(db.name, `its schema is ${version()}, not this flow's ${SCHEMA_VERSION}`);
   // Another program's database is not taken over: flow creates its tables only in an empty file.
   if (version() === 0 && db.prepare(`SELECT 1 FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' LIMIT 1`).get() !== undefined) {
     throw new StateFileError(db.name, "it is a SQLite database of another program (it has tables, but not flow's)");

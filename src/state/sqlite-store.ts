@@ -11,11 +11,13 @@ const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attem
 
 export interface SqliteStoreOptions {
   durability?: Durability;
+  /** Only a file of this flow's schema: one of another is refused, not migrated. */
+  current?: boolean;
 }
 
 // The SQLite adapter: WAL, short IMMEDIATE transactions, the file created 0600.
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): RunStore {
-  const db = openDatabase(path, options.durability);
+  const db = openDatabase(path, options.durability, { current: options.current });
   const stmt = {
     createRun: db.prepare(
       `INSERT INTO runs (id, workflow_name, workflow_path, definition, definition_hash, inputs, status, started_at, parent_run_id,

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flow } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
-import { defaultState, query, update } from '../helpers/state.js';
+import { defaultState, query, runIdOf, update } from '../helpers/state.js';
 
 // A run of a text an earlier run kept the model of takes that model from the state file instead of validating the
 // text again. To see which one a run used, the kept model is changed behind flow's back: a step that prints `kept`
@@ -69,6 +70,33 @@ describe('a run of a workflow an earlier run kept', () => {
     expect(gone.stderr).toContain('w.yaml');
   });
 
+  it('keeps no model that its JSON would change: a second run of a file with .inf does what the first did', () => {
+    write(
+      'w.yaml',
+      'steps:\n  - { id: t, type: transform, config: { value: .inf } }\n  - { id: say, type: shell, config: { run: "echo ${{ $string(steps.t.output) }}" } }\n',
+    );
+    for (const _ of [1, 2]) {
+      const r = flow(['run', 'w.yaml'], dir, { CI: 'true' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Infinity or NaN');
+    }
+    expect(query(defaultState(dir), 'SELECT 1 FROM workflow_models')).toHaveLength(0);
+  });
+
+  it('keeps what a resume of a changed file checked under the name the file gives, not the run’s', () => {
+    const path = join(dir, 'w.yaml');
+    write('w.yaml', 'name: alpha\nsteps:\n  - { id: a, type: shell, config: { run: "test -f fixed" } }\n');
+    const failed = flow(['run', path], dir, { CI: 'true' });
+    expect(failed.code).toBe(1);
+    write('w.yaml', 'name: beta\nsteps:\n  - { id: a, type: shell, config: { run: "true" } }\n');
+    const resumed = flow(['resume', runIdOf(failed.stderr), '--allow-changed'], dir, { CI: 'true' });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // The resume kept the model of this text; a new run of it takes it, under the name the file gives.
+    const again = flow(['run', path], dir, { CI: 'true' });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/started: beta /);
+  });
+
   it('keeps no model of an invalid workflow, and a dry run creates no state file', () => {
     write('bad.yaml', 'steps:\n  - { id: a, type: nope }\n');
     const bad = flow(['run', 'bad.yaml'], dir, { CI: 'true' });
@@ -83,5 +111,22 @@ describe('a run of a workflow an earlier run kept', () => {
     const again = flow(['run', 'bad.yaml'], dir, { CI: 'true' });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('nope');
+    // A dry run never reads the state file's place, and a bad one is told after the workflow's faults, as before.
+    expect(flow(['run', 'w.yaml', '--dry-run'], dir, { CI: 'true', FLOW_STATE: 'https://example.com/x' }).code).toBe(0);
+    const both = flow(['run', 'bad.yaml', '--state', 'https://example.com/x'], dir, { CI: 'true' });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('nope');
+  });
+
+  it('leaves a state file of another schema as it was when the workflow is invalid', () => {
+    const state = join(dir, 'old.db');
+    const db = new Database(state);
+    db.exec('CREATE TABLE kept_by_someone (x)');
+    db.pragma('user_version = 1');
+    db.close();
+    write('bad.yaml', 'steps:\n  - { id: a, type: nope }\n');
+    expect(flow(['run', 'bad.yaml', '--state', state], dir, { CI: 'true' }).code).toBe(2);
+    expect(query<{ user_version: number }>(state, 'PRAGMA user_version')[0]?.user_version).toBe(1);
+    expect(query(state, "SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([{ name: 'kept_by_someone' }]);
   });
 });

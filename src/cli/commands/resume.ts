@@ -48,7 +48,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
     if (run.status === 'succeeded' && options.from === undefined) return await finishedRun(run, store, path, options, io);
     const given = parseInputFlags(options.input);
-    const { workflow, text, changed, changedFrom } = await definitionToRun(run, options.allowChanged === true, store, io);
+    const { workflow, text, changed, changedFrom, checked } = await definitionToRun(run, options.allowChanged === true, store, io);
     const { order } = stepOrder(workflow.steps);
     if (options.from !== undefined && !order.includes(options.from)) {
       throw new UsageError(`--from '${options.from}': the workflow has no such step`, `its steps: ${order.join(', ')}`);
@@ -81,7 +81,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
     if (changed) {
       const secrets = secretValues(workflow, inputs, process.env);
       store.replaceDefinition(runId, new SecretMasker(secrets).text(text), definitionHash(text), workflowShape(workflow));
-      keepModel(store, text, workflow, secrets);
+      if (checked) keepModel(store, text, checked, secrets);
     }
     if (claim.interrupted > 0)
       io.stderr(

@@ -31,16 +31,16 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   checkRemoteFlags(options);
   checkReportFiles(options, io.cwd);
   const { text, path: workflowPath } = await readWorkflowText(file, io);
-  const path = statePath(options.state, io);
   // A state file that already exists may hold the model an earlier run of this text kept: reused, it spares the run
-  // the YAML parse and the checks (bench/RESULTS.md). A dry run leaves the state file alone.
-  let store = options.dryRun ? undefined : await openExistingStateFile(path, { durability });
+  // the YAML parse and the checks (bench/RESULTS.md). A dry run leaves the state file alone, and a bad --state is
+  // reported where it always was, once the workflow is known to be valid.
+  const early = options.dryRun ? undefined : quietly(() => statePath(options.state, io));
+  let store = early === undefined ? undefined : await openExistingStateFile(early, { durability });
   let remote: Awaited<ReturnType<typeof openRemoteFlags>>;
   try {
+    const kept = store && quietly(() => keptRunModel(store!, text, file, workflowPath));
     // The YAML parser and the checks load only when they are needed.
-    const workflow =
-      (store && keptRunModel(store, text, file, workflowPath)) ??
-      (await (await import('../load-workflow.js')).checkWorkflowText(file, workflowPath, text, io));
+    const workflow = kept ?? (await (await import('../load-workflow.js')).checkWorkflowText(file, workflowPath, text, io));
     const given = {
       ...(options.inputs ? await readInputsFile(resolve(io.cwd, options.inputs)) : {}),
       ...options.inputValues,
@@ -56,9 +56,10 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       io.stderr('flow: interrupted before the run started; nothing was run');
       return signalExit(signal);
     }
+    const path = statePath(options.state, io);
     remote = await openRemoteFlags(options, path, workflow, executors);
     store ??= await openRunStore(path, { durability });
-    keepModel(store, text, workflow, secretValues(workflow, inputs, process.env));
+    if (!kept) keepModel(store, text, workflow, secretValues(workflow, inputs, process.env));
     const run = {
       ...(options.reuse ? { recorded: rerunResults(workflow, options.reuse, inputs) } : {}),
       store,
@@ -80,5 +81,14 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   } finally {
     store?.close();
     await remote?.close();
+  }
+}
+
+/** fn's value, or undefined where it throws: for what only saves work, whose fault the regular path reports. */
+function quietly<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
   }
 }
