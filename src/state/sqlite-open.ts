@@ -58,21 +58,28 @@ const BUSY_TIMEOUT_MS = 15_000;
 export function openDatabase(path: string, durability: Durability = 'normal', options: { current?: boolean } = {}): Database.Database {
   let db: Database.Database | undefined;
   try {
-    makeDirectory(dirname(path), 0o700);
-    // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal and -shm the same mode.
-    // An existing file keeps the mode its owner gave it.
-    if (!existsSync(path)) {
-      closeSync(openSync(path, 'a', 0o600));
-      chmodSync(path, 0o600);
+    if (options.current) {
+      // Only an existing file of this flow's schema, as it is: nothing is created, switched or migrated before that.
+      db = new Database(path, { ...sqliteOptions(), timeout: BUSY_TIMEOUT_MS, fileMustExist: true });
+      const version = Number(db.pragma('user_version', { simple: true }));
+      if (version !== SCHEMA_VERSION) throw new StateFileError(path, `its schema is ${version}, not this flow's ${SCHEMA_VERSION}`);
+    } else {
+      makeDirectory(dirname(path), 0o700);
+      // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal and -shm the same mode.
+      // An existing file keeps the mode its owner gave it.
+      if (!existsSync(path)) {
+        closeSync(openSync(path, 'a', 0o600));
+        chmodSync(path, 0o600);
+      }
+      db = new Database(path, { ...sqliteOptions(), timeout: BUSY_TIMEOUT_MS });
     }
-    db = new Database(path, { ...sqliteOptions(), timeout: BUSY_TIMEOUT_MS });
     const open = db;
     // Switching to WAL takes an exclusive lock, and SQLite may answer BUSY without waiting while another
     // process opens the same new file: wait and ask again.
     whileBusy(() => open.pragma('journal_mode = WAL'));
     open.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     open.pragma('foreign_keys = ON');
-    migrate(open, options.current === true);
+    migrate(open);
     return open;
   } catch (err) {
     db?.close();
@@ -120,12 +127,10 @@ export function stateFileError(path: string, err: unknown): StateFileError | Sql
 }
 
 // Creation and migration run in one IMMEDIATE transaction, and the version is read again inside it: of several
-// processes opening a new file at once, the first migrates and the others find it done. With `current`, a file of
-// another schema is refused rather than changed.
-function migrate(db: Database.Database, current: boolean): void {
+// processes opening a new file at once, the first migrates and the others find it done.
+function migrate(db: Database.Database): void {
   const version = () => Number(db.pragma('user_version', { simple: true }));
   if (version() === SCHEMA_VERSION) return;
-  if (current) throw new StateFileError(db.name, `its schema is ${version()}, not this flow's ${SCHEMA_VERSION}`);
   // Another program's database is not taken over: flow creates its tables only in an empty file.
   if (version() === 0 && db.prepare(`SELECT 1 FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' LIMIT 1`).get() !== undefined) {
     throw new StateFileError(db.name, "it is a SQLite database of another program (it has tables, but not flow's)");

@@ -128,5 +128,6 @@ describe('a run of a workflow an earlier run kept', () => {
     expect(flow(['run', 'bad.yaml', '--state', state], dir, { CI: 'true' }).code).toBe(2);
     expect(query<{ user_version: number }>(state, 'PRAGMA user_version')[0]?.user_version).toBe(1);
     expect(query(state, "SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([{ name: 'kept_by_someone' }]);
+    expect(query<{ journal_mode: string }>(state, 'PRAGMA journal_mode')[0]?.journal_mode).toBe('delete');
   });
 });
