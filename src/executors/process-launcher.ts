@@ -39,6 +39,13 @@ export interface LaunchedProcess {
   done: Promise<{ exitCode: number; startError?: string }>;
 }
 
+/**
+ * A launcher that ended before it could take its request (it could not be started, or cannot run here): the program
+ * was not started, and may be started directly. Any other end of a launcher with a request in flight leaves the
+ * step lost, never started a second time: the program may be running already.
+ */
+export class LauncherUnavailable extends Error {}
+
 /** One launcher process starting one program at a time. */
 class Launcher {
   private readonly child: ChildProcess;
@@ -62,13 +69,13 @@ class Launcher {
       detached: true,
     });
     // First, so that a failed spawn (EMFILE, EAGAIN) is an event handled here, never an uncaught one.
-    this.child.on('error', () => this.die(null));
+    this.child.on('error', () => this.die(null, true));
     const [stdin, stdout, , control, stderr] = this.child.stdio as unknown as (Readable & Writable)[];
     if (!stdin || !stdout || !control || !stderr) throw new Error('the process launcher could not be started');
     this.stdin = stdin;
     this.streams = [stdout, control, stderr];
-    stdout.setEncoding('utf8').on('data', (t: string) => (this.current ? this.current.stdout.push(t) : this.stray()));
-    stderr.setEncoding('utf8').on('data', (t: string) => (this.current ? this.current.stderr.push(t) : this.stray()));
+    stdout.setEncoding('utf8').on('data', (t: string) => (this.current ? this.current.output('stdout', t) : this.stray()));
+    stderr.setEncoding('utf8').on('data', (t: string) => (this.current ? this.current.output('stderr', t) : this.stray()));
     let pending = '';
     control.setEncoding('utf8').on('data', (t: string) => {
       pending += t;
@@ -81,7 +88,7 @@ class Launcher {
     // when the process's exit is seen must reach its step first.
     let exited: number | null | undefined;
     let controlEnded = false;
-    const gone = () => exited !== undefined && controlEnded && this.die(exited);
+    const gone = () => exited !== undefined && controlEnded && this.die(exited, exited === UNSUPPORTED_EXIT);
     this.child.on('exit', (code) => {
       exited = code;
       gone();
@@ -148,9 +155,10 @@ class Launcher {
     this.onDead(this, exitCode);
   }
 
-  private die(exitCode: number | null) {
+  /** `beforeRequests`: it ended before reading any request (not started, or unable to run here). */
+  private die(exitCode: number | null, beforeRequests = false) {
     this.retire(exitCode);
-    this.current?.lost();
+    this.current?.lost(beforeRequests);
   }
 
   close() {
@@ -166,6 +174,9 @@ class InFlight {
   private exitCode: number | undefined;
   private settled = false;
   private grace: NodeJS.Timeout | undefined;
+  // Output that came before the launcher said the program's pid (its pipes and the control socket are read apart):
+  // given to the step only then, so that a step never sees output of a program whose pid flow does not know.
+  private held: [SentinelStream, string][] | undefined = [];
   private resolveDone!: (r: { exitCode: number }) => void;
   private rejectDone!: (e: Error) => void;
   private readonly done = new Promise<{ exitCode: number }>((res, rej) => {
@@ -186,11 +197,20 @@ class InFlight {
     this.stderr = new SentinelStream(sentinel, req.onStderr, () => this.settle(), onStray);
   }
 
+  output(stream: 'stdout' | 'stderr', text: string) {
+    const to = stream === 'stdout' ? this.stdout : this.stderr;
+    if (this.held) this.held.push([to, text]);
+    else to.push(text);
+  }
+
   message(line: string) {
     const [kind, value] = line.split(' ');
     if (kind === 'pid') {
       this.pid = Number(value);
       this.started({ pid: this.pid, done: this.done });
+      const held = this.held ?? [];
+      this.held = undefined;
+      for (const [to, text] of held) to.push(text);
     } else if (kind === 'exit') {
       // `exit N retire`: the launcher found its output non-blocking and ends after this step.
       if (line.endsWith(' retire')) this.onRetiring();
@@ -215,7 +235,7 @@ class InFlight {
     this.resolveDone({ exitCode: this.exitCode });
   }
 
-  lost() {
+  lost(beforeRequests: boolean) {
     if (this.settled) return;
     // Its exit code came: only the ends of its output may be missing, and they may still be on their way.
     if (this.exitCode !== undefined) {
@@ -224,6 +244,7 @@ class InFlight {
     }
     this.settled = true;
     clearTimeout(this.grace);
+    if (this.pid === undefined && beforeRequests) return this.failed(new LauncherUnavailable('the process launcher did not start'));
     const error = new Error('the process launcher ended unexpectedly');
     if (this.pid === undefined) this.failed(error);
     else this.rejectDone(error);

@@ -10,7 +10,7 @@ import type { Executor } from './executor.js';
 import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
 import { killProcessGroup, liveProcessGroups } from './process-groups.js';
 import { findProgram, isDirectory } from './find-program.js';
-import { launch, type LaunchedProcess, type LaunchRequest } from './process-launcher.js';
+import { launch, type LaunchedProcess, LauncherUnavailable, type LaunchRequest } from './process-launcher.js';
 import { renderText, renderValues } from '../engine/expressions.js';
 
 const KILL_GRACE_MS = 2000;
@@ -94,7 +94,13 @@ export const shellExecutor: Executor = {
           context.emitOutput('stderr', chunk);
         },
       };
-      const child = (await launch(request).catch(() => undefined)) ?? startDirectly(request);
+      // Started directly when no launcher can take it; a launcher that took it and ended leaves the step lost, as the
+      // program may be running: never started twice.
+      const launched = await launch(request).catch((lost: unknown) => {
+        if (lost instanceof LauncherUnavailable) return undefined;
+        throw new StepFailure('error', `${describe(config)} was lost: ${lost instanceof Error ? lost.message : String(lost)}`);
+      });
+      const child = launched ?? startDirectly(request);
       const stopKilling = killGroupOnAbort(child.pid, context.signal);
       // Once the program has ended, both paths have already killed what it left in its group.
       const { exitCode, startError } = await child.done.then(
