@@ -40,9 +40,9 @@ export interface LaunchedProcess {
 }
 
 /**
- * A launcher that ended before it could take its request (it could not be started, or cannot run here): the program
- * was not started, and may be started directly. Any other end of a launcher with a request in flight leaves the
- * step lost, never started a second time: the program may be running already.
+ * A launcher that could not be started, or ended by itself before it said the program's pid: it started no program
+ * (it cannot run here, or could make no process for it: native-launcher.c), so the step may be started directly.
+ * One killed before it said the pid may have started the program: the step is then lost, never started twice.
  */
 export class LauncherUnavailable extends Error {}
 
@@ -88,7 +88,7 @@ class Launcher {
     // when the process's exit is seen must reach its step first.
     let exited: number | null | undefined;
     let controlEnded = false;
-    const gone = () => exited !== undefined && controlEnded && this.die(exited, exited === UNSUPPORTED_EXIT);
+    const gone = () => exited !== undefined && controlEnded && this.die(exited, exited !== null);
     this.child.on('exit', (code) => {
       exited = code;
       gone();
@@ -155,10 +155,10 @@ class Launcher {
     this.onDead(this, exitCode);
   }
 
-  /** `beforeRequests`: it ended before reading any request (not started, or unable to run here). */
-  private die(exitCode: number | null, beforeRequests = false) {
+  /** `startedNothing`: it was not started, or ended by itself, which it does only before a pid (LauncherUnavailable). */
+  private die(exitCode: number | null, startedNothing: boolean) {
     this.retire(exitCode);
-    this.current?.lost(beforeRequests);
+    this.current?.lost(startedNothing);
   }
 
   close() {
@@ -235,7 +235,7 @@ class InFlight {
     this.resolveDone({ exitCode: this.exitCode });
   }
 
-  lost(beforeRequests: boolean) {
+  lost(startedNothing: boolean) {
     if (this.settled) return;
     // Its exit code came: only the ends of its output may be missing, and they may still be on their way.
     if (this.exitCode !== undefined) {
@@ -244,7 +244,7 @@ class InFlight {
     }
     this.settled = true;
     clearTimeout(this.grace);
-    if (this.pid === undefined && beforeRequests) return this.failed(new LauncherUnavailable('the process launcher did not start'));
+    if (this.pid === undefined && startedNothing) return this.failed(new LauncherUnavailable('the process launcher started nothing'));
     const error = new Error('the process launcher ended unexpectedly');
     if (this.pid === undefined) this.failed(error);
     else this.rejectDone(error);
