@@ -94,11 +94,13 @@ export const shellExecutor: Executor = {
           context.emitOutput('stderr', chunk);
         },
       };
+      const lostStep = (lost: unknown) =>
+        new StepFailure('error', `${describe(config)} was lost: ${lost instanceof Error ? lost.message : String(lost)}`);
       // Started directly when no launcher can take it; a launcher that took it and ended leaves the step lost, as the
       // program may be running: never started twice.
       const launched = await launch(request).catch((lost: unknown) => {
         if (lost instanceof LauncherUnavailable) return undefined;
-        throw new StepFailure('error', `${describe(config)} was lost: ${lost instanceof Error ? lost.message : String(lost)}`);
+        throw lostStep(lost);
       });
       const child = launched ?? startDirectly(request);
       const stopKilling = killGroupOnAbort(child.pid, context.signal);
@@ -110,7 +112,7 @@ export const shellExecutor: Executor = {
         },
         (lost: unknown) => {
           stopKilling(true);
-          throw new StepFailure('error', `${describe(config)} was lost: ${lost instanceof Error ? lost.message : String(lost)}`);
+          throw lostStep(lost);
         },
       );
       // Only a direct start reports one: the program was found a moment ago, so this is a race or a refused exec.
