@@ -8,12 +8,11 @@ import { parseTemplate } from '../language/expressions/template.js';
 import { orExpression, ref, strictObject } from '../language/schema/json-schema.js';
 import type { Executor } from './executor.js';
 import { BoundedCapture, directArgv, parseJsonOutput, parseOutputFile } from './shell-output.js';
-import { killProcessGroup, liveProcessGroups } from './process-groups.js';
+import { killGraceMs, killProcessGroup, liveProcessGroups } from './process-groups.js';
 import { findProgram, isDirectory } from './find-program.js';
 import { launch, type LaunchedProcess, LauncherUnavailable, type LaunchRequest } from './process-launcher.js';
 import { renderText, renderValues } from '../engine/expressions.js';
 
-const KILL_GRACE_MS = 2000;
 const RESERVED = new Set(['exit_code', 'stdout', 'stderr', 'json']);
 
 export const shellExecutor: Executor = {
@@ -67,6 +66,7 @@ export const shellExecutor: Executor = {
     // Set once the file has been read and removed, or found absent: the cleanup below need not look again.
     let outputTaken = false;
     try {
+      const grace = killGraceMs();
       const [file, ...args] = argvOf(config);
       const stdout = new BoundedCapture();
       const stderr = new BoundedCapture();
@@ -103,7 +103,7 @@ export const shellExecutor: Executor = {
         throw lostStep(lost);
       });
       const child = launched ?? startDirectly(request);
-      const stopKilling = killGroupOnAbort(child.pid, context.signal);
+      const stopKilling = killGroupOnAbort(child.pid, context.signal, grace);
       // Once the program has ended, both paths have already killed what it left in its group.
       const { exitCode, startError } = await child.done.then(
         (ended) => {
@@ -204,14 +204,14 @@ function defaultShell(): string {
 }
 
 /** Kills the step's whole process group on abort: TERM, then KILL after a grace period. */
-function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): (killGroupNow: boolean) => void {
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal, graceMs: number): (killGroupNow: boolean) => void {
   if (pid === undefined) return () => {};
   liveProcessGroups.add(pid);
   let timer: NodeJS.Timeout | undefined;
   const kill = (sig: NodeJS.Signals) => killProcessGroup(pid, sig);
   const onAbort = () => {
     kill('SIGTERM');
-    timer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
+    timer = setTimeout(() => kill('SIGKILL'), graceMs);
     timer.unref();
   };
   if (signal.aborted) onAbort();

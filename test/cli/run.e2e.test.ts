@@ -152,4 +152,28 @@ describe('flow run', () => {
       expect(stderr).toMatch(/\[long\] interrupted/);
     },
   );
+
+  // The trap's clean-up outlasts the default 2 s between TERM and KILL: it is only finished with a longer grace.
+  it('FLOW_KILL_GRACE gives a stopped step longer to clean up; a bad value is refused before any run starts', async () => {
+    write(
+      'w.yaml',
+      `steps:\n  - id: long\n    type: shell\n    config: { run: "trap 'sleep 3; touch cleaned; exit 1' TERM; touch started; while :; do sleep 0.05; done" }\n`,
+    );
+    const bad = flow(['run', 'w.yaml'], dir, { FLOW_KILL_GRACE: 'soon' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^flow: FLOW_KILL_GRACE must be a duration, got 'soon'\n {2}hint: for example 2s/);
+    expect(existsSync(join(dir, 'started'))).toBe(false);
+    const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], {
+      cwd: dir,
+      env: { ...process.env, FLOW_KILL_GRACE: '20s' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await expect.poll(() => existsSync(join(dir, 'started')), { timeout: 10_000 }).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(existsSync(join(dir, 'cleaned'))).toBe(true);
+    expect(runsIn(join(dir, '.flow', 'state.db')).map((r) => r.status)).toEqual(['interrupted']);
+  });
 });

@@ -370,9 +370,11 @@ describe.concurrent('stopped from outside while steps run, then flow resume', ()
   it('a second SIGINT while the steps ignore SIGTERM: exit 130 at once, nothing recorded, then resumed', { timeout: 60_000 }, async () => {
     const r = await crashAndResume({
       workflow: gated(true),
-      // The second Ctrl-C once the steps have seen the first one's SIGTERM (flow would wait 2 s before SIGKILL).
+      // The second Ctrl-C once the steps have seen the first one's SIGTERM (flow would wait 25 s before SIGKILL).
       kill: { signal: 'SIGINT', when: bothWaiting, then: { signal: 'SIGINT', when: (dir) => existsSync(join(dir, 'got-term')) } },
       beforeResume: openGate,
+      // Under load the second signal came after the default 2 s, when flow had already killed and recorded a step.
+      env: { FLOW_KILL_GRACE: '25s' },
     });
     expect(r.first.code, r.first.stderr).toBe(130);
     // flow left at once: the run and its attempts stay as they were, as after a crash, and the dead owner's run is taken over.

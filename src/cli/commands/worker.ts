@@ -9,6 +9,7 @@ import { answering, type AttemptJob, checkPoolName, DEFAULT_POOL, queueBackend, 
 import { type JobOutcome, runAttemptJob, type WorkerWorkflow, workerWorkflow } from '../../remote/worker-attempt.js';
 import { workerRecords } from '../../remote/worker-records.js';
 import { hostId, leaseTtlMs } from '../../state/lease.js';
+import { killGraceMs } from '../../executors/process-groups.js';
 import { openRunStore } from '../../state/open-store.js';
 import type { RunStore } from '../../state/run-store.js';
 import { shownLocation } from '../../state/state-location.js';
@@ -30,6 +31,7 @@ export interface WorkerOptions {
 export async function workerCommand(options: WorkerOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const concurrency = wholeNumber('--concurrency', options.concurrency, 1);
   const pools = (options.pool.length > 0 ? options.pool : [DEFAULT_POOL]).map((p) => checkPoolName(p, '--pool'));
+  killGraceMs();
   const path = statePath(options.state, io);
   const url = queueLocation(options.queue, path);
   if (url === undefined)
