@@ -14,6 +14,7 @@ import { checkRemoteFlags, type DriverFlags, openRemoteFlags, parseConcurrency, 
 import { statePath } from '../state-path.js';
 import { readWorkflowText } from '../workflow-text.js';
 import { openExistingStateFile, openRunStore } from '../../state/open-store.js';
+import { favourMemoryFor } from '../memory-mode.js';
 
 export interface RunCommandOptions extends DriverFlags {
   dryRun?: boolean;
@@ -31,6 +32,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
   checkRemoteFlags(options);
   checkReportFiles(options, io.cwd);
   const { text, path: workflowPath } = await readWorkflowText(file, io);
+  favourMemoryFor(text);
   // A state file that already exists may hold the model an earlier run of this text kept: reused, it spares the run
   // the YAML parse and the checks (bench/RESULTS.md). A dry run leaves the state file alone, and a bad --state is
   // reported where it always was, once the workflow is known to be valid.
