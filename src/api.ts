@@ -14,6 +14,7 @@ import type { EventListener } from './model/events.js';
 import type { Workflow } from './model/workflow.js';
 import type { RunStore } from './state/run-store.js';
 import { recordEvents } from './state/record-events.js';
+import { killGraceMs } from './executors/process-groups.js';
 
 // flow as a library: what the CLI does, callable from a program or a vitest test.
 
@@ -64,6 +65,8 @@ export interface RunWorkflowOptions {
 
 /** Runs a workflow file (or a loaded workflow) in-process and returns its outcome. */
 export async function runWorkflow(workflow: string | LoadedWorkflow, options: RunWorkflowOptions = {}): Promise<RunOutcome> {
+  // A bad FLOW_KILL_GRACE is refused here: met by a shell step, it would stop the whole run as a fault of flow's.
+  killGraceMs();
   const loaded = typeof workflow === 'string' ? await loadWorkflow(workflow) : workflow;
   // The overrides apply in child workflows too, so a test's fakes reach every level.
   const executorsFor = async (w: Workflow) => withOverrides(await executorTable(w), options.executors ?? {});

@@ -7,7 +7,6 @@ import { EXIT, LeaseLostError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import type { OutputFlags } from '../report/output-mode.js';
 import { currentOwner, heartbeatEveryMs } from '../state/lease.js';
-import { killGraceMs } from '../executors/process-groups.js';
 import { isPostgresUrl, shownLocation } from '../state/state-location.js';
 import { recordEvents } from '../state/record-events.js';
 import type { RunStore, StoredStepResult } from '../state/run-store.js';
@@ -40,8 +39,6 @@ export interface DriveRun {
 
 // Runs (or continues) a run as this process's own: recorded under its lease, kept alive by a heartbeat, fenced.
 export async function driveRun(d: DriveRun, io: CommandIO, signal: AbortSignal): Promise<number> {
-  // A bad FLOW_KILL_GRACE is a usage error now, not a failure of the first shell step.
-  killGraceMs();
   const reporting = await openReporting(
     d.output,
     {

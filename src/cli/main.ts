@@ -38,7 +38,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     .option('--dry-run', 'print what would run, and do nothing');
   withDriverOptions(run).action(async (file: string, options: import('./commands/run.js').RunCommandOptions) => {
     const { runCommand } = await import('./commands/run.js');
-    setExit(await runCommand(file, options, io, signal));
+    setExit(await runCommand(file, { ...options, memorySaving: true }, io, signal));
   });
 
   const resume = program
@@ -57,7 +57,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void, sig
     .option('--inputs <file>', 'secret inputs from a JSON or YAML file');
   withDriverOptions(resume).action(async (runId: string, options: import('./commands/resume.js').ResumeCommandOptions) => {
     const { resumeCommand } = await import('./commands/resume.js');
-    setExit(await resumeCommand(runId, options, io, signal));
+    setExit(await resumeCommand(runId, { ...options, memorySaving: true }, io, signal));
   });
 
   const runs = program

@@ -9,6 +9,11 @@ import type { Workflow } from '../model/workflow.js';
 
 /** What commander gives both commands (src/cli/main.ts, withDriverOptions, and their --input flags). */
 export interface DriverFlags extends OutputFlags {
+  /**
+   * Not a flag: this process runs this one command (the CLI's `run` and `resume`), so a large workflow may switch
+   * V8 to its memory-saving mode for good (memory-mode.ts). flow serve, which runs workflows for its clients, does not.
+   */
+  memorySaving?: boolean;
   input: string[];
   inputs?: string;
   state?: string;

@@ -12,6 +12,7 @@ import { killGraceMs, killProcessGroup, liveProcessGroups } from './process-grou
 import { findProgram, isDirectory } from './find-program.js';
 import { launch, type LaunchedProcess, LauncherUnavailable, type LaunchRequest } from './process-launcher.js';
 import { renderText, renderValues } from '../engine/expressions.js';
+import { setLimit } from '../engine/timers.js';
 
 const RESERVED = new Set(['exit_code', 'stdout', 'stderr', 'json']);
 
@@ -211,8 +212,9 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal, graceMs:
   const kill = (sig: NodeJS.Signals) => killProcessGroup(pid, sig);
   const onAbort = () => {
     kill('SIGTERM');
-    timer = setTimeout(() => kill('SIGKILL'), graceMs);
-    timer.unref();
+    // A grace past setTimeout's range (24.8 days) is no KILL at all, as for a step's timeout.
+    timer = setLimit(() => kill('SIGKILL'), graceMs);
+    timer?.unref();
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });

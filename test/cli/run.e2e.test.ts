@@ -174,6 +174,12 @@ describe('flow run', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(existsSync(join(dir, 'cleaned'))).toBe(true);
-    expect(runsIn(join(dir, '.flow', 'state.db')).map((r) => r.status)).toEqual(['interrupted']);
+    const [run] = runsIn(join(dir, '.flow', 'state.db'));
+    expect(run?.status).toBe('interrupted');
+    // A resume refuses it before taking the run over: the run stays as it was.
+    const badResume = flow(['resume', run!.id], dir, { FLOW_KILL_GRACE: '-1s' });
+    expect(badResume.code).toBe(2);
+    expect(badResume.stderr).toMatch(/^flow: FLOW_KILL_GRACE must be a duration, got '-1s'/);
+    expect(runsIn(join(dir, '.flow', 'state.db'))).toEqual([run]);
   });
 });

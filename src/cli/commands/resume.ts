@@ -24,6 +24,8 @@ import { checkRemoteFlags, type DriverFlags, openRemoteFlags, parseConcurrency, 
 import { statePath } from '../state-path.js';
 import { openRunStore } from '../../state/open-store.js';
 import { shownLocation, stateExists } from '../../state/state-location.js';
+import { killGraceMs } from '../../executors/process-groups.js';
+import { favourMemoryFor } from '../memory-mode.js';
 
 export interface ResumeCommandOptions extends DriverFlags {
   from?: string;
@@ -35,6 +37,7 @@ export interface ResumeCommandOptions extends DriverFlags {
 export async function resumeCommand(runId: string, options: ResumeCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const maxConcurrency = parseConcurrency(options.maxConcurrency);
   const durability = parseDurability(options.durability);
+  killGraceMs();
   checkRemoteFlags(options);
   checkReportFiles(options, io.cwd);
   const path = statePath(options.state, io);
@@ -44,6 +47,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
   try {
     const run = store.getRun(runId);
     if (!run) throw new UnknownRunError(runId, shownLocation(path));
+    if (options.memorySaving) favourMemoryFor(run.definition);
     if (run.parentRunId)
       throw new ResumeError(`run ${runId} is a child run of run ${run.parentRunId}`, `resume that run: flow resume ${run.parentRunId}`);
     if (run.status === 'succeeded' && options.from === undefined) return await finishedRun(run, store, path, options, io);

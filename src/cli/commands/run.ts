@@ -15,6 +15,7 @@ import { statePath } from '../state-path.js';
 import { readWorkflowText } from '../workflow-text.js';
 import { openExistingStateFile, openRunStore } from '../../state/open-store.js';
 import { favourMemoryFor } from '../memory-mode.js';
+import { killGraceMs } from '../../executors/process-groups.js';
 
 export interface RunCommandOptions extends DriverFlags {
   dryRun?: boolean;
@@ -29,10 +30,11 @@ export interface RunCommandOptions extends DriverFlags {
 export async function runCommand(file: string, options: RunCommandOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const maxConcurrency = parseConcurrency(options.maxConcurrency);
   const durability = parseDurability(options.durability);
+  killGraceMs();
   checkRemoteFlags(options);
   checkReportFiles(options, io.cwd);
   const { text, path: workflowPath } = await readWorkflowText(file, io);
-  favourMemoryFor(text);
+  if (options.memorySaving) favourMemoryFor(text);
   // A state file that already exists may hold the model an earlier run of this text kept: reused, it spares the run
   // the YAML parse and the checks (bench/RESULTS.md). A dry run leaves the state file alone, and a bad --state is
   // reported where it always was, once the workflow is known to be valid.

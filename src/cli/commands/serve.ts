@@ -9,6 +9,7 @@ import { wholeNumber } from '../flags.js';
 import type { CommandIO } from '../io.js';
 import { statePath } from '../state-path.js';
 import { openRunHistory } from '../../state/open-history.js';
+import { killGraceMs } from '../../executors/process-groups.js';
 
 export interface ServeOptions {
   host: string;
@@ -26,6 +27,7 @@ export const DEFAULT_PORT = 7870;
 // `flow serve`: the HTTP API over the state file until SIGINT or SIGTERM. The first line says where, with the token.
 export async function serveCommand(options: ServeOptions, io: CommandIO, signal: AbortSignal): Promise<number> {
   const port = wholeNumber('--port', options.port, 0);
+  killGraceMs();
   if (port > 65_535) throw new UsageError(`--port ${port} is not a port`, 'give 1 to 65535, or 0 for any free port');
   const env = io.env ?? process.env;
   const chosen = env['FLOW_SERVE_TOKEN'];
