@@ -1,21 +1,49 @@
 import type jsonata from 'jsonata';
 import { jsonataLibrary } from '../language/lazy-libraries.js';
+import {
+  compileDirect,
+  type DirectEvaluator,
+  directPlainPath,
+  type JsonataNode,
+  plainPath,
+  UNSURE,
+} from '../language/expressions/direct.js';
 import { parseTemplate, singleExpression } from '../language/expressions/template.js';
 import { StepFailure } from './step-failure.js';
 
-const compiled = new Map<string, jsonata.Expression>();
+// Each distinct source is compiled once: to a direct evaluator where its form allows, to JSONata on first need.
+interface CompiledSource {
+  direct: DirectEvaluator | undefined;
+  jsonata: jsonata.Expression | undefined;
+}
+const compiled = new Map<string, CompiledSource>();
 const MAX_COMPILED = 10_000;
 
-// Evaluates one JSONata expression against the scope; compiled once per source text.
-export async function evaluate(source: string, scope: object): Promise<unknown> {
-  let expression = compiled.get(source);
-  if (!expression) {
+function compile(source: string): CompiledSource {
+  let entry = compiled.get(source);
+  if (!entry) {
     if (compiled.size >= MAX_COMPILED) compiled.clear();
-    expression = jsonataLibrary()(source);
-    compiled.set(source, expression);
+    const plain = plainPath(source);
+    if (plain) entry = { direct: directPlainPath(plain), jsonata: undefined };
+    else {
+      const expression = jsonataLibrary()(source);
+      entry = { direct: compileDirect(expression.ast() as JsonataNode), jsonata: expression };
+    }
+    compiled.set(source, entry);
   }
+  return entry;
+}
+
+// Evaluates one JSONata expression against the scope.
+export async function evaluate(source: string, scope: object): Promise<unknown> {
+  const entry = compile(source);
+  if (entry.direct) {
+    const value = entry.direct(scope);
+    if (value !== UNSURE) return value;
+  }
+  entry.jsonata ??= jsonataLibrary()(source);
   try {
-    return normalize(await expression.evaluate(scope));
+    return normalize(await entry.jsonata.evaluate(scope));
   } catch (err) {
     const message = (err as { message?: string }).message ?? String(err);
     throw new StepFailure('expression', `expression \${{${source}}} failed: ${message}`);

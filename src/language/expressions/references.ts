@@ -1,4 +1,5 @@
 import { jsonataLibrary } from '../lazy-libraries.js';
+import { plainPath } from './direct.js';
 
 // What an expression reads from its scope: `steps.fetch.output.body` is root 'steps', path [fetch, output, body].
 export interface ScopeReference {
@@ -19,9 +20,6 @@ interface AstNode {
   [key: string]: unknown;
 }
 
-// Words that JSONata reads as operators or literals, not as names.
-const RESERVED = new Set(['and', 'or', 'in', 'true', 'false', 'null', 'function']);
-
 // Workflows repeat their expressions (`inputs.x` in every step); each distinct text is parsed once.
 const analyzed = new Map<string, CompiledExpression>();
 const MAX_CACHED = 10_000;
@@ -37,16 +35,10 @@ export function analyzeExpression(source: string): CompiledExpression {
   return result;
 }
 
-// A plain path (`inputs.name`, `steps.fetch.output.body`) is read without loading JSONata at all.
-const PLAIN_PATH = /^(\s*)([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$/;
-
 function parseExpression(source: string): CompiledExpression {
-  const plain = PLAIN_PATH.exec(source);
-  if (plain && !RESERVED.has(plain[2]!)) {
-    const start = plain[1]!.length;
-    const root = plain[2]!;
-    return { ok: true, references: [{ root, path: plain[3] ? plain[3].slice(1).split('.') : [], start, end: start + root.length }] };
-  }
+  // A plain path (`inputs.name`, `steps.fetch.output.body`) is read without loading JSONata at all.
+  const plain = plainPath(source);
+  if (plain) return { ok: true, references: [{ ...plain, end: plain.start + plain.root.length }] };
   let ast: AstNode;
   try {
     ast = jsonataLibrary()(source).ast() as AstNode;
