@@ -21,7 +21,11 @@ const OK = 'steps:\n  - { id: a, type: shell, config: { run: "echo ok" } }\n';
 const SLEEP = 'steps:\n  - { id: wait, type: shell, config: { run: "sleep 30" } }\n';
 
 /** Starts flow and, once its step runs, does `then`; resolves with the exit code and stderr. */
-function whileRunning(dir: string, then: (pid: number) => void | Promise<void>): Promise<{ code: number | null; stderr: string }> {
+function whileRunning(
+  dir: string,
+  then: (pid: number) => void | Promise<void>,
+  started = /\[wait\] started/,
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '' },
@@ -31,7 +35,7 @@ function whileRunning(dir: string, then: (pid: number) => void | Promise<void>):
   child.stdout.resume();
   child.stderr.on('data', (d) => {
     stderr += d;
-    if (!acted && /\[wait\] started/.test(stderr)) {
+    if (!acted && started.test(stderr)) {
       acted = true;
       void then(child.pid!);
     }
@@ -106,6 +110,18 @@ describe('exit codes', () => {
     const r = await whileRunning(dir, (pid) => void process.kill(pid, signal));
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(/to continue it: flow resume \w+/);
+  });
+
+  it('SIGINT stops a long stretch of in-process steps at once, not when they are all done', async () => {
+    // 300,000 transform items take tens of seconds; none of them waits for anything outside the process.
+    const each = 'steps:\n  - { id: each, type: transform, for_each: "${{ [1..300000] }}", config: { value: "${{ item }}" } }\n';
+    const dir = workspace(each);
+    const r = await whileRunning(dir, (pid) => void setTimeout(() => process.kill(pid, 'SIGINT'), 200), /\[each\[0\]\] started/);
+    expect(r.code).toBe(EXIT.interrupted);
+    expect(r.stderr).toMatch(/to continue it: flow resume \w+/);
+    const finished = [...r.stderr.matchAll(/\[each\[(\d+)\]\] succeeded/g)].length;
+    expect(finished).toBeGreaterThan(0);
+    expect(finished).toBeLessThan(300_000);
   });
 });
 
