@@ -14,6 +14,7 @@ import type { RunOwner } from '../model/run.js';
 import type { EventListener } from '../model/events.js';
 import { secretValues } from '../engine/masking.js';
 import type { CommandIO } from './io.js';
+import { favourMemoryForItems } from './memory-mode.js';
 import type { RemoteDriver } from '../remote/open-remote.js';
 import { openReporting, type Reporting } from './reporting.js';
 
@@ -35,6 +36,8 @@ export interface DriveRun {
   remote?: RemoteDriver | undefined;
   /** How the file of a `workflow` step is checked before its child run. */
   checkChild: CheckWorkflow;
+  /** The CLI's own run: V8's settings may favour memory for a large run (src/cli/memory-mode.ts). */
+  memorySaving?: boolean | undefined;
 }
 
 // Runs (or continues) a run as this process's own: recorded under its lease, kept alive by a heartbeat, fenced.
@@ -84,7 +87,12 @@ async function drive(
   const started: EventListener = (event) => {
     if (event.type === 'run-started' && event.run.id === d.runId) d.onStart?.(d.runId);
   };
-  const listeners = [recordEvents(d.store, { token: owner.token }), ...(d.onStart ? [started] : []), ...reporting.listeners];
+  const listeners = [
+    recordEvents(d.store, { token: owner.token }),
+    ...(d.onStart ? [started] : []),
+    ...(d.memorySaving ? [favourMemoryForItems] : []),
+    ...reporting.listeners,
+  ];
   const env = withEnv(process.env, reporting.childEnv);
   const base = { store: d.store, listeners, cwd: io.cwd, maxConcurrency: d.maxConcurrency, owner, noCache: d.noCache, env };
   const outcome = await runWorkflow({

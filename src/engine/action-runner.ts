@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Executor, StepContext } from '../executors/executor.js';
+import type { Executor } from '../executors/executor.js';
 import type { StepError, StepResult } from '../model/run.js';
 import { type ModelSpend, addCall, noSpend } from '../model/spend.js';
 import type { ActionStep } from '../model/workflow.js';
@@ -7,7 +7,7 @@ import { canonicalJson } from './canonical-json.js';
 import { evaluate, renderValues, resolveValue } from './expressions.js';
 import { shouldRetry, retryDelay } from './retry.js';
 import { setLimit } from './timers.js';
-import type { RunContext, Scope } from './run-context.js';
+import { extendScope, type RunContext, type Scope } from './run-context.js';
 import { FlowError } from '../model/errors.js';
 import { failpoint } from '../state/failpoints.js';
 import { StepFailure, toStepError } from './step-failure.js';
@@ -15,6 +15,7 @@ import { abortedStatus, finish, result, tolerates, type StepOutcome } from './st
 import { MAX_REDELIVERIES, runsRemotely, WorkerLost } from './remote-steps.js';
 import { type HeldSlot, takeSlot } from './concurrency-cap.js';
 import { letEventLoopTurn } from './event-loop-turns.js';
+import { attemptContext } from './attempt-context.js';
 
 export interface ForEachItem {
   item: unknown;
@@ -30,7 +31,7 @@ export async function runAction(ctx: RunContext, step: ActionStep, signal: Abort
     ctx.emit({ type: 'step-restored', runId: ctx.runId, stepId: step.id, item, result: recorded });
     return { result: recorded, fatal: false };
   }
-  const scope: Scope = each ? { ...ctx.scope, item: each.item, index: each.index } : ctx.scope;
+  const scope: Scope = each ? extendScope(ctx.scope, { item: each.item, index: each.index }) : ctx.scope;
   const outcome = await ctx.actionLimiter.run(() => attempts(ctx, step, scope, signal, item));
   if (outcome.result.status !== 'failed' || step.onError.kind !== 'fallback' || item >= 0) return outcome;
   return runFallback(ctx, step, outcome, signal);
@@ -191,29 +192,26 @@ async function executeOnce(
     ctx.emit({ type: 'step-tokens', runId: ctx.runId, stepId: step.id, item, attempt, text: line.slice(tokensShown, settled) });
     tokensShown = settled;
   };
-  let env: Record<string, string> | undefined;
-  const context: StepContext = {
-    runId: ctx.runId,
-    stepId: step.id,
-    attempt,
-    item,
-    idempotencyKey: key,
-    signal,
-    cwd: ctx.cwd,
-    // Built on first use: most steps that are not processes never read it.
-    get env() {
-      env ??= { ...ctx.processEnv, ...ctx.scope.env, ...stepEnv, ...flowStepEnv(ctx.runId, step.id, attempt, key) };
-      return env;
+  const context = attemptContext(
+    {
+      runId: ctx.runId,
+      stepId: step.id,
+      attempt,
+      item,
+      idempotencyKey: key,
+      signal,
+      cwd: ctx.cwd,
+      previous: scope.previous,
+      inputs: scope.inputs,
+      workflowFile: ctx.workflow.file,
+      models: ctx.workflow.models,
+      emitOutput: lines.push,
+      emitTokens,
+      reportModelCall: (call) => addCall(spend, call),
+      runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, item, signal, maskValues: ctx.masker.values }),
     },
-    previous: scope.previous,
-    inputs: scope.inputs,
-    workflowFile: ctx.workflow.file,
-    models: ctx.workflow.models,
-    emitOutput: lines.push,
-    emitTokens,
-    reportModelCall: (call) => addCall(spend, call),
-    runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, item, signal, maskValues: ctx.masker.values }),
-  };
+    () => ({ ...ctx.processEnv, ...ctx.scope.env, ...stepEnv, ...flowStepEnv(ctx.runId, step.id, attempt, key) }),
+  );
   let output: unknown;
   try {
     output = await executor.execute(config, context);
@@ -292,7 +290,7 @@ function lineBuffer(emit: (stream: 'stdout' | 'stderr', text: string) => void): 
 
 async function namedOutputs(step: ActionStep, scope: Scope, output: unknown): Promise<Record<string, unknown>> {
   if (Object.keys(step.outputs).length === 0) return {};
-  return (await resolveValue(step.outputs, { ...scope, output })) as Record<string, unknown>;
+  return (await resolveValue(step.outputs, extendScope(scope, { output }))) as Record<string, unknown>;
 }
 
 // The fallback runs in the failed step's place; when it succeeds, the step counts as recovered with its output.

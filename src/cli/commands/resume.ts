@@ -110,6 +110,7 @@ export async function resumeCommand(runId: string, options: ResumeCommandOptions
         output: options,
         onStart: options.onStart,
         remote,
+        memorySaving: options.memorySaving,
         // The language layer loads only when a workflow step runs: a resume from the kept model never parses YAML.
         checkChild: async (file, text) => (await import('../load-workflow.js')).checkChildWorkflow(file, text),
       },

@@ -78,6 +78,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: C
       output: options,
       onStart: options.onStart,
       remote,
+      memorySaving: options.memorySaving,
       checkChild: async (childPath: string, childText: string) =>
         (await import('../load-workflow.js')).checkChildWorkflow(childPath, childText),
     };
