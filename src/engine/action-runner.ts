@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash } from './node-crypto.js';
 import type { Executor } from '../executors/executor.js';
 import type { StepError, StepResult } from '../model/run.js';
 import { type ModelSpend, addCall, noSpend } from '../model/spend.js';

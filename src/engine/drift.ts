@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash } from './node-crypto.js';
 import type { Step, Workflow, WorkflowShape } from '../model/workflow.js';
 import { canonicalJson } from './canonical-json.js';
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash } from './node-crypto.js';
 import type { Executor } from '../executors/executor.js';
 import type { EventListener } from '../model/events.js';
 import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';

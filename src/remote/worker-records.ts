@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../engine/node-crypto.js';
 import type { RemoteAttempt, RemoteAttemptStore, RemoteFinish } from '../state/remote-attempts.js';
 
 // A worker's claims and results reach the store together: the jobs that ask in the same turn of the event loop share

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from '../engine/node-crypto.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { problem } from './problem.js';
 

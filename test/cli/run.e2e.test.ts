@@ -127,7 +127,10 @@ describe('flow run', () => {
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-      await expect.poll(() => existsSync(join(dir, 'child.pid')), { timeout: 10_000 }).toBe(true);
+      // The whole line, not the file: the shell creates it before it writes the pid, and an empty file reads as pid 0
+      // (this test's own process group, always alive).
+      const written = (name: string) => existsSync(join(dir, name)) && /^\d+\n$/.test(readFileSync(join(dir, name), 'utf8'));
+      await expect.poll(() => written('parent.pid') && written('child.pid'), { timeout: 10_000 }).toBe(true);
       const parent = Number(readFileSync(join(dir, 'parent.pid'), 'utf8'));
       if (path === 'launcher') expect(readFileSync(`/proc/${parent}/cmdline`, 'utf8')).toContain('flow-launcher');
       else expect(parent).toBe(child.pid);
