@@ -14,7 +14,6 @@ import { StepFailure, toStepError } from './step-failure.js';
 import { abortedStatus, finish, result, tolerates, type StepOutcome } from './step-runner.js';
 import { MAX_REDELIVERIES, runsRemotely, WorkerLost } from './remote-steps.js';
 import { type HeldSlot, takeSlot } from './concurrency-cap.js';
-import { letEventLoopTurn } from './event-loop-turns.js';
 import { attemptContext } from './attempt-context.js';
 
 export interface ForEachItem {
@@ -24,7 +23,6 @@ export interface ForEachItem {
 
 // One action (or one for_each item): its attempts with retries and timeouts, its cache, its fallback.
 export async function runAction(ctx: RunContext, step: ActionStep, signal: AbortSignal, each?: ForEachItem): Promise<StepOutcome> {
-  await letEventLoopTurn();
   const item = each?.index ?? -1;
   const recorded = item >= 0 && ctx.plan.byId.get(step.id)?.restoredItems.has(item) ? ctx.recorded.get(`${step.id}#${item}`) : undefined;
   if (recorded) {

@@ -37,12 +37,10 @@ function compile(source: string): CompiledSource {
 // Evaluates one JSONata expression against the scope.
 export async function evaluate(source: string, scope: object): Promise<unknown> {
   const entry = compile(source);
-  if (entry.direct) {
-    const value = entry.direct(scope);
-    if (value !== UNSURE) return value;
-  }
-  entry.jsonata ??= jsonataLibrary()(source);
   try {
+    const value = entry.direct ? entry.direct(scope) : UNSURE;
+    if (value !== UNSURE) return value;
+    entry.jsonata ??= jsonataLibrary()(source);
     return normalize(await entry.jsonata.evaluate(scope));
   } catch (err) {
     const message = (err as { message?: string }).message ?? String(err);

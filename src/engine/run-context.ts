@@ -28,17 +28,20 @@ export interface Scope {
  * loop of a million of them: 176 MB and 2.6 s, against 73 MB and 0.5 s spelled out), and a for_each makes one per item.
  */
 export function extendScope(scope: Scope, added: Pick<Scope, 'item' | 'index' | 'output'>): Scope {
-  return {
+  const out: Scope = {
     inputs: scope.inputs,
     env: scope.env,
     secrets: scope.secrets,
     steps: scope.steps,
     run: scope.run,
     previous: scope.previous,
-    item: 'item' in added ? added.item : scope.item,
-    index: 'index' in added ? added.index : scope.index,
-    output: 'output' in added ? added.output : scope.output,
   };
+  // Only the names the scope has or is given: `$keys($)` lists what is there.
+  for (const name of ['item', 'index', 'output'] as const) {
+    if (name in added) out[name] = added[name] as never;
+    else if (name in scope) out[name] = scope[name] as never;
+  }
+  return out;
 }
 
 export interface StepScope {

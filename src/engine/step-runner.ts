@@ -9,6 +9,7 @@ import { manyListeners, setLimit } from './timers.js';
 import type { RunContext } from './run-context.js';
 import { failpoint } from '../state/failpoints.js';
 import { StepFailure, toStepError } from './step-failure.js';
+import { letEventLoopTurn } from './event-loop-turns.js';
 
 /** A step's result, and whether its failure stops what follows it. */
 export interface StepOutcome {
@@ -24,6 +25,7 @@ export async function runSequence(
 ): Promise<{ ok: boolean; outputs: Record<string, unknown>; error?: StepError }> {
   const outputs: Record<string, unknown> = {};
   for (const step of steps) {
+    await letEventLoopTurn();
     if (signal.aborted) return { ok: false, outputs };
     const outcome = await runStep(ctx, step, signal);
     outputs[step.id] = outcome.result.output;
@@ -85,6 +87,7 @@ async function runParallel(
   const outcomes = await Promise.all(
     group.steps.map((child) =>
       limiter.run(async () => {
+        await letEventLoopTurn();
         if (signal.aborted) return cancelled(ctx, child, signal);
         const outcome = await runStep(ctx, child, signal);
         failpoint('in-parallel-group');
@@ -132,7 +135,10 @@ async function runForEach(ctx: RunContext, step: ActionStep, signal: AbortSignal
   let failed: { index: number; outcome: StepOutcome } | undefined;
   let next = 0;
   const worker = async () => {
-    while (next < list.length && !itemSignal.aborted) {
+    while (next < list.length) {
+      await letEventLoopTurn();
+      // Another worker may have taken the last item meanwhile.
+      if (itemSignal.aborted || next >= list.length) break;
       const index = next++;
       const outcome = await runAction(ctx, step, itemSignal, { item: list[index], index });
       if (outcome.result.status === 'succeeded') outputs[index] = outcome.result.output;

@@ -25,7 +25,10 @@ export interface StepContext {
   /** Aborted on timeout, on cancellation by a failing sibling, and on SIGINT/SIGTERM. */
   signal: AbortSignal;
   cwd: string;
-  /** The environment for child processes: the process's, the workflow's and the step's. */
+  /**
+   * The environment for child processes: the process's, the workflow's and the step's. Built on first read, by a
+   * getter: read `context.env` itself, as spreading or serializing the context leaves it out.
+   */
   env: Record<string, string>;
   /** The output of the step that ran just before. */
   previous: unknown;

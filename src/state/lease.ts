@@ -32,7 +32,7 @@ export function currentOwner(): RunOwner {
     pid: process.pid,
     processStart: processStartTime(process.pid) ?? '',
     // node:crypto fetched here, not imported: commands that only read runs (flow runs, show) never load it. Not the
-    // global Web Crypto either, which loads more of Node (2-3 ms of a run's start-up on Node 26).
+    // global Web Crypto either, which loads more of Node (2-3 ms in a bare `node -e` on Node 26).
     token: process.getBuiltinModule('node:crypto').randomBytes(12).toString('hex'),
   };
   return self;

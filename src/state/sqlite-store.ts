@@ -18,9 +18,9 @@ export interface SqliteStoreOptions {
 // The SQLite adapter: WAL, short IMMEDIATE transactions, the file created 0600.
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): RunStore {
   const db = openDatabase(path, options.durability, { current: options.current });
-  // SQLite's own page cache of 2 MB, not the 16 MB better-sqlite3 builds it with: a run appends its records and seldom
-  // reads a page twice, and the larger cache only grew with the file (a for_each of 100,000 items: 16-20 MB more at its
-  // peak). The readers of the history (flow runs, flow serve) keep the larger one.
+  // SQLite's own page cache of 2 MB, not the 16 MB better-sqlite3 builds it with: a run store (flow run, resume and
+  // worker, the runs flow serve starts) appends records and seldom reads a page twice, and the larger cache only grew
+  // with the file (a for_each of 100,000 items: 16-20 MB more at its peak). The history's readers keep the larger one.
   db.pragma('cache_size = -2000');
   const stmt = {
     createRun: db.prepare(

@@ -116,7 +116,17 @@ describe('exit codes', () => {
     // 300,000 transform items take tens of seconds; none of them waits for anything outside the process.
     const each = 'steps:\n  - { id: each, type: transform, for_each: "${{ [1..300000] }}", config: { value: "${{ item }}" } }\n';
     const dir = workspace(each);
-    const r = await whileRunning(dir, (pid) => void setTimeout(() => process.kill(pid, 'SIGINT'), 200), /\[each\[0\]\] started/);
+    let done = false;
+    const r = await whileRunning(
+      dir,
+      (pid) => {
+        setTimeout(() => process.kill(pid, 'SIGINT'), 200);
+        // Should the signal go unheard, the run is not left to run through the rest of the suite.
+        setTimeout(() => done || process.kill(pid, 'SIGKILL'), 15_000).unref();
+      },
+      /\[each\[0\]\] started/,
+    );
+    done = true;
     expect(r.code).toBe(EXIT.interrupted);
     expect(r.stderr).toMatch(/to continue it: flow resume \w+/);
     const finished = [...r.stderr.matchAll(/\[each\[(\d+)\]\] succeeded/g)].length;

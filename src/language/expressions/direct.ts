@@ -21,8 +21,9 @@ export interface JsonataNode {
 // Words that JSONata reads as operators or literals, not as names.
 const RESERVED_WORDS: ReadonlySet<string> = new Set(['and', 'or', 'in', 'true', 'false', 'null', 'function']);
 
-// A dotted path of plain names, with the spaces JSONata allows around it: read without loading JSONata at all.
-const PLAIN_PATH = /^(\s*)([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$/;
+// A dotted path of plain names, with the white space JSONata skips around it (space, tab, CR, LF, VT; not \s, which
+// takes in characters JSONata reads as part of a name): read without loading JSONata at all.
+const PLAIN_PATH = /^([ \t\n\r\v]*)([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)[ \t\n\r\v]*$/;
 
 export interface PlainPath {
   root: string;
@@ -31,10 +32,13 @@ export interface PlainPath {
   start: number;
 }
 
+// A reserved word anywhere along the path (`a.true` is no path to JSONata but a syntax error) leaves it to JSONata.
 export function plainPath(source: string): PlainPath | undefined {
   const match = PLAIN_PATH.exec(source);
-  if (!match || RESERVED_WORDS.has(match[2]!)) return undefined;
-  return { root: match[2]!, path: match[3] ? match[3].slice(1).split('.') : [], start: match[1]!.length };
+  if (!match) return undefined;
+  const path = match[3] ? match[3].slice(1).split('.') : [];
+  if (RESERVED_WORDS.has(match[2]!) || path.some((name) => RESERVED_WORDS.has(name))) return undefined;
+  return { root: match[2]!, path, start: match[1]!.length };
 }
 
 export function directPlainPath(found: PlainPath): DirectEvaluator {
@@ -98,10 +102,11 @@ function readPath(scope: unknown, names: readonly string[]): unknown {
   return value;
 }
 
+// Not one of JSONata's function objects, which it knows by these marks being true (its isFunction).
 function isPlainObject(value: unknown): value is object {
   if (value === null || typeof value !== 'object') return false;
   const marks = value as { _jsonata_function?: unknown; _jsonata_lambda?: unknown };
-  return marks._jsonata_function === undefined && marks._jsonata_lambda === undefined;
+  return marks._jsonata_function !== true && marks._jsonata_lambda !== true;
 }
 
 // JSONata's own arrays (a sequence, a constructed array, a tuple stream) behave differently from data arrays.

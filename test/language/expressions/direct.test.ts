@@ -150,6 +150,20 @@ describe('direct evaluation of expressions', () => {
     }
   });
 
+  it('reads as a plain path only what JSONata reads as one', async () => {
+    // A reserved word after a dot is a syntax error to JSONata; a no-break space is part of a name to it.
+    for (const source of ['a.true', 'a.null', 'a.false', 'a.and.b', '\u00a0a', 'a\u2028'])
+      expect(plainPath(source), source).toBeUndefined();
+    expect(plainPath(' \t\na.b\r\v')).toEqual({ root: 'a', path: ['b'], start: 3 });
+    // Only JSONata's own function objects (marked true) are functions to it: data may carry the same keys.
+    for (const marks of [{ _jsonata_function: false }, { _jsonata_lambda: 0 }]) {
+      const scope = { a: { ...marks, b: 1 } };
+      expect(direct('a.b')!(scope)).toBe(1);
+      expect(await byJsonata('a.b', scope)).toEqual({ value: 1 });
+    }
+    expect(direct('a.b')!({ a: { _jsonata_function: true, b: 1 } })).toBeUndefined();
+  });
+
   it('does not compile forms whose meaning is more than a lookup or an operator', () => {
     for (const source of [
       'a[0]',
