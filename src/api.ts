@@ -71,8 +71,11 @@ export async function runWorkflow(workflow: string | LoadedWorkflow, options: Ru
   // The overrides apply in child workflows too, so a test's fakes reach every level.
   const executorsFor = async (w: Workflow) => withOverrides(await executorTable(w), options.executors ?? {});
   const runId = newRunId();
+  // A commit made after its event that fails stops the run as one the engine waited for would.
+  const lateFailure = new AbortController();
+  const recorder = options.store ? [recordEvents(options.store, { onLateFailure: (err) => lateFailure.abort(err) })] : [];
   const base = {
-    listeners: [...(options.store ? [recordEvents(options.store)] : []), ...(options.listeners ?? [])],
+    listeners: [...recorder, ...(options.listeners ?? [])],
     ...(options.store ? { store: options.store } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.env ? { env: options.env } : {}),
@@ -85,7 +88,7 @@ export async function runWorkflow(workflow: string | LoadedWorkflow, options: Ru
     inputs: resolveInputs(loaded.workflow.inputs, options.inputs ?? {}),
     executors: await executorsFor(loaded.workflow),
     runId,
-    ...(options.signal ? { signal: options.signal } : {}),
+    signal: options.signal ? AbortSignal.any([options.signal, lateFailure.signal]) : lateFailure.signal,
     runChild: childRunner(base, () => runId, { check: (path, text) => validateSource(path, text, nodeHost), executorsFor }),
   });
 }

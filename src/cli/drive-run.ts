@@ -3,7 +3,7 @@ import { type CheckWorkflow, childRunner } from '../engine/child-runs.js';
 import { type ResumeOf, runWorkflow } from '../engine/run-workflow.js';
 import { StepFailure } from '../engine/step-failure.js';
 import type { Executor } from '../executors/executor.js';
-import { EXIT, LeaseLostError } from '../model/errors.js';
+import { EXIT, FlowError, LeaseLostError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import type { OutputFlags } from '../report/output-mode.js';
 import { currentOwner, heartbeatEveryMs } from '../state/lease.js';
@@ -87,8 +87,10 @@ async function drive(
   const started: EventListener = (event) => {
     if (event.type === 'run-started' && event.run.id === d.runId) d.onStart?.(d.runId);
   };
+  // A commit made after its event that fails (a lost lease, a full disk) stops the run, as one the engine waited for.
+  const lateFailure = new AbortController();
   const listeners = [
-    recordEvents(d.store, { token: owner.token }),
+    recordEvents(d.store, { token: owner.token, onLateFailure: (err) => lateFailure.abort(err) }),
     ...(d.onStart ? [started] : []),
     ...(d.memorySaving ? [favourMemoryForItems] : []),
     ...reporting.listeners,
@@ -102,13 +104,14 @@ async function drive(
     inputs: d.inputs,
     executors: d.executors,
     runId: d.runId,
-    signal: AbortSignal.any([signal, lost.signal]),
+    signal: AbortSignal.any([signal, lost.signal, lateFailure.signal]),
     runChild: childRunner(base, () => d.runId, { check: d.checkChild }),
     ...(d.recorded ? { recorded: d.recorded } : {}),
     ...(d.resume ? { resume: d.resume } : {}),
     ...(d.remote ? { remote: d.remote.dispatcher(d.store, d.runId, owner.token) } : {}),
   });
   if (lost.signal.aborted) throw new LeaseLostError(`this process no longer owns run ${d.runId}; it stopped`);
+  if (lateFailure.signal.reason instanceof FlowError) throw lateFailure.signal.reason;
   // With --json the outputs are in the last event; otherwise stdout holds only them, so `> out.json` works.
   if (!reporting.choice.json && outcome.outputs && Object.keys(outcome.outputs).length > 0)
     io.stdout(JSON.stringify(outcome.outputs, null, 2));

@@ -4,6 +4,7 @@
 
 export type Failpoint =
   | 'before-attempt-record'
+  | 'after-attempt-record'
   | 'after-step-exit'
   | 'between-items'
   | 'in-parallel-group'

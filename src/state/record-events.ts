@@ -9,6 +9,12 @@ export interface RecordOptions {
   token?: string;
   /** Milliseconds since the epoch, stamped on each stored event line; fixed in tests. */
   now?: () => number;
+  /**
+   * Told when a commit made after the event that asked for it (on the event loop's next turn, or by the timer)
+   * fails: a lost lease, a full disk. The run is to stop at once, as when a commit the engine waits for throws.
+   * Without it, the failure is thrown at the engine's next record.
+   */
+  onLateFailure?: (err: unknown) => void;
 }
 
 /** Records of steps without outside effects written per transaction at most. */
@@ -21,16 +27,25 @@ export const CHUNK_CHARS = 16 * 1024;
  */
 export const FOLLOW_MS = 100;
 
+/**
+ * When a record is committed: `now`, before the engine goes on; `before-waiting`, with the next record committed now
+ * and at the latest on the event loop's next turn; `batched`, with the next record committed, in a batch, or after
+ * FOLLOW_MS.
+ */
+type Commit = 'now' | 'before-waiting' | 'batched';
+
 interface PendingChunk extends Omit<StoredLogChunk, 'eventSeq' | 'seq' | 'time'> {
   key: string;
 }
 
-// The state store as a subscriber. A durable event is committed synchronously before the engine goes on,
-// so a shell step's "attempt started" is on disk before its process exists and its result before the next
-// step starts. Records of what has no effect outside the run (a transform, a group, a skip) are queued and
-// committed in one transaction with the next durable record, every BATCH_SIZE records, at the end, and at
-// most FOLLOW_MS after they were queued: after a crash a resume recomputes at most those, which changes nothing
-// outside the run. Every event is also kept as its JSON line, numbered in its run's sequence together with the
+// The state store as a subscriber. A step with an effect outside the run (a shell step) has its attempt committed
+// synchronously, before its process exists. Its result is committed with the next record that must be on disk (the
+// next attempt's start, the run's end) and at the latest when the engine next waits for anything (the event loop's
+// next turn), so it is on disk before the next step starts, in one commit per step instead of two; a crash between the
+// two runs the step again, as one before its result was recorded always did. Records of what has no effect outside
+// the run (a transform, a group, a skip) are queued and committed in one transaction with the next durable record,
+// every BATCH_SIZE records, at the end, and at most FOLLOW_MS after they were queued: after a crash a resume
+// recomputes at most those, which changes nothing outside the run. Every event is also kept as its JSON line, numbered in its run's sequence together with the
 // run's output chunks. The run's own id is the first run-started seen; child runs that follow are fenced by the
 // same lease.
 export function recordEvents(store: RunStore, options: RecordOptions = {}): EventListener {
@@ -45,12 +60,15 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     if (options.token && fenced) store.assertOwner(rootRunId!, options.token);
   };
   const queue: (() => void)[] = [];
-  // A commit the timer made that failed (a lost lease, a full disk): thrown at the engine's next record.
+  // A commit the timer or the next turn made that failed (a lost lease, a full disk): thrown at the engine's next record.
   let failed: unknown;
   let timer: NodeJS.Timeout | undefined;
+  let turn: NodeJS.Immediate | undefined;
   const flush = () => {
     if (timer) clearTimeout(timer);
+    if (turn) clearImmediate(turn);
     timer = undefined;
+    turn = undefined;
     if (queue.length === 0) return;
     const writes = queue.splice(0);
     const half = writes.length >> 1;
@@ -61,22 +79,26 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
         w();
       });
     });
+    // Output still being gathered keeps its timer: a follower sees a running step's last lines within FOLLOW_MS.
+    if (chunks.size > 0) soon();
+  };
+  const commitLater = (closeOpenChunks: boolean) => {
+    try {
+      if (closeOpenChunks) closeChunks();
+      flush();
+    } catch (err) {
+      if (options.onLateFailure) options.onLateFailure(err);
+      else failed = err;
+    }
   };
   const soon = () => {
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      try {
-        closeChunks();
-        flush();
-      } catch (err) {
-        failed = err;
-      }
-    }, FOLLOW_MS).unref();
+    timer ??= setTimeout(commitLater, FOLLOW_MS, true).unref();
   };
-  const write = (durable: boolean, w: () => void) => {
+  const write = (commit: Commit, w: () => void) => {
     if (failed !== undefined) throw failed;
     queue.push(w);
-    if (durable || queue.length >= batchSize) flush();
+    if (commit === 'now' || queue.length >= batchSize) flush();
+    else if (commit === 'before-waiting') turn ??= setImmediate(commitLater, false);
     else soon();
   };
 
@@ -140,9 +162,9 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     const line = eventLine(event, now());
     return () => store.appendEvent(event.runId, seq, event.type, line);
   };
-  const record = (durable: boolean, event: FlowEvent & { runId: string }, w?: () => void) => {
+  const record = (commit: Commit, event: FlowEvent & { runId: string }, w?: () => void) => {
     const row = eventRow(event);
-    write(durable, () => {
+    write(commit, () => {
       w?.();
       row();
     });
@@ -155,19 +177,23 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       const event = { ...e, runId: e.run.id };
       if (!e.resumed) {
         created.add(e.run.id);
-        record(true, event, () => store.createRun(e.run));
-      } else record(true, event);
+        record('now', event, () => store.createRun(e.run));
+      } else record('now', event);
       if (root) fenced = true;
     },
-    'run-finished': (e) =>
-      record(true, e, () => {
+    'run-finished': (e) => {
+      // The last step's result in a commit of its own, before the run's end: a crash as the run ends loses neither.
+      if (failed !== undefined) throw failed;
+      flush();
+      record('now', e, () => {
         if (e.runId === rootRunId) failpoint('in-run-finish');
         store.finishRun(e.runId, e.status, e.at, e.outputs, e.error);
-      }),
+      });
+    },
     'step-started': (e) => {
-      if (e.attempt === 0) return record(false, e);
+      if (e.attempt === 0) return record('batched', e);
       if (e.durable) failpoint('before-attempt-record');
-      record(e.durable, e, () =>
+      record(e.durable ? 'now' : 'batched', e, () =>
         store.attemptStarted({
           runId: e.runId,
           stepId: e.stepId,
@@ -180,11 +206,12 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
           delayMs: undefined,
         }),
       );
+      if (e.durable) failpoint('after-attempt-record');
     },
     'step-output': output,
     'step-tokens': () => {},
     'step-retrying': (e) =>
-      record(e.durable, e, () =>
+      record(e.durable ? 'before-waiting' : 'batched', e, () =>
         store.attemptFinished({
           runId: e.runId,
           stepId: e.stepId,
@@ -200,7 +227,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
         }),
       ),
     'step-finished': (e) => {
-      record(e.durable, e, () => {
+      record(e.durable ? 'before-waiting' : 'batched', e, () => {
         const r = e.result;
         if (e.attempt > 0)
           store.attemptFinished({
@@ -220,9 +247,9 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       chunkNumbers.delete(`${e.runId}/${e.stepId}#${e.item}@${e.attempt}`);
     },
     'step-restored': (e) =>
-      record(false, e, created.has(e.runId) ? () => store.stepFinished(e.runId, e.stepId, e.item, e.result) : undefined),
-    'step-items': (e) => record(false, e),
-    'cache-hit': (e) => record(false, e),
-    log: (e) => record(false, e),
+      record('batched', e, created.has(e.runId) ? () => store.stepFinished(e.runId, e.stepId, e.item, e.result) : undefined),
+    'step-items': (e) => record('batched', e),
+    'cache-hit': (e) => record('batched', e),
+    log: (e) => record('batched', e),
   });
 }

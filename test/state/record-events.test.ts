@@ -51,7 +51,7 @@ function committed(path: string): { attempts: string[]; steps: string[]; run: st
 }
 
 describe('recordEvents', () => {
-  it('commits a durable attempt start before returning, and its result with it', () => {
+  it('commits a durable attempt start before returning, and its result with the next attempt start', () => {
     const path = join(tempDir(), 'state.db');
     const store = openSqliteStore(path);
     const record = recordEvents(store);
@@ -60,11 +60,27 @@ describe('recordEvents', () => {
     record(started('shell_step', true));
     expect(committed(path).attempts).toEqual(['shell_step:running']);
     record(finished('shell_step', true));
+    // One commit per step: the result waits for the next record that must be on disk, and is committed with it.
+    expect(committed(path)).toMatchObject({ attempts: ['shell_step:running'], steps: [] });
+    record(started('next_step', true));
+    expect(committed(path)).toMatchObject({ attempts: ['next_step:running', 'shell_step:succeeded'], steps: ['shell_step'] });
+    store.close();
+  });
+
+  it('commits a durable result on the event loop’s next turn when no record follows it at once', async () => {
+    const path = join(tempDir(), 'state.db');
+    const store = openSqliteStore(path);
+    const record = recordEvents(store);
+    record({ type: 'run-started', run, resumed: false });
+    record(started('shell_step', true));
+    record(finished('shell_step', true));
+    expect(committed(path).steps).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(committed(path)).toMatchObject({ attempts: ['shell_step:succeeded'], steps: ['shell_step'] });
     store.close();
   });
 
-  it('batches steps without outside effects until a durable record, the batch size, or the end of the run', () => {
+  it('batches steps without outside effects until a durable record, the batch size, or the end of the run', async () => {
     const path = join(tempDir(), 'state.db');
     const store = openSqliteStore(path);
     const record = recordEvents(store, { batchSize: 4 });
@@ -75,6 +91,7 @@ describe('recordEvents', () => {
     record(started('shell', true));
     expect(committed(path)).toMatchObject({ attempts: ['shell:running', 't1:succeeded'], steps: ['t1'] });
     record(finished('shell', true));
+    await new Promise((resolve) => setImmediate(resolve));
     for (const id of ['t2', 't3']) {
       record(started(id, false));
       record(finished(id, false));
@@ -173,6 +190,7 @@ describe('recordEvents: what a follower reads', () => {
     const big = `${'x'.repeat(CHUNK_CHARS + 10)}\n`;
     record(stepOutput('build', big));
     record(stepFinished('build', 5));
+    await new Promise((resolve) => setImmediate(resolve));
     const texts = rows(path).logs.map((l) => l.text);
     expect(texts.slice(1).join('')).toBe(big);
     expect(Math.max(...texts.map((t) => t.length))).toBeLessThanOrEqual(CHUNK_CHARS);
