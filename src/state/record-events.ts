@@ -1,6 +1,7 @@
 import { eventLine } from '../model/event-json.js';
 import { type EventListener, type EventOf, type FlowEvent, dispatch } from '../model/events.js';
 import { failpoint } from './failpoints.js';
+import type { StepAttempt } from '../model/run.js';
 import type { RunStore, StoredLogChunk } from './run-store.js';
 
 export interface RecordOptions {
@@ -33,6 +34,9 @@ export const FOLLOW_MS = 100;
  * FOLLOW_MS.
  */
 type Commit = 'now' | 'before-waiting' | 'batched';
+
+type AttemptEvent = Pick<EventOf<'step-started'>, 'runId' | 'stepId' | 'item' | 'attempt'>;
+const attemptKey = (e: AttemptEvent) => `${e.runId}/${e.stepId}#${e.item}@${e.attempt}`;
 
 interface PendingChunk extends Omit<StoredLogChunk, 'eventSeq' | 'seq' | 'time'> {
   key: string;
@@ -102,6 +106,16 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     else soon();
   };
 
+  // A step without outside effects has its attempt written once, whole, when it ends (one write instead of two): its
+  // start is kept until then. After a crash such a step is computed again, so an attempt row of it is never needed first.
+  const inProcessStarts = new Map<string, string>();
+  const startOf = (e: AttemptEvent): string | undefined => {
+    const key = attemptKey(e);
+    const at = inProcessStarts.get(key);
+    inProcessStarts.delete(key);
+    return at;
+  };
+
   // Each run's sequence of events and output chunks, from where a resumed run's left off.
   const sequences = new Map<string, number>();
   const nextSeq = (runId: string) => {
@@ -133,7 +147,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     for (const chunk of [...chunks.values()]) closeChunk(chunk);
   };
   const output = (e: EventOf<'step-output'>) => {
-    const key = `${e.runId}/${e.stepId}#${e.item}@${e.attempt}`;
+    const key = attemptKey(e);
     let chunk = chunks.get(key);
     if (chunk && chunk.stream !== e.stream) closeChunk(chunk);
     chunk = chunks.get(key);
@@ -192,9 +206,13 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     },
     'step-started': (e) => {
       if (e.attempt === 0) return record('batched', e);
-      if (e.durable) failpoint('before-attempt-record');
-      record(e.durable ? 'now' : 'batched', e, () =>
-        store.attemptStarted({
+      if (!e.durable) {
+        inProcessStarts.set(attemptKey(e), e.at);
+        return record('batched', e);
+      }
+      failpoint('before-attempt-record');
+      record('now', e, () =>
+        store.recordAttempt({
           runId: e.runId,
           stepId: e.stepId,
           item: e.item,
@@ -206,45 +224,51 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
           delayMs: undefined,
         }),
       );
-      if (e.durable) failpoint('after-attempt-record');
+      failpoint('after-attempt-record');
     },
     'step-output': output,
     'step-tokens': () => {},
-    'step-retrying': (e) =>
-      record(e.durable ? 'before-waiting' : 'batched', e, () =>
-        store.attemptFinished({
-          runId: e.runId,
-          stepId: e.stepId,
-          item: e.item,
-          attempt: e.attempt,
-          // An attempt whose worker was lost is submitted again at once: it was interrupted, not failed.
-          status: e.error.class === 'interrupted' ? 'interrupted' : 'failed',
-          error: e.error,
-          startedAt: e.at,
-          endedAt: e.at,
-          delayMs: e.delayMs,
-          ai: e.ai,
-        }),
-      ),
+    'step-retrying': (e) => {
+      const attempt: StepAttempt = {
+        runId: e.runId,
+        stepId: e.stepId,
+        item: e.item,
+        attempt: e.attempt,
+        // An attempt whose worker was lost is submitted again at once: it was interrupted, not failed.
+        status: e.error.class === 'interrupted' ? 'interrupted' : 'failed',
+        error: e.error,
+        startedAt: e.at,
+        endedAt: e.at,
+        delayMs: e.delayMs,
+        ai: e.ai,
+      };
+      if (e.durable) return record('before-waiting', e, () => store.attemptFinished(attempt));
+      attempt.startedAt = startOf(e) ?? e.at;
+      record('batched', e, () => store.recordAttempt(attempt));
+    },
     'step-finished': (e) => {
+      const r = e.result;
+      const attempt: StepAttempt | undefined =
+        e.attempt > 0
+          ? {
+              runId: e.runId,
+              stepId: e.stepId,
+              item: e.item,
+              attempt: e.attempt,
+              status: r.status,
+              error: r.error,
+              startedAt: e.durable ? r.startedAt : (startOf(e) ?? r.startedAt),
+              endedAt: r.endedAt,
+              delayMs: undefined,
+              ai: e.ai,
+            }
+          : undefined;
       record(e.durable ? 'before-waiting' : 'batched', e, () => {
-        const r = e.result;
-        if (e.attempt > 0)
-          store.attemptFinished({
-            runId: e.runId,
-            stepId: e.stepId,
-            item: e.item,
-            attempt: e.attempt,
-            status: r.status,
-            error: r.error,
-            startedAt: r.startedAt,
-            endedAt: r.endedAt,
-            delayMs: undefined,
-            ai: e.ai,
-          });
+        if (attempt && e.durable) store.attemptFinished(attempt);
+        else if (attempt) store.recordAttempt(attempt);
         store.stepFinished(e.runId, e.stepId, e.item, r);
       });
-      chunkNumbers.delete(`${e.runId}/${e.stepId}#${e.item}@${e.attempt}`);
+      chunkNumbers.delete(attemptKey(e));
     },
     'step-restored': (e) =>
       record('batched', e, created.has(e.runId) ? () => store.stepFinished(e.runId, e.stepId, e.item, e.result) : undefined),

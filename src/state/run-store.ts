@@ -49,7 +49,11 @@ export interface RunStore extends RemoteAttemptStore, ConcurrencySlotStore {
   heartbeat(runId: string, token: string, now: number): boolean;
   /** Throws LeaseLostError unless `token` still owns the run: the fence every write of a driver passes. */
   assertOwner(runId: string, token: string): void;
-  attemptStarted(attempt: StepAttempt): void;
+  /**
+   * Records an attempt as it stands, replacing one recorded under its number: a started one (status `running`) before
+   * its step's process exists, or, for a step without outside effects, one that has ended, in a single write.
+   */
+  recordAttempt(attempt: StepAttempt): void;
   attemptFinished(attempt: StepAttempt): void;
   stepFinished(runId: string, stepId: string, item: number, result: StepResult): void;
   appendLog(chunk: StoredLogChunk): void;

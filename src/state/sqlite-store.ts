@@ -54,17 +54,19 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       `UPDATE runs SET heartbeat_at = @now, lease_until = @leaseUntil WHERE status = 'running' AND owner_token = @token`,
     ),
     owner: db.prepare(`SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = ?`),
-    attemptStarted: db.prepare(
-      `INSERT OR REPLACE INTO attempts (run_id, step_id, item, attempt, status, started_at, run_attempt)
-       VALUES (@runId, @stepId, @item, @attempt, @status, @startedAt, (SELECT attempt FROM runs WHERE id = @runId))`,
+    // The writes of every step bind their values by position: by name, better-sqlite3 reads each from an object,
+    // some 3 µs more per statement, and a run makes several per step.
+    recordAttempt: db.prepare(
+      `INSERT OR REPLACE INTO attempts (run_id, step_id, item, attempt, status, error, started_at, ended_at, delay_ms, ai, run_attempt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT attempt FROM runs WHERE id = ?))`,
     ),
     attemptFinished: db.prepare(
-      `UPDATE attempts SET status = @status, error = @error, ended_at = @endedAt, delay_ms = @delayMs, ai = @ai
-       WHERE run_id = @runId AND step_id = @stepId AND item = @item AND attempt = @attempt`,
+      `UPDATE attempts SET status = ?, error = ?, ended_at = ?, delay_ms = ?, ai = ?
+       WHERE run_id = ? AND step_id = ? AND item = ? AND attempt = ?`,
     ),
     stepFinished: db.prepare(
       `INSERT OR REPLACE INTO steps (run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at, masked)
-       VALUES (@runId, @stepId, @item, @status, @output, @outputs, @error, @reason, @attempts, @startedAt, @endedAt, @masked)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     appendLog: db.prepare(
       `INSERT OR REPLACE INTO logs (run_id, step_id, item, attempt, seq, stream, text, event_seq, time)
@@ -139,44 +141,49 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         throw new LeaseLostError(`this process no longer owns run ${runId} (${now}); it stopped without writing more`);
       }
     },
-    attemptStarted(a: StepAttempt) {
-      stmt.attemptStarted.run({
-        runId: a.runId,
-        stepId: a.stepId,
-        item: a.item,
-        attempt: a.attempt,
-        status: a.status,
-        startedAt: a.startedAt,
-      });
+    recordAttempt(a: StepAttempt) {
+      stmt.recordAttempt.run(
+        a.runId,
+        a.stepId,
+        a.item,
+        a.attempt,
+        a.status,
+        json(a.error),
+        a.startedAt,
+        a.endedAt ?? null,
+        a.delayMs ?? null,
+        a.ai ? JSON.stringify(a.ai) : null,
+        a.runId,
+      );
     },
     attemptFinished(a) {
-      stmt.attemptFinished.run({
-        runId: a.runId,
-        stepId: a.stepId,
-        item: a.item,
-        attempt: a.attempt,
-        status: a.status,
-        error: json(a.error),
-        endedAt: a.endedAt ?? null,
-        delayMs: a.delayMs ?? null,
-        ai: a.ai ? JSON.stringify(a.ai) : null,
-      });
+      stmt.attemptFinished.run(
+        a.status,
+        json(a.error),
+        a.endedAt ?? null,
+        a.delayMs ?? null,
+        a.ai ? JSON.stringify(a.ai) : null,
+        a.runId,
+        a.stepId,
+        a.item,
+        a.attempt,
+      );
     },
     stepFinished(runId, stepId, item, r) {
-      stmt.stepFinished.run({
+      stmt.stepFinished.run(
         runId,
         stepId,
         item,
-        status: r.status,
-        output: json(r.output),
-        outputs: json(r.outputs),
-        error: json(r.error),
-        reason: r.reason ?? null,
-        attempts: r.attempts,
-        startedAt: r.startedAt,
-        endedAt: r.endedAt ?? null,
-        masked: r.masked ? 1 : 0,
-      });
+        r.status,
+        json(r.output),
+        json(r.outputs),
+        json(r.error),
+        r.reason ?? null,
+        r.attempts,
+        r.startedAt,
+        r.endedAt ?? null,
+        r.masked ? 1 : 0,
+      );
     },
     appendLog(chunk) {
       stmt.appendLog.run(chunk);

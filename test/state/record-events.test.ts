@@ -7,7 +7,17 @@ import { eventLine } from '../../src/model/event-json.js';
 import { CHUNK_CHARS, FOLLOW_MS, recordEvents } from '../../src/state/record-events.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { tempDir } from '../helpers/engine.js';
-import { runFinished, runStarted, stepFinished, stepOutput, stepRestored, stepStarted, stepTokens } from '../helpers/events.js';
+import {
+  runFinished,
+  runStarted,
+  stepError,
+  stepFinished,
+  stepOutput,
+  stepRestored,
+  stepRetrying,
+  stepStarted,
+  stepTokens,
+} from '../helpers/events.js';
 import { aResult, aRun } from '../helpers/records.js';
 
 const run: RunRecord = aRun();
@@ -110,6 +120,47 @@ describe('recordEvents', () => {
       at: '2026-01-01T00:00:05Z',
     });
     expect(committed(path)).toMatchObject({ steps: ['shell', 't1', 't2', 't3', 't4'], run: 'succeeded' });
+    store.close();
+  });
+});
+
+describe('recordEvents: the attempts of a step without outside effects', () => {
+  it('writes each attempt once, whole, when it ends, with the time it started', () => {
+    const path = join(tempDir(), 'state.db');
+    const store = openSqliteStore(path);
+    const writes: string[] = [];
+    const record = recordEvents({
+      ...store,
+      recordAttempt: (a) => {
+        writes.push(`record ${a.attempt} ${a.status}`);
+        store.recordAttempt(a);
+      },
+      attemptFinished: (a) => {
+        writes.push(`update ${a.attempt} ${a.status}`);
+        store.attemptFinished(a);
+      },
+    });
+    record(runStarted());
+    const inProcess = { durable: false };
+    record(stepStarted('t', { ...inProcess, at: '2026-01-01T00:00:01Z' }));
+    record(stepRetrying('t', 1, 0, stepError('no', 'error'), { ...inProcess, at: '2026-01-01T00:00:02Z' }));
+    record(stepStarted('t', { ...inProcess, attempt: 2, at: '2026-01-01T00:00:03Z' }));
+    record(stepFinished('t', 1, { attempts: 2, startedAt: '2026-01-01T00:00:01Z', endedAt: '2026-01-01T00:00:04Z' }, inProcess));
+    record(runFinished('succeeded', 4));
+    expect(writes).toEqual(['record 1 failed', 'record 2 succeeded']);
+    const db = new Database(path, { readonly: true });
+    const attempts = db.prepare('SELECT attempt, status, started_at, ended_at, error FROM attempts ORDER BY attempt').all();
+    db.close();
+    expect(attempts).toEqual([
+      {
+        attempt: 1,
+        status: 'failed',
+        started_at: '2026-01-01T00:00:01Z',
+        ended_at: '2026-01-01T00:00:02Z',
+        error: expect.stringContaining('"no"'),
+      },
+      { attempt: 2, status: 'succeeded', started_at: '2026-01-01T00:00:03Z', ended_at: '2026-01-01T00:00:04Z', error: null },
+    ]);
     store.close();
   });
 });

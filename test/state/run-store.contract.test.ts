@@ -51,7 +51,7 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
   it.skipIf(skip)('keeps a run, its attempts, results, output and events as written', () => {
     const store = open();
     store.createRun(record('r1', { inputs: { n: 1 }, shape: { steps: {} } as never }));
-    store.attemptStarted(anAttempt('r1', 'a', 't1'));
+    store.recordAttempt(anAttempt('r1', 'a', 't1'));
     store.attemptFinished(anAttempt('r1', 'a', 't1', { status: 'succeeded', endedAt: 't2' }));
     store.stepFinished('r1', 'a', -1, aResult('succeeded', { output: { big: 'x'.repeat(10_000) }, outputs: { k: [1, 2] }, masked: true }));
     store.stepFinished('r1', 'b', 3, aResult('failed', { error: { class: 'exit:2', message: 'no' } }));
@@ -113,8 +113,8 @@ describe.each(stores)('the RunStore contract on %s', (_name, skip, open) => {
     const store = open();
     store.createRun(record('r1'));
     store.createRun(record('child', { parentRunId: 'r1' }));
-    store.attemptStarted(anAttempt('r1', 'a', 't'));
-    store.attemptStarted(anAttempt('child', 'c', 't'));
+    store.recordAttempt(anAttempt('r1', 'a', 't'));
+    store.recordAttempt(anAttempt('child', 'c', 't'));
     expect(store.claimRun('r1', owner('second'), 10, alive)).toMatchObject({ kind: 'owned', owner: { token: 'first' } });
     const claim = store.claimRun('r1', owner('second'), 10, dead);
     expect(claim).toMatchObject({ kind: 'claimed', interrupted: 2, run: { attempt: 2, status: 'running', owner: { token: 'second' } } });

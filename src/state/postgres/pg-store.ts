@@ -108,13 +108,25 @@ export function openPgStore(url: string): RunStore {
       const row = one(sql, [runId]);
       if (row?.['owner_token'] !== token) throw refuse(row);
     },
-    attemptStarted(a) {
+    recordAttempt(a) {
       w(
-        `INSERT INTO attempts (run_id, step_id, item, attempt, status, started_at, run_attempt)
-         VALUES ($1, $2, $3, $4, $5, $6, (SELECT attempt FROM runs WHERE id = $1))
+        `INSERT INTO attempts (run_id, step_id, item, attempt, status, error, started_at, ended_at, delay_ms, ai, run_attempt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, (SELECT attempt FROM runs WHERE id = $1))
          ON CONFLICT (run_id, step_id, item, attempt) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
-           run_attempt = excluded.run_attempt, error = NULL, ended_at = NULL, delay_ms = NULL, ai = NULL`,
-        [a.runId, a.stepId, a.item, a.attempt, a.status, a.startedAt],
+           run_attempt = excluded.run_attempt, error = excluded.error, ended_at = excluded.ended_at,
+           delay_ms = excluded.delay_ms, ai = excluded.ai`,
+        [
+          a.runId,
+          a.stepId,
+          a.item,
+          a.attempt,
+          a.status,
+          json(a.error),
+          a.startedAt,
+          a.endedAt ?? null,
+          a.delayMs ?? null,
+          a.ai ? JSON.stringify(a.ai) : null,
+        ],
       );
     },
     attemptFinished(a) {
