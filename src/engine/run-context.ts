@@ -8,6 +8,7 @@ import { planRun, type Plan } from './plan.js';
 import type { SecretMasker } from './masking.js';
 import type { RemoteSteps } from './remote-steps.js';
 import { runSections } from '../model/step-lists.js';
+import { isoTime } from '../model/iso-time.js';
 
 /** What a step's expressions can read: LANGUAGE.md's scope. */
 export interface Scope {
@@ -143,7 +144,7 @@ export class RunContext {
   }
 
   at(): string {
-    return this.clock.now().toISOString();
+    return isoTime(this.clock.now().getTime());
   }
 
   /** Makes a finished step readable as steps.<id> by later expressions. */

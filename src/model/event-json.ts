@@ -1,6 +1,7 @@
 import type { EventOf, FlowEvent, FlowEventType } from './events.js';
 import type { RunRecord, StepError, StepResult } from './run.js';
 import type { ModelSpend } from './spend.js';
+import { isoTime } from './iso-time.js';
 
 // An event as one JSON object on one line: the `--json` output, the events the state file keeps, and the server-sent
 // events' data are this same line. Names are snake_case and every field is always present (null when absent), so a
@@ -13,7 +14,7 @@ type Fields = Record<string, unknown>;
 
 /** The event's line, stamped with `time` (milliseconds since the epoch); JSON.stringify escapes every newline in it. */
 export function eventLine(event: FlowEvent, time: number): string {
-  return JSON.stringify({ schema_version: EVENTS_SCHEMA_VERSION, type: event.type, time: new Date(time).toISOString(), ...fields(event) });
+  return JSON.stringify({ schema_version: EVENTS_SCHEMA_VERSION, type: event.type, time: isoTime(time), ...fields(event) });
 }
 
 const fields = fieldsOf({

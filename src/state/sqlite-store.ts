@@ -54,6 +54,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       `UPDATE runs SET heartbeat_at = @now, lease_until = @leaseUntil WHERE status = 'running' AND owner_token = @token`,
     ),
     owner: db.prepare(`SELECT owner_token, owner_host, owner_pid, owner_start FROM runs WHERE id = ?`),
+    // The fence of every commit: the token alone, as a plain value; the owner is read in full only to name it.
+    ownerToken: db.prepare(`SELECT owner_token FROM runs WHERE id = ?`).pluck(),
     // The writes of every step bind their values by position: by name, better-sqlite3 reads each from an object,
     // some 3 µs more per statement, and a run makes several per step.
     recordAttempt: db.prepare(
@@ -133,6 +135,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       });
     },
     assertOwner(runId, token) {
+      if (stmt.ownerToken.get(runId) === token) return;
       const row = stmt.owner.get(runId) as Row | undefined;
       if (!row) throw new LeaseLostError(`run ${runId} was removed from the state file while this process drove it; it stopped`);
       const owner = toOwner(row);
