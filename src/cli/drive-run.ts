@@ -3,7 +3,7 @@ import { type CheckWorkflow, childRunner } from '../engine/child-runs.js';
 import { type ResumeOf, runWorkflow } from '../engine/run-workflow.js';
 import { StepFailure } from '../engine/step-failure.js';
 import type { Executor } from '../executors/executor.js';
-import { EXIT, FlowError, LeaseLostError } from '../model/errors.js';
+import { EXIT, LeaseLostError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import type { OutputFlags } from '../report/output-mode.js';
 import { currentOwner, heartbeatEveryMs } from '../state/lease.js';
@@ -111,7 +111,6 @@ async function drive(
     ...(d.remote ? { remote: d.remote.dispatcher(d.store, d.runId, owner.token) } : {}),
   });
   if (lost.signal.aborted) throw new LeaseLostError(`this process no longer owns run ${d.runId}; it stopped`);
-  if (lateFailure.signal.reason instanceof FlowError) throw lateFailure.signal.reason;
   // With --json the outputs are in the last event; otherwise stdout holds only them, so `> out.json` works.
   if (!reporting.choice.json && outcome.outputs && Object.keys(outcome.outputs).length > 0)
     io.stdout(JSON.stringify(outcome.outputs, null, 2));

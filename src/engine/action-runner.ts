@@ -56,7 +56,17 @@ async function attempts(ctx: RunContext, step: ActionStep, scope: Scope, signal:
   for (let attempt = before + 1 - adopted; ; attempt++) {
     const tries = attempt - before + adopted;
     const attemptStart = ctx.at();
-    ctx.emit({ type: 'step-started', runId: ctx.runId, stepId: step.id, item, attempt, kind: 'action', at: attemptStart, durable });
+    ctx.emit({
+      type: 'step-started',
+      runId: ctx.runId,
+      stepId: step.id,
+      item,
+      attempt,
+      kind: 'action',
+      at: attemptStart,
+      durable,
+      inProcess: executor.pure === true,
+    });
     // Only a step with a timeout gets a signal of its own: a combined signal per attempt is not free.
     const timeout = step.timeoutMs === undefined ? undefined : new AbortController();
     let timer: NodeJS.Timeout | undefined;

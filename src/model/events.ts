@@ -28,6 +28,11 @@ export type FlowEvent =
        * (transforms, groups, skips): recomputing it after a crash costs nothing, so it may be written in a batch.
        */
       durable: boolean;
+      /**
+       * The attempt runs in flow's own process with no effect outside the run (a transform): its attempt is recorded
+       * once, when it ends.
+       */
+      inProcess?: boolean;
     }
   | { type: 'step-output'; runId: string; stepId: string; item: number; attempt: number; stream: 'stdout' | 'stderr'; text: string }
   /**

@@ -1,4 +1,5 @@
 import { eventLine } from '../model/event-json.js';
+import { FlowError } from '../model/errors.js';
 import { type EventListener, type EventOf, type FlowEvent, dispatch } from '../model/events.js';
 import { failpoint } from './failpoints.js';
 import type { StepAttempt } from '../model/run.js';
@@ -11,9 +12,9 @@ export interface RecordOptions {
   /** Milliseconds since the epoch, stamped on each stored event line; fixed in tests. */
   now?: () => number;
   /**
-   * Told when a commit made after the event that asked for it (on the event loop's next turn, or by the timer)
-   * fails: a lost lease, a full disk. The run is to stop at once, as when a commit the engine waits for throws.
-   * Without it, the failure is thrown at the engine's next record.
+   * Told when a commit made after the event that asked for it (once the loop has turned, or by the timer) fails: a
+   * lost lease, a full disk. The run is to stop at once, as when a commit the engine waits for throws; a fault of the
+   * state store is also thrown at the engine's next record, so nothing more is written.
    */
   onLateFailure?: (err: unknown) => void;
 }
@@ -29,11 +30,11 @@ export const CHUNK_CHARS = 16 * 1024;
 export const FOLLOW_MS = 100;
 
 /**
- * When a record is committed: `now`, before the engine goes on; `before-waiting`, with the next record committed now
- * and at the latest on the event loop's next turn; `batched`, with the next record committed, in a batch, or after
- * FOLLOW_MS.
+ * When a record is committed: `now`, before the engine goes on; `next`, with the next record committed now, and at
+ * the latest once the engine has let the event loop turn (a timer of 0 ms: about a millisecond after it starts to
+ * wait for anything); `batched`, with the next record committed, in a batch, or after FOLLOW_MS.
  */
-type Commit = 'now' | 'before-waiting' | 'batched';
+type Commit = 'now' | 'next' | 'batched';
 
 type AttemptEvent = Pick<EventOf<'step-started'>, 'runId' | 'stepId' | 'item' | 'attempt'>;
 const attemptKey = (e: AttemptEvent) => `${e.runId}/${e.stepId}#${e.item}@${e.attempt}`;
@@ -44,14 +45,14 @@ interface PendingChunk extends Omit<StoredLogChunk, 'eventSeq' | 'seq' | 'time'>
 
 // The state store as a subscriber. A step with an effect outside the run (a shell step) has its attempt committed
 // synchronously, before its process exists. Its result is committed with the next record that must be on disk (the
-// next attempt's start, the run's end) and at the latest when the engine next waits for anything (the event loop's
-// next turn), so it is on disk before the next step starts, in one commit per step instead of two; a crash between the
-// two runs the step again, as one before its result was recorded always did. Records of what has no effect outside
-// the run (a transform, a group, a skip) are queued and committed in one transaction with the next durable record,
-// every BATCH_SIZE records, at the end, and at most FOLLOW_MS after they were queued: after a crash a resume
-// recomputes at most those, which changes nothing outside the run. Every event is also kept as its JSON line, numbered in its run's sequence together with the
-// run's output chunks. The run's own id is the first run-started seen; child runs that follow are fenced by the
-// same lease.
+// next such attempt, the run's end), and at the latest about a millisecond after the engine starts to wait for
+// anything: so it is on disk before any later step with an outside effect starts, in one commit per step instead of
+// two. A crash between the two runs the step again, as one before its result was recorded always did. Records of what
+// has no effect outside the run (a transform, a group, a skip) are queued and committed in one transaction with the
+// next durable record, every BATCH_SIZE records, at the end, and at most FOLLOW_MS after they were queued: after a
+// crash a resume recomputes at most those, which changes nothing outside the run. Every event is also kept as its JSON
+// line, numbered in its run's sequence together with the run's output chunks. The run's own id is the first
+// run-started seen; child runs that follow are fenced by the same lease.
 export function recordEvents(store: RunStore, options: RecordOptions = {}): EventListener {
   const batchSize = options.batchSize ?? BATCH_SIZE;
   const now = options.now ?? Date.now;
@@ -64,13 +65,16 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     if (options.token && fenced) store.assertOwner(rootRunId!, options.token);
   };
   const queue: (() => void)[] = [];
-  // A commit the timer or the next turn made that failed (a lost lease, a full disk): thrown at the engine's next record.
-  let failed: unknown;
+  // A commit made after its event that failed on a fault of the state store (a lost lease, a full disk): thrown at the
+  // engine's next record, so nothing more is written, as when a commit the engine waits for fails.
+  let failed: FlowError | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let turn: NodeJS.Immediate | undefined;
+  // Not setImmediate: a run that gives the loop a turn between two steps (src/engine/event-loop-turns.ts) does it with
+  // an immediate, which would come after this one and split the step's result from the next step's attempt.
+  let turn: NodeJS.Timeout | undefined;
   const flush = () => {
     if (timer) clearTimeout(timer);
-    if (turn) clearImmediate(turn);
+    if (turn) clearTimeout(turn);
     timer = undefined;
     turn = undefined;
     if (queue.length === 0) return;
@@ -91,8 +95,8 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       if (closeOpenChunks) closeChunks();
       flush();
     } catch (err) {
-      if (options.onLateFailure) options.onLateFailure(err);
-      else failed = err;
+      if (err instanceof FlowError) failed = err;
+      options.onLateFailure?.(err);
     }
   };
   const soon = () => {
@@ -102,12 +106,13 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     if (failed !== undefined) throw failed;
     queue.push(w);
     if (commit === 'now' || queue.length >= batchSize) flush();
-    else if (commit === 'before-waiting') turn ??= setImmediate(commitLater, false);
+    else if (commit === 'next') turn ??= setTimeout(commitLater, 0, false);
     else soon();
   };
 
-  // A step without outside effects has its attempt written once, whole, when it ends (one write instead of two): its
-  // start is kept until then. After a crash such a step is computed again, so an attempt row of it is never needed first.
+  // An in-process step (a transform) has its attempt written once, whole, when it ends (one write instead of two): its
+  // start is kept until then, and its presence here says the attempt is one. After a crash such a step is computed
+  // again, so an attempt row of it is never needed first.
   const inProcessStarts = new Map<string, string>();
   const startOf = (e: AttemptEvent): string | undefined => {
     const key = attemptKey(e);
@@ -206,12 +211,13 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     },
     'step-started': (e) => {
       if (e.attempt === 0) return record('batched', e);
-      if (!e.durable) {
+      if (e.inProcess === true) {
         inProcessStarts.set(attemptKey(e), e.at);
         return record('batched', e);
       }
-      failpoint('before-attempt-record');
-      record('now', e, () =>
+      if (e.durable) failpoint('before-attempt-record');
+      // A remote attempt (not durable here: the queue's record of its job is) is recorded running, in a batch.
+      record(e.durable ? 'now' : 'batched', e, () =>
         store.recordAttempt({
           runId: e.runId,
           stepId: e.stepId,
@@ -224,7 +230,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
           delayMs: undefined,
         }),
       );
-      failpoint('after-attempt-record');
+      if (e.durable) failpoint('after-attempt-record');
     },
     'step-output': output,
     'step-tokens': () => {},
@@ -242,12 +248,14 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
         delayMs: e.delayMs,
         ai: e.ai,
       };
-      if (e.durable) return record('before-waiting', e, () => store.attemptFinished(attempt));
-      attempt.startedAt = startOf(e) ?? e.at;
+      const inProcessStart = startOf(e);
+      if (inProcessStart === undefined) return record(e.durable ? 'next' : 'batched', e, () => store.attemptFinished(attempt));
+      attempt.startedAt = inProcessStart;
       record('batched', e, () => store.recordAttempt(attempt));
     },
     'step-finished': (e) => {
       const r = e.result;
+      const inProcessStart = e.attempt > 0 ? startOf(e) : undefined;
       const attempt: StepAttempt | undefined =
         e.attempt > 0
           ? {
@@ -257,15 +265,15 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
               attempt: e.attempt,
               status: r.status,
               error: r.error,
-              startedAt: e.durable ? r.startedAt : (startOf(e) ?? r.startedAt),
+              startedAt: inProcessStart ?? r.startedAt,
               endedAt: r.endedAt,
               delayMs: undefined,
               ai: e.ai,
             }
           : undefined;
-      record(e.durable ? 'before-waiting' : 'batched', e, () => {
-        if (attempt && e.durable) store.attemptFinished(attempt);
-        else if (attempt) store.recordAttempt(attempt);
+      record(e.durable ? 'next' : 'batched', e, () => {
+        if (attempt && inProcessStart !== undefined) store.recordAttempt(attempt);
+        else if (attempt) store.attemptFinished(attempt);
         store.stepFinished(e.runId, e.stepId, e.item, r);
       });
       chunkNumbers.delete(attemptKey(e));

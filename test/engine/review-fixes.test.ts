@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runWorkflow } from '../../src/api.js';
 import { SecretMasker } from '../../src/engine/masking.js';
+import { StateFileError } from '../../src/model/errors.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { outputOf, runYaml, statusOf, tempDir, writeFile } from '../helpers/engine.js';
 
@@ -160,5 +162,33 @@ describe('a store that fails mid-run', () => {
     const pid = Number(readFileSync(join(dir, 'slow.pid'), 'utf8'));
     await expect.poll(() => alive(pid), { timeout: 5000 }).toBe('gone');
     real.close();
+  });
+
+  it('on a fault of the state file, stops the run, kills its steps and writes nothing more, whatever commit met it', async () => {
+    const dir = tempDir();
+    const file = writeFile(
+      dir,
+      'w.yaml',
+      'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -f slow.pid ] && exit 0; sleep 0.02; done" } }\n',
+    );
+    const path = join(dir, 'state.db');
+    const real = openSqliteStore(path);
+    // The fast step's result is committed after its event (nothing follows it at once): the fault meets a late commit.
+    const store = {
+      ...real,
+      stepFinished: (...args: Parameters<typeof real.stepFinished>) => {
+        if (args[1] === 'fast') throw new StateFileError(path, 'disk full');
+        real.stepFinished(...args);
+      },
+    };
+    await expect(runWorkflow(file, { store, cwd: dir })).rejects.toThrow(StateFileError);
+    const pid = Number(readFileSync(join(dir, 'slow.pid'), 'utf8'));
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe('gone');
+    real.close();
+    // The run stays as last committed, to be resumed: running, its fast step's result not on disk.
+    const db = new Database(path, { readonly: true });
+    const rows = { runs: db.prepare('SELECT status FROM runs').all(), steps: db.prepare('SELECT step_id FROM steps').all() };
+    db.close();
+    expect(rows).toEqual({ runs: [{ status: 'running' }], steps: [] });
   });
 });

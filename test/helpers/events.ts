@@ -34,9 +34,10 @@ export function stepStarted(
     attempt = kind === 'action' ? 1 : 0,
     at = '',
     durable = kind === 'action',
-  }: Place & { kind?: StepKind; attempt?: number; at?: string; durable?: boolean } = {},
+    inProcess = false,
+  }: Place & { kind?: StepKind; attempt?: number; at?: string; durable?: boolean; inProcess?: boolean } = {},
 ): EventOf<'step-started'> {
-  return { type: 'step-started', runId, stepId, item, attempt, kind, at, durable };
+  return { type: 'step-started', runId, stepId, item, attempt, kind, at, durable, inProcess };
 }
 
 export function stepOutput(

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { FlowEvent } from '../../src/model/events.js';
+import { StateFileError } from '../../src/model/errors.js';
 import type { RunRecord, StepResult } from '../../src/model/run.js';
 import { eventLine } from '../../src/model/event-json.js';
 import { CHUNK_CHARS, FOLLOW_MS, recordEvents } from '../../src/state/record-events.js';
@@ -22,6 +23,7 @@ import { aResult, aRun } from '../helpers/records.js';
 
 const run: RunRecord = aRun();
 const done: StepResult = aResult('succeeded', { output: 1, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:01Z' });
+// A step with outside effects (durable), or a transform (in-process).
 const started = (stepId: string, durable: boolean): FlowEvent => ({
   type: 'step-started',
   runId: 'r1',
@@ -31,7 +33,10 @@ const started = (stepId: string, durable: boolean): FlowEvent => ({
   kind: 'action',
   at: '2026-01-01T00:00:00Z',
   durable,
+  inProcess: !durable,
 });
+// Long enough for the 0 ms timer that commits a durable result no record followed.
+const loopTurns = () => new Promise((resolve) => setTimeout(resolve, 10));
 const finished = (stepId: string, durable: boolean): FlowEvent => ({
   type: 'step-finished',
   runId: 'r1',
@@ -77,17 +82,44 @@ describe('recordEvents', () => {
     store.close();
   });
 
-  it('commits a durable result on the event loop’s next turn when no record follows it at once', async () => {
+  it('commits a durable result once the event loop turns when no record follows it at once, not at an immediate', async () => {
     const path = join(tempDir(), 'state.db');
     const store = openSqliteStore(path);
     const record = recordEvents(store);
     record({ type: 'run-started', run, resumed: false });
     record(started('shell_step', true));
     record(finished('shell_step', true));
-    expect(committed(path).steps).toEqual([]);
+    // A run gives the loop a turn between steps with an immediate: the result still waits for the next attempt.
     await new Promise((resolve) => setImmediate(resolve));
+    expect(committed(path).steps).toEqual([]);
+    await loopTurns();
     expect(committed(path)).toMatchObject({ attempts: ['shell_step:succeeded'], steps: ['shell_step'] });
     store.close();
+  });
+
+  it('stops on a fault of the state store in a late commit: tells the run, and throws at the next record', async () => {
+    const path = join(tempDir(), 'state.db');
+    const real = openSqliteStore(path);
+    const fault = new StateFileError(path, 'disk full');
+    const told: unknown[] = [];
+    const record = recordEvents(
+      {
+        ...real,
+        stepFinished: () => {
+          throw fault;
+        },
+      },
+      { onLateFailure: (err) => told.push(err) },
+    );
+    record({ type: 'run-started', run, resumed: false });
+    record(started('shell_step', true));
+    record(finished('shell_step', true));
+    await loopTurns();
+    expect(told).toEqual([fault]);
+    expect(() => record(started('next_step', true))).toThrow(fault);
+    // Nothing more was written: the attempt of the step whose result was lost stays running.
+    expect(committed(path).attempts).toEqual(['shell_step:running']);
+    real.close();
   });
 
   it('batches steps without outside effects until a durable record, the batch size, or the end of the run', async () => {
@@ -101,7 +133,7 @@ describe('recordEvents', () => {
     record(started('shell', true));
     expect(committed(path)).toMatchObject({ attempts: ['shell:running', 't1:succeeded'], steps: ['t1'] });
     record(finished('shell', true));
-    await new Promise((resolve) => setImmediate(resolve));
+    await loopTurns();
     for (const id of ['t2', 't3']) {
       record(started(id, false));
       record(finished(id, false));
@@ -141,7 +173,7 @@ describe('recordEvents: the attempts of a step without outside effects', () => {
       },
     });
     record(runStarted());
-    const inProcess = { durable: false };
+    const inProcess = { durable: false, inProcess: true };
     record(stepStarted('t', { ...inProcess, at: '2026-01-01T00:00:01Z' }));
     record(stepRetrying('t', 1, 0, stepError('no', 'error'), { ...inProcess, at: '2026-01-01T00:00:02Z' }));
     record(stepStarted('t', { ...inProcess, attempt: 2, at: '2026-01-01T00:00:03Z' }));
@@ -161,6 +193,33 @@ describe('recordEvents: the attempts of a step without outside effects', () => {
       },
       { attempt: 2, status: 'succeeded', started_at: '2026-01-01T00:00:03Z', ended_at: '2026-01-01T00:00:04Z', error: null },
     ]);
+    store.close();
+  });
+});
+
+describe('recordEvents: the attempt of a step run on a worker', () => {
+  it('records it running when it starts, in a batch, and its end over it', () => {
+    const path = join(tempDir(), 'state.db');
+    const store = openSqliteStore(path);
+    const writes: string[] = [];
+    const record = recordEvents({
+      ...store,
+      recordAttempt: (a) => {
+        writes.push(`record ${a.attempt} ${a.status}`);
+        store.recordAttempt(a);
+      },
+      attemptFinished: (a) => {
+        writes.push(`update ${a.attempt} ${a.status}`);
+        store.attemptFinished(a);
+      },
+    });
+    record(runStarted());
+    // Under --remote a shell step is not durable here (the queue's record of its job is), nor in-process.
+    record(stepStarted('s', { durable: false }));
+    record(stepFinished('s', 1, {}, { durable: false }));
+    record(runFinished('succeeded', 1));
+    expect(writes).toEqual(['record 1 running', 'update 1 succeeded']);
+    expect(committed(path).attempts).toEqual(['s:succeeded']);
     store.close();
   });
 });
@@ -241,7 +300,7 @@ describe('recordEvents: what a follower reads', () => {
     const big = `${'x'.repeat(CHUNK_CHARS + 10)}\n`;
     record(stepOutput('build', big));
     record(stepFinished('build', 5));
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 10));
     const texts = rows(path).logs.map((l) => l.text);
     expect(texts.slice(1).join('')).toBe(big);
     expect(Math.max(...texts.map((t) => t.length))).toBeLessThanOrEqual(CHUNK_CHARS);

@@ -2,8 +2,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../src/model/errors.js';
 import type { RunOwner, RunRecord, StepAttempt } from '../../src/model/run.js';
+import { noSpend } from '../../src/model/spend.js';
+import { openPgHistory } from '../../src/state/postgres/pg-history.js';
 import { openPgStore } from '../../src/state/postgres/pg-store.js';
+import type { RunHistory } from '../../src/state/run-history.js';
 import type { RunStore } from '../../src/state/run-store.js';
+import { openSqliteHistory } from '../../src/state/sqlite-history.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { tempDir } from '../helpers/engine.js';
 import { POSTGRES_MISSING, type PostgresServer, postgresBinaries, startPostgres } from '../helpers/postgres.js';
@@ -275,5 +279,47 @@ describe.skipIf(!hasPostgres)('a PostgreSQL store flow cannot use', () => {
     opened[0]!.createRun(record('r1'));
     expect(opened[3]!.getRun('r1')?.id).toBe('r1');
     for (const s of opened) s.close();
+  });
+});
+
+// An attempt recorded as it stands: started (a shell step's, before its process), or whole once it has ended (an
+// in-process step's), over one recorded before under its number; read back as `flow show` reads it.
+const withHistory: [string, boolean, () => [RunStore, () => RunHistory]][] = [
+  [
+    'SQLite',
+    false,
+    () => {
+      const path = join(tempDir(), 'state.db');
+      return [openSqliteStore(path), () => openSqliteHistory(path)];
+    },
+  ],
+  [
+    'PostgreSQL',
+    !hasPostgres,
+    () => {
+      const url = `${postgres!.url}?schema=t${++schemas}`;
+      return [openPgStore(url), () => openPgHistory(url)];
+    },
+  ],
+];
+
+describe.each(withHistory)('recordAttempt on %s', (_name, skip, open) => {
+  it.skipIf(skip)('writes every field of an ended attempt, over the running one recorded before it', () => {
+    const [store, history] = open();
+    store.createRun(record('r1'));
+    store.recordAttempt(anAttempt('r1', 'a', 't1'));
+    const error = { class: 'error', message: 'no' };
+    const ai = { ...noSpend(), calls: 1, models: ['m'], promptTokens: 10, completionTokens: 2, cost: 0.5 };
+    store.recordAttempt(anAttempt('r1', 'a', 't1', { status: 'failed', error, endedAt: 't2', delayMs: 50, ai }));
+    store.recordAttempt(anAttempt('r1', 'a', 't3', { attempt: 2, status: 'succeeded', endedAt: 't4' }));
+    const read = history();
+    const attempts = read.stepAttempts('r1');
+    read.close();
+    store.close();
+    expect(attempts).toMatchObject([
+      { stepId: 'a', attempt: 1, status: 'failed', error, startedAt: 't1', endedAt: 't2', delayMs: 50, ai },
+      { stepId: 'a', attempt: 2, status: 'succeeded', startedAt: 't3', endedAt: 't4' },
+    ]);
+    expect(attempts[1]!.error).toBeUndefined();
   });
 });
