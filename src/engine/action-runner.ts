@@ -175,7 +175,7 @@ async function executeOnce(
           config,
           item,
           { ...ctx.workflowEnv, ...stepEnv },
-          executor.cacheScope?.(config, { ...ctx.processEnv, ...ctx.scope.env, ...stepEnv }, ctx.workflow.models),
+          executor.cacheScope?.(config, { ...ctx.scope.env, ...stepEnv }, ctx.workflow.models),
         )
       : undefined;
   if (cacheKey) {
@@ -218,7 +218,8 @@ async function executeOnce(
       reportModelCall: (call) => addCall(spend, call),
       runChildWorkflow: (path, inputs) => ctx.runChild(path, inputs, { stepId: step.id, item, signal, maskValues: ctx.masker.values }),
     },
-    () => ({ ...ctx.processEnv, ...ctx.scope.env, ...stepEnv, ...flowStepEnv(ctx.runId, step.id, attempt, key) }),
+    // The scope's env is the process environment with the workflow's over it (run-workflow.ts): one copy, not two.
+    () => ({ ...ctx.scope.env, ...stepEnv, ...flowStepEnv(ctx.runId, step.id, attempt, key) }),
   );
   let output: unknown;
   try {
