@@ -1,4 +1,4 @@
-import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
+import type { RunOwner, RunRecord, RunStatus, StepAttempt, StepError, StepResult } from '../model/run.js';
 import type { RunSummary } from './run-history.js';
 import { LEGACY_LEASE_MS } from './lease.js';
 import type { OwnerAlive } from './run-store.js';
@@ -8,6 +8,35 @@ import type { OwnerAlive } from './run-store.js';
 export type Row = Record<string, unknown>;
 export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 export const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : undefined);
+
+/** What an attempt's end sets, in this order: status, error, ended_at, delay_ms, ai. */
+export function attemptEndValues(a: StepAttempt): (string | number | null)[] {
+  return [a.status, json(a.error), a.endedAt ?? null, a.delayMs ?? null, a.ai ? JSON.stringify(a.ai) : null];
+}
+
+/** An attempt's columns: run_id, step_id, item, attempt, status, error, started_at, ended_at, delay_ms, ai. */
+export function attemptValues(a: StepAttempt): (string | number | null)[] {
+  const [status, error, ...end] = attemptEndValues(a);
+  return [a.runId, a.stepId, a.item, a.attempt, status ?? null, error ?? null, a.startedAt, ...end];
+}
+
+/** A step result's columns: run_id, step_id, item, status, output, outputs, error, reason, attempts, started_at, ended_at, masked. */
+export function resultValues(runId: string, stepId: string, item: number, r: StepResult): (string | number | null)[] {
+  return [
+    runId,
+    stepId,
+    item,
+    r.status,
+    json(r.output),
+    json(r.outputs),
+    json(r.error),
+    r.reason ?? null,
+    r.attempts,
+    r.startedAt,
+    r.endedAt ?? null,
+    r.masked ? 1 : 0,
+  ];
+}
 const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The run's owner, from its owner_* columns; undefined when nobody drives it. */

@@ -5,7 +5,7 @@ import { describeOwner, leaseTtlMs } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
 import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
 import { sqliteConcurrencySlots, sqliteRemoteAttempts } from './sqlite-remote.js';
-import { json, LAST_EVENT_SEQ, parse, type Row, toOwner, toResult, toRun } from './rows.js';
+import { attemptEndValues, attemptValues, json, LAST_EVENT_SEQ, parse, type Row, resultValues, toOwner, toResult, toRun } from './rows.js';
 
 const RESULT_COLUMNS = ['status', 'output', 'outputs', 'error', 'reason', 'attempts', 'started_at', 'ended_at', 'masked'] as const;
 
@@ -145,48 +145,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       }
     },
     recordAttempt(a: StepAttempt) {
-      stmt.recordAttempt.run(
-        a.runId,
-        a.stepId,
-        a.item,
-        a.attempt,
-        a.status,
-        json(a.error),
-        a.startedAt,
-        a.endedAt ?? null,
-        a.delayMs ?? null,
-        a.ai ? JSON.stringify(a.ai) : null,
-        a.runId,
-      );
+      stmt.recordAttempt.run(...attemptValues(a), a.runId);
     },
     attemptFinished(a) {
-      stmt.attemptFinished.run(
-        a.status,
-        json(a.error),
-        a.endedAt ?? null,
-        a.delayMs ?? null,
-        a.ai ? JSON.stringify(a.ai) : null,
-        a.runId,
-        a.stepId,
-        a.item,
-        a.attempt,
-      );
+      stmt.attemptFinished.run(...attemptEndValues(a), a.runId, a.stepId, a.item, a.attempt);
     },
     stepFinished(runId, stepId, item, r) {
-      stmt.stepFinished.run(
-        runId,
-        stepId,
-        item,
-        r.status,
-        json(r.output),
-        json(r.outputs),
-        json(r.error),
-        r.reason ?? null,
-        r.attempts,
-        r.startedAt,
-        r.endedAt ?? null,
-        r.masked ? 1 : 0,
-      );
+      stmt.stepFinished.run(...resultValues(runId, stepId, item, r));
     },
     appendLog(chunk) {
       stmt.appendLog.run(chunk);

@@ -6,6 +6,7 @@ import { StateFileError } from '../../src/model/errors.js';
 import type { RunRecord, StepResult } from '../../src/model/run.js';
 import { eventLine } from '../../src/model/event-json.js';
 import { CHUNK_CHARS, FOLLOW_MS, recordEvents } from '../../src/state/record-events.js';
+import type { RunStore } from '../../src/state/run-store.js';
 import { openSqliteStore } from '../../src/state/sqlite-store.js';
 import { tempDir } from '../helpers/engine.js';
 import {
@@ -156,22 +157,27 @@ describe('recordEvents', () => {
   });
 });
 
+/** The store itself, noting each write of an attempt: `record N status` (a whole row) or `update N status`. */
+function noteAttemptWrites(store: RunStore, writes: string[]): RunStore {
+  return {
+    ...store,
+    recordAttempt: (a) => {
+      writes.push(`record ${a.attempt} ${a.status}`);
+      store.recordAttempt(a);
+    },
+    attemptFinished: (a) => {
+      writes.push(`update ${a.attempt} ${a.status}`);
+      store.attemptFinished(a);
+    },
+  };
+}
+
 describe('recordEvents: the attempts of a step without outside effects', () => {
   it('writes each attempt once, whole, when it ends, with the time it started', () => {
     const path = join(tempDir(), 'state.db');
     const store = openSqliteStore(path);
     const writes: string[] = [];
-    const record = recordEvents({
-      ...store,
-      recordAttempt: (a) => {
-        writes.push(`record ${a.attempt} ${a.status}`);
-        store.recordAttempt(a);
-      },
-      attemptFinished: (a) => {
-        writes.push(`update ${a.attempt} ${a.status}`);
-        store.attemptFinished(a);
-      },
-    });
+    const record = recordEvents(noteAttemptWrites(store, writes));
     record(runStarted());
     const inProcess = { durable: false, inProcess: true };
     record(stepStarted('t', { ...inProcess, at: '2026-01-01T00:00:01Z' }));
@@ -202,17 +208,7 @@ describe('recordEvents: the attempt of a step run on a worker', () => {
     const path = join(tempDir(), 'state.db');
     const store = openSqliteStore(path);
     const writes: string[] = [];
-    const record = recordEvents({
-      ...store,
-      recordAttempt: (a) => {
-        writes.push(`record ${a.attempt} ${a.status}`);
-        store.recordAttempt(a);
-      },
-      attemptFinished: (a) => {
-        writes.push(`update ${a.attempt} ${a.status}`);
-        store.attemptFinished(a);
-      },
-    });
+    const record = recordEvents(noteAttemptWrites(store, writes));
     record(runStarted());
     // Under --remote a shell step is not durable here (the queue's record of its job is), nor in-process.
     record(stepStarted('s', { durable: false }));

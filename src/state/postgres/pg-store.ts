@@ -2,7 +2,7 @@ import { LeaseLostError } from '../../model/errors.js';
 import type { RunOwner } from '../../model/run.js';
 import type { Workflow } from '../../model/workflow.js';
 import { describeOwner, leaseTtlMs } from '../lease.js';
-import { json, parse, type Row, toOwner, toResult, toRun } from '../rows.js';
+import { attemptEndValues, attemptValues, json, parse, type Row, resultValues, toOwner, toResult, toRun } from '../rows.js';
 import type { Claim, RunStore, StoredStepResult } from '../run-store.js';
 import { guardPg, openPgDatabase } from './pg-open.js';
 import { LAST_EVENT_SEQ, RUN_TREE } from './pg-queries.js';
@@ -115,35 +115,14 @@ export function openPgStore(url: string): RunStore {
          ON CONFLICT (run_id, step_id, item, attempt) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
            run_attempt = excluded.run_attempt, error = excluded.error, ended_at = excluded.ended_at,
            delay_ms = excluded.delay_ms, ai = excluded.ai`,
-        [
-          a.runId,
-          a.stepId,
-          a.item,
-          a.attempt,
-          a.status,
-          json(a.error),
-          a.startedAt,
-          a.endedAt ?? null,
-          a.delayMs ?? null,
-          a.ai ? JSON.stringify(a.ai) : null,
-        ],
+        attemptValues(a),
       );
     },
     attemptFinished(a) {
       w(
         `UPDATE attempts SET status = $5, error = $6, ended_at = $7, delay_ms = $8, ai = $9
          WHERE run_id = $1 AND step_id = $2 AND item = $3 AND attempt = $4`,
-        [
-          a.runId,
-          a.stepId,
-          a.item,
-          a.attempt,
-          a.status,
-          json(a.error),
-          a.endedAt ?? null,
-          a.delayMs ?? null,
-          a.ai ? JSON.stringify(a.ai) : null,
-        ],
+        [a.runId, a.stepId, a.item, a.attempt, ...attemptEndValues(a)],
       );
     },
     stepFinished(runId, stepId, item, r) {
@@ -153,20 +132,7 @@ export function openPgStore(url: string): RunStore {
          ON CONFLICT (run_id, step_id, item) DO UPDATE SET status = excluded.status, output = excluded.output,
            outputs = excluded.outputs, error = excluded.error, reason = excluded.reason, attempts = excluded.attempts,
            started_at = excluded.started_at, ended_at = excluded.ended_at, masked = excluded.masked`,
-        [
-          runId,
-          stepId,
-          item,
-          r.status,
-          json(r.output),
-          json(r.outputs),
-          json(r.error),
-          r.reason ?? null,
-          r.attempts,
-          r.startedAt,
-          r.endedAt ?? null,
-          r.masked ? 1 : 0,
-        ],
+        resultValues(runId, stepId, item, r),
       );
     },
     appendLog(c) {
