@@ -65,9 +65,10 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
     if (options.token && fenced) store.assertOwner(rootRunId!, options.token);
   };
   const queue: (() => void)[] = [];
-  // A commit made after its event that failed on a fault of the state store (a lost lease, a full disk): thrown at the
-  // engine's next record, so nothing more is written, as when a commit the engine waits for fails.
-  let failed: FlowError | undefined;
+  // A commit made after its event that failed on a fault of the state store (a lost lease, a full disk), or on any
+  // fault when nobody is told of it: thrown at the engine's next record, so nothing more is written, as when a commit
+  // the engine waits for fails.
+  let failed: unknown;
   let timer: NodeJS.Timeout | undefined;
   // Not setImmediate: a run that gives the loop a turn between two steps (src/engine/event-loop-turns.ts) does it with
   // an immediate, which would come after this one and split the step's result from the next step's attempt.
@@ -95,7 +96,7 @@ export function recordEvents(store: RunStore, options: RecordOptions = {}): Even
       if (closeOpenChunks) closeChunks();
       flush();
     } catch (err) {
-      if (err instanceof FlowError) failed = err;
+      if (err instanceof FlowError || !options.onLateFailure) failed = err;
       options.onLateFailure?.(err);
     }
   };

@@ -203,6 +203,26 @@ describe('recordEvents: the attempts of a step without outside effects', () => {
   });
 });
 
+describe('recordEvents: a late commit that fails, with nobody told', () => {
+  it('throws any failure at the next record', async () => {
+    const path = join(tempDir(), 'state.db');
+    const real = openSqliteStore(path);
+    const fault = new Error('bug in a store');
+    const record = recordEvents({
+      ...real,
+      stepFinished: () => {
+        throw fault;
+      },
+    });
+    record(runStarted());
+    record(stepStarted('s'));
+    record(stepFinished('s', 1));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(() => record(runFinished('succeeded', 1))).toThrow(fault);
+    real.close();
+  });
+});
+
 describe('recordEvents: the attempt of a step run on a worker', () => {
   it('records it running when it starts, in a batch, and its end over it', () => {
     const path = join(tempDir(), 'state.db');
