@@ -95,7 +95,7 @@ function measure({ root, dir, stamp, quick, log }) {
     '(8 recipes of `sleep 0.5`), alternating with the subject. Transform rows: `bench/engine-inprocess.mjs` loads the workflow, then',
     'times `runWorkflow` with the SQLite store in-process (engine time per step, validation excluded); peak RSS is that whole',
     'process under /usr/bin/time. Ratios are median(subject) / median(baseline).',
-    `Build measured: a copy (bench/lib/build-copy.mjs) of dist/ whose cli.mjs is of ${stamp}.`,
+    `Build measured: a copy (bench/lib/build-copy.mjs) of dist/ whose cli.cjs is of ${stamp}.`,
     '',
     'Where the peak memory comes from (process.resourceUsage().maxRSS in the same child):',
     '',

@@ -389,7 +389,7 @@ function notes(ctx, stamp, given, table, hint) {
     ...nodeLines,
     ...(hint ? ['', hint] : []),
     '',
-    `Build measured: one copy (bench/lib/build-copy.mjs) of dist/ whose cli.mjs is of ${stamp}, run by every Node.`,
+    `Build measured: one copy (bench/lib/build-copy.mjs) of dist/ whose cli.cjs is of ${stamp}, run by every Node.`,
     'Every command runs with CI=true, and FLOW_STATE, GITHUB_ACTIONS, FORCE_COLOR and NODE_EXTRA_CA_CERTS unset (Node 20 parses that',
     'CA bundle at every start, Node 22+ only for TLS); state files are named with --state in a temporary directory; output goes to /dev/null.',
     '',

@@ -101,7 +101,7 @@ function row(label, times, formal) {
 
 function notes(rows, runs, stamp) {
   return [
-    `A copy of dist/ (cli.mjs of ${stamp}) lists the newest runs of ${RUNS.toLocaleString('en')} (made by bench/lib/history-gen.mjs), kept in a`,
+    `A copy of dist/ (cli.cjs of ${stamp}) lists the newest runs of ${RUNS.toLocaleString('en')} (made by bench/lib/history-gen.mjs), kept in a`,
     'PostgreSQL 15 server of the benchmark’s own on loopback (test/helpers/postgres.ts; the rows copied from the state file into',
     `the schema \`flow state migrate\` made) and, alternating with it, in the state file. ${runs} runs of each after 3 warm-ups; the`,
     'time is the whole command, start-up and connection included. Judged on the p90.',

@@ -199,7 +199,7 @@ function notes(rows, rounds, stamp) {
     ],
   );
   return [
-    `A copy of dist/ (cli.mjs of ${stamp}). PostgreSQL 15 and Redis 7 servers of the benchmark's own on loopback (the tests'`,
+    `A copy of dist/ (cli.cjs of ${stamp}). PostgreSQL 15 and Redis 7 servers of the benchmark's own on loopback (the tests'`,
     `helpers); the runs kept in PostgreSQL. Two \`flow worker --concurrency ${WORKER_CONCURRENCY}\` processes; the driver's for_each has`,
     `max_concurrency ${DRIVER_CONCURRENCY}, one item per job, then \`chunk: ${CHUNK}\` (ten per job). The item is a custom step whose execute`,
     "returns null: all it costs is flow's and the queue's.",

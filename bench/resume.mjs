@@ -213,7 +213,7 @@ function notes(recorded, load, stamp) {
     `Recorded: ${mix}.`,
     '`--json` output is checked once (10,000 runs, none shown as running) before the timed runs.',
     '',
-    `Build measured: a copy (bench/lib/build-copy.mjs) of dist/ whose cli.mjs is of ${stamp}. Load average (1 min) of this`,
+    `Build measured: a copy (bench/lib/build-copy.mjs) of dist/ whose cli.cjs is of ${stamp}. Load average (1 min) of this`,
     `2-vCPU machine, which other jobs share: ${load}.`,
   ].join('\n');
 }

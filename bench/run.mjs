@@ -72,7 +72,7 @@ function nodeBinary(path) {
 // Imports, filters and runs the benchmarks, then prints the table and records each benchmark's section.
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (!existsSync(join(root, 'dist', 'cli.mjs'))) throw new Error('dist/cli.mjs is missing; run `node scripts/build.mjs` first');
+  if (!existsSync(join(root, 'dist', 'cli.cjs'))) throw new Error('dist/cli.cjs is missing; run `node scripts/build.mjs` first');
   const modules = (await Promise.all(BENCHMARKS.map((p) => import(p)))).filter((m) => m.name.includes(opts.filter));
   if (modules.length === 0) throw new Error(`no benchmark matches '${opts.filter}'`);
   const command = ['node', 'bench/run.mjs', ...process.argv.slice(2)].join(' ');

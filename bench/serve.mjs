@@ -79,7 +79,7 @@ function row(label, times, formal) {
 
 function notes(rows, samples, stamp) {
   return [
-    `A copy of dist/ (cli.mjs of ${stamp}) serves a state file of ${RUNS.toLocaleString('en')} top-level runs (3% with a child run) made by`,
+    `A copy of dist/ (cli.cjs of ${stamp}) serves a state file of ${RUNS.toLocaleString('en')} top-level runs (3% with a child run) made by`,
     '`bench/lib/history-gen.mjs`. Each case: 5 warm-up requests, then ' +
       `${samples} timed ones, one at a time, from the benchmark process over`,
     'loopback HTTP (fetch, with the bearer token); the time is from the request to the whole body read. The formal target is the',

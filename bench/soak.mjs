@@ -253,7 +253,7 @@ async function main() {
     console.error(`soak: ${err.message}`);
     return 2;
   }
-  if (!existsSync(join(root, 'dist', 'cli.mjs')) && !process.env['FLOW_CRASH_BIN']) {
+  if (!existsSync(join(root, 'dist', 'cli.cjs')) && !process.env['FLOW_CRASH_BIN']) {
     console.error('soak: flow is not built; run npm run build');
     return 2;
   }

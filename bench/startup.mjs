@@ -219,7 +219,7 @@ function notes(rows, runs, { head, stamp, problems }) {
     { title: 'median diff ms', value: (r) => (r.baselineMedian === undefined ? undefined : r.subjectMedian - r.baselineMedian) },
   ]);
   return [
-    `Subject ("after"): a copy (bench/lib/build-copy.mjs) of the checkout's dist/ (HEAD ${head} and the working tree; dist/cli.mjs of ${stamp}).`,
+    `Subject ("after"): a copy (bench/lib/build-copy.mjs) of the checkout's dist/ (HEAD ${head} and the working tree; dist/cli.cjs of ${stamp}).`,
     `Baseline ("before"): commit ${BEFORE_COMMIT}, the last before the reporting work,`,
     'built with `node scripts/build.mjs` in a temporary git worktree. Each timed run is `node bin/flow.js run w.yaml` of a',
     'workflow with one transform and one `true` shell step; each command keeps its own directory and .flow/state.db across its runs.',

@@ -89,7 +89,7 @@ function row(label, times) {
 
 function notes(rows, samples, stamp) {
   return [
-    `A copy of dist/ (cli.mjs of ${stamp}) runs \`flow ui --no-open\` over a state file of ${RUNS.toLocaleString('en')} runs`,
+    `A copy of dist/ (cli.cjs of ${stamp}) runs \`flow ui --no-open\` over a state file of ${RUNS.toLocaleString('en')} runs`,
     `(bench/lib/history-gen.mjs) and one real run of ${STEPS.toLocaleString('en')} transform steps. Debian's Chromium (headless, through`,
     `playwright-core) loads each page ${samples} times after one warm-up; the time is from the navigation to the page`,
     'showing its rows (the runs page asks for 200) or all 1,000 graph nodes. Judged on the p90.',

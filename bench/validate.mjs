@@ -15,9 +15,9 @@ const TARGET = 2.0;
 const FORMAL_SIZE = 100; // only this row's target is the formal one; the others are informational
 const NOT_BUILT = 70; // bin/flow.js's exit code while dist/ is missing, e.g. during a concurrent `npm run build`
 
-// Identifies the build being measured (dist/cli.mjs's mtime), to detect a rebuild in the middle of a run.
+// Identifies the build being measured (dist/cli.cjs's mtime), to detect a rebuild in the middle of a run.
 function buildStamp(root) {
-  const cli = join(root, 'dist', 'cli.mjs');
+  const cli = join(root, 'dist', 'cli.cjs');
   return existsSync(cli) ? statSync(cli).mtime.toISOString() : 'missing';
 }
 
@@ -76,8 +76,8 @@ export async function run({ root, quick, log }) {
         rows,
         runs,
         rebuilt
-          ? `**Warning:** dist/ was rebuilt during this run (dist/cli.mjs ${stampBefore} -> ${stampAfter}, ${retries} retried runs); numbers may mix two builds.`
-          : `Build measured: dist/cli.mjs of ${stampBefore}.`,
+          ? `**Warning:** dist/ was rebuilt during this run (dist/cli.cjs ${stampBefore} -> ${stampAfter}, ${retries} retried runs); numbers may mix two builds.`
+          : `Build measured: dist/cli.cjs of ${stampBefore}.`,
       ),
     };
   } finally {

@@ -4,19 +4,20 @@ import module from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-// V8 keeps what it compiled of flow's code between runs (Node 22.1 and later): 13-23 ms off a command's start
-// (bench/RESULTS.md). Under the user's cache directory; NODE_COMPILE_CACHE chooses another and
-// NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node program. A cache that cannot be written is no error.
+// flow's CLI bundles are compiled through a code cache of their own (dist/boot.mjs, src/cli/code-cache.ts). Node's
+// compile cache (Node 22.1 and later) serves what Node itself loads: this file's import, the packages flow requires
+// by path (JSONata). Under the user's cache directory; NODE_COMPILE_CACHE chooses another and
+// NODE_DISABLE_COMPILE_CACHE=1 turns both off, as for any Node program. A cache that cannot be written is no error.
 if (module.enableCompileCache && !process.env.NODE_COMPILE_CACHE) {
   module.enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'flow', 'compile-cache'));
 }
 
-let cli;
+let boot;
 try {
-  cli = await import('../dist/cli.mjs');
+  boot = await import('../dist/boot.mjs');
 } catch (err) {
   if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
   process.stderr.write('flow: not built yet; run `npm install` (or `npm run build`) in the flow checkout\n');
   process.exit(70);
 }
-process.exitCode = await cli.main(process.argv);
+process.exitCode = await boot.runCli(process.argv);

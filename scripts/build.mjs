@@ -63,14 +63,14 @@ await writeFile(
   `import type { ErrorObject } from 'ajv';\ndeclare const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };\nexport default validate;\n`,
 );
 
-// 3. The CLI, each of its commands, and the library, bundled. A command loads cli.mjs and its own cmd-NAME.mjs, and
+// 3. The CLI, each of its commands, and the library, bundled. A command loads cli.cjs and its own cmd-NAME.cjs, and
 // further chunks only for what it loads lazily (an SDK, a reporter) and the code it shares with those parts. Node pays
 // for every module file it loads: one bundle over all commands split their shared code into a chunk per set of
 // commands, and `flow runs` loaded 25 files where it now loads 3, `flow run` 45 (7-13 ms off each, measured
 // interleaved on Node 20 and 26; bench/RESULTS.md). A run now loads 13 (24 before): it loads lazily only what needs a
 // library or a seldom flag (--remote, a postgres:// state), since each lazy part of flow's own code splits what it
-// shares with the command into more chunks (src/cli/reporting.ts). The modules cli.mjs needs itself (errors, the
-// abort reason, the process groups to kill on a second Ctrl-C) are imported by every command from cli.mjs, so that
+// shares with the command into more chunks (src/cli/reporting.ts). The modules cli.cjs needs itself (errors, the
+// abort reason, the process groups to kill on a second Ctrl-C) are imported by every command from cli.cjs, so that
 // each exists once in the process.
 const common = {
   bundle: true,
@@ -96,10 +96,11 @@ const common = {
     // Which code built a stored workflow model: a model kept by another build is never reused.
     __FLOW_BUILD__: JSON.stringify(await sourceHash(join(root, 'src'))),
   },
-  banner: {
-    js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);",
-  },
   logLevel: 'warning',
+};
+// Bundled CommonJS packages require() Node's modules: in an ES module, `require` is made for them.
+const esmRequire = {
+  js: "import { createRequire as __flowCreateRequire } from 'node:module'; const require = __flowCreateRequire(import.meta.url);",
 };
 // commander requires node:child_process as it loads, for subcommands that are programs of their own, which flow has
 // none of; with it come net, dgram and more of Node (about 3 ms of `flow runs` on Node 20, measured interleaved).
@@ -118,8 +119,11 @@ const commanderWithoutSpawn = {
 };
 const SHARED_WITH_CLI = ['src/model/errors.ts', 'src/engine/step-failure.ts', 'src/executors/process-groups.ts'].map((f) => join(root, f));
 const commands = new Map(); // command module (absolute .ts path) -> its file in dist/
+const cliTmp = join(tmp, 'cli');
+const asCjs = { outExtension: { '.js': '.cjs' } };
 const cliBuild = await build({
   ...common,
+  ...asCjs,
   stdin: {
     contents: ['export { main } from "./src/cli/main.ts";', ...SHARED_WITH_CLI.map((f) => `export * from ${JSON.stringify(f)};`)].join(
       '\n',
@@ -128,7 +132,7 @@ const cliBuild = await build({
     loader: 'ts',
     sourcefile: 'cli-entry.ts',
   },
-  outfile: join(root, 'dist', 'cli.mjs'),
+  outfile: join(cliTmp, 'cli.cjs'),
   plugins: [
     commanderWithoutSpawn,
     {
@@ -137,7 +141,7 @@ const cliBuild = await build({
         b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) => {
           if (!args.importer.endsWith(join('src', 'cli', 'main.ts'))) return undefined;
           const source = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
-          const file = `cmd-${args.path.slice('./commands/'.length, -'.js'.length)}.mjs`;
+          const file = `cmd-${args.path.slice('./commands/'.length, -'.js'.length)}.cjs`;
           commands.set(source, file);
           return { path: `./${file}`, external: true };
         });
@@ -150,7 +154,7 @@ const fromCli = {
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       const source = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
-      return SHARED_WITH_CLI.includes(source) ? { path: './cli.mjs', external: true } : undefined;
+      return SHARED_WITH_CLI.includes(source) ? { path: './cli.cjs', external: true } : undefined;
     });
   },
 };
@@ -158,8 +162,9 @@ const commandBuilds = await Promise.all(
   [...commands].map(([source, file]) =>
     build({
       ...common,
-      entryPoints: { [file.replace(/\.mjs$/, '')]: source },
-      outdir: join(root, 'dist'),
+      ...asCjs,
+      entryPoints: { [file.replace(/\.cjs$/, '')]: source },
+      outdir: cliTmp,
       splitting: true,
       plugins: [fromCli],
     }),
@@ -167,9 +172,40 @@ const commandBuilds = await Promise.all(
 );
 const libraryBuild = await build({
   ...common,
+  banner: esmRequire,
   entryPoints: { index: join(root, 'src/index.ts') },
   outdir: join(root, 'dist'),
   splitting: true,
+});
+// The CLI's ES modules, made CommonJS for src/cli/code-cache.ts, which compiles them with V8's code cache. A chunk
+// that imports another requires it; an import() of one requires it when reached. (Modules of Node's loader, such as a
+// custom step's, are imported through src/model/import-module.ts.) They stay modules Node's own require() can load.
+const cliFiles = (await readdir(cliTmp)).filter((f) => f.endsWith('.cjs'));
+const cjsBuild = await build({
+  entryPoints: cliFiles.map((f) => join(cliTmp, f)),
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__flowUrl' },
+  banner: { js: 'var __flowUrl = require("node:url").pathToFileURL(__filename).href;' },
+  sourcemap: 'linked',
+  minify: true,
+  write: false,
+  logLevel: 'warning',
+});
+const cliHash = createHash('sha256');
+for (const out of cjsBuild.outputFiles) {
+  if (out.path.endsWith('.cjs')) cliHash.update(out.path.slice(out.path.lastIndexOf('/'))).update(out.contents);
+  await writeFile(out.path, out.contents);
+}
+await build({
+  ...common,
+  entryPoints: { boot: join(root, 'src/cli/boot.ts') },
+  outdir: join(root, 'dist'),
+  define: { ...common.define, __FLOW_CLI_BUILD__: JSON.stringify(cliHash.digest('hex').slice(0, 16)) },
 });
 await rm(tmp, { recursive: true, force: true });
 // Which chunk holds which packages: tests check that a command loads only the chunks it needs (no ora in a plain run).
@@ -215,7 +251,7 @@ try {
 function chunkPackages(metafiles) {
   const out = {};
   for (const [file, output] of metafiles.flatMap((m) => Object.entries(m.outputs))) {
-    if (!file.endsWith('.mjs')) continue;
+    if (!/\.[cm]js$/.test(file)) continue;
     const packages = new Set();
     for (const input of Object.keys(output.inputs)) {
       const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);

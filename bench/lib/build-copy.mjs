@@ -5,9 +5,9 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statS
 import { join } from 'node:path';
 import { sleep } from './measure.mjs';
 
-// Identifies a build (dist/cli.mjs's mtime); 'missing' while a rebuild has removed it.
+// Identifies a build (dist/cli.cjs's mtime); 'missing' while a rebuild has removed it.
 export function buildStamp(root) {
-  const cli = join(root, 'dist', 'cli.mjs');
+  const cli = join(root, 'dist', 'cli.cjs');
   return existsSync(cli) ? statSync(cli).mtime.toISOString() : 'missing';
 }
 

@@ -1,3 +1,4 @@
+import { importModule } from '../model/import-module.js';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StepFailure } from '../engine/step-failure.js';
@@ -42,7 +43,7 @@ export function customExecutor(name: string, mod: Module): Executor {
 }
 
 function defaultImport(path: string): Promise<Module> {
-  return import(pathToFileURL(path).href) as Promise<Module>;
+  return importModule(pathToFileURL(path).href) as Promise<Module>;
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import { importModule } from '../model/import-module.js';
 import type { ValidationHost } from './host.js';
 
 // The real host: node's file system, dynamic import, and ajv's compiler loaded only when a custom schema needs it.
@@ -12,7 +13,7 @@ export const nodeHost: ValidationHost = {
     }
   },
   readFile: (path) => readFile(path),
-  importModule: (path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+  importModule: (path) => importModule(pathToFileURL(path).href),
   async compileSchema(schema) {
     // ajv is CommonJS: its class is the default export once bundled, a named one under vitest.
     const mod = (await import('ajv/dist/2020.js')) as unknown as {

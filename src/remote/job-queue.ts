@@ -1,3 +1,4 @@
+import { importModule } from '../model/import-module.js';
 import { QueueError } from '../model/errors.js';
 import { parseStoreUrl } from '../state/postgres/pg-open.js';
 import { isPostgresUrl, shownLocation } from '../state/state-location.js';
@@ -56,11 +57,11 @@ export function queueLocation(given: string | undefined, state: string): string 
 export async function queueBackend(url: string): Promise<QueueBackend> {
   const shown = shownLocation(url);
   if (/^rediss?:\/\//i.test(url)) {
-    const { Queue, Worker } = await import('bullmq');
+    const { Queue, Worker } = (await importModule('bullmq')) as unknown as typeof import('bullmq');
     return { shown, classes: { Queue, Worker }, connection: redisOptions(url) };
   }
   if (isPostgresUrl(url)) {
-    const { withBackend, createPostgresBackend } = await import('bullmq');
+    const { withBackend, createPostgresBackend } = (await importModule('bullmq')) as unknown as typeof import('bullmq');
     const { connection, schema } = parseStoreUrl(url);
     const { Queue, Worker } = withBackend(createPostgresBackend);
     // BullMQ's tables in a schema of their own beside flow's; migrated (under its advisory lock) on first use.

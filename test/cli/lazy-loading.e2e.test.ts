@@ -55,7 +55,7 @@ describe('what a run loads', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     const modules = loaded(log);
-    expect(modules.some((url) => url.endsWith('/dist/cli.mjs'))).toBe(true);
+    expect(modules.some((url) => url.endsWith('/dist/cli.cjs'))).toBe(true);
     for (const pkg of ['ora', 'log-update', 'xmlbuilder2', 'chalk', 'openai'])
       for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk), `${pkg} (${chunk}) was loaded`).toBe(false);
   });
@@ -73,16 +73,17 @@ describe('what a run loads', () => {
       ).toBe(true);
   });
 
-  it('a command loads cli.mjs and its own bundle, not a chunk per module it shares with other commands', () => {
+  it('a command loads cli.cjs and its own bundle, not a chunk per module it shares with other commands', () => {
     const { dir, log } = workspace();
     const run = plainRun(dir, ['run', 'w.yaml'], log);
     const runs = plainRun(dir, ['runs'], join(dir, 'runs.log'));
     expect([run.code, runs.code], runs.stderr).toEqual([0, 0]);
+    // The CLI's bundle files (dist/boot.mjs, which loads them, aside).
     const flowFiles = (modules: string[]) =>
-      modules.filter((url) => url.includes('/dist/')).map((url) => url.slice(url.lastIndexOf('/') + 1));
-    expect(flowFiles(run.modules)).toEqual(expect.arrayContaining(['cli.mjs', 'cmd-run.mjs']));
-    expect(flowFiles(runs.modules)).toEqual(expect.arrayContaining(['cli.mjs', 'cmd-runs.mjs']));
-    expect(flowFiles(runs.modules).filter((f) => f.startsWith('cmd-'))).toEqual(['cmd-runs.mjs']);
+      modules.filter((url) => url.includes('/dist/') && url.endsWith('.cjs')).map((url) => url.slice(url.lastIndexOf('/') + 1));
+    expect(flowFiles(run.modules)).toEqual(expect.arrayContaining(['cli.cjs', 'cmd-run.cjs']));
+    expect(flowFiles(runs.modules)).toEqual(expect.arrayContaining(['cli.cjs', 'cmd-runs.cjs']));
+    expect(flowFiles(runs.modules).filter((f) => f.startsWith('cmd-'))).toEqual(['cmd-runs.cjs']);
     // One bundle over all commands made `flow runs` load 25 files (and a run 45): one per set of commands sharing code.
     expect(flowFiles(runs.modules).length, flowFiles(runs.modules).join(' ')).toBeLessThanOrEqual(4);
     // A run loaded 24 while its small reporters and the check of a child workflow's file were imported lazily: each
@@ -142,7 +143,7 @@ describe('what a run loads', () => {
     const modulesOf = (args: string[], file: string) => plainRun(dir, args, file);
     // The chunks that hold the store's SQL, wherever the bundler put it.
     const postgresChunks = readdirSync(DIST).filter(
-      (f) => f.endsWith('.mjs') && readFileSync(join(DIST, f), 'utf8').includes('pg_advisory_xact_lock'),
+      (f) => f.endsWith('.cjs') && readFileSync(join(DIST, f), 'utf8').includes('pg_advisory_xact_lock'),
     );
     expect(postgresChunks.length).toBeGreaterThan(0);
     const local = modulesOf(['run', 'w.yaml'], log);
@@ -161,7 +162,7 @@ describe('what a run loads', () => {
     const { dir, log } = workspace();
     const modulesOf = (args: string[], file: string) => plainRun(dir, args, file);
     const remoteChunks = readdirSync(DIST).filter(
-      (f) => f.endsWith('.mjs') && readFileSync(join(DIST, f), 'utf8').includes('stopped answering while it ran job'),
+      (f) => f.endsWith('.cjs') && readFileSync(join(DIST, f), 'utf8').includes('stopped answering while it ran job'),
     );
     expect(remoteChunks.length).toBeGreaterThan(0);
     const bullmq = (modules: string[]) => modules.some((url) => url.includes('/node_modules/bullmq/'));

@@ -1,0 +1,129 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CachedBundleLoader, codeCacheDir } from '../../src/cli/code-cache.js';
+import { flow } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engine.js';
+
+// Bundle files as the build writes them: CommonJS, requiring each other by ./name and Node's modules by name.
+function bundle(): string {
+  const dir = tempDir('flow-bundle-');
+  writeFileSync(
+    join(dir, 'main.cjs'),
+    [
+      'const other = require("./other.cjs");',
+      'const { basename } = require("node:path");',
+      'exports.name = basename(__filename);',
+      'exports.sum = (n) => { let s = 0; for (let i = 1; i <= n; i++) s += other.twice(i); return s; };',
+      'exports.otherSawMain = other.sawMain();',
+      // Functions run only when called: their code is in a cache written after they ran, not in one written before.
+      ...Array.from({ length: 40 }, (_, i) => `exports.f${i} = (x) => { const a = [x, ${i}]; return a.map((v) => v * 2).join("-"); };`),
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'other.cjs'),
+    ['const main = require("./main.cjs");', 'exports.twice = (x) => x * 2;', 'exports.sawMain = () => typeof main === "object";'].join(
+      '\n',
+    ),
+  );
+  return dir;
+}
+
+type Main = { name: string; sum(n: number): number; otherSawMain: boolean } & { [f: `f${number}`]: (x: number) => string };
+
+describe('the CLI bundles loaded through the code cache', () => {
+  it('loads bundle files that require each other and Node’s modules, each once, and says which it loaded', () => {
+    const dir = bundle();
+    const seen: string[] = [];
+    const listener = (message: unknown) => seen.push((message as { url: string }).url);
+    subscribe('flow:bundle-loaded', listener);
+    try {
+      const loader = new CachedBundleLoader(undefined);
+      const main = loader.require(join(dir, 'main.cjs')) as Main;
+      expect(main.name).toBe('main.cjs');
+      expect(main.sum(3)).toBe(12);
+      expect(main.otherSawMain).toBe(true);
+      expect(loader.require(join(dir, 'main.cjs'))).toBe(main);
+      expect(seen).toEqual([pathToFileURL(join(dir, 'main.cjs')).href, pathToFileURL(join(dir, 'other.cjs')).href]);
+    } finally {
+      unsubscribe('flow:bundle-loaded', listener);
+    }
+  });
+
+  it('writes a cache for each file loaded without one, holding the functions that ran', () => {
+    const dir = bundle();
+    const idle = join(dir, 'idle-cache');
+    const busy = join(dir, 'busy-cache');
+    // A loader writes only for what it loaded itself.
+    new CachedBundleLoader(idle).writeCaches();
+    expect(existsSync(idle)).toBe(false);
+    const idleLoader = new CachedBundleLoader(idle);
+    idleLoader.require(join(dir, 'main.cjs'));
+    idleLoader.writeCaches();
+    const loader = new CachedBundleLoader(busy);
+    const main = loader.require(join(dir, 'main.cjs')) as Main;
+    for (let i = 0; i < 40; i++) expect(main[`f${i}`]?.(i)).toBe(`${2 * i}-${2 * i}`);
+    loader.writeCaches();
+    expect(readdirSync(busy).sort()).toEqual(['main.cjs.cache', 'other.cjs.cache']);
+    expect(statSync(join(busy, 'main.cjs.cache')).size).toBeGreaterThan(statSync(join(idle, 'main.cjs.cache')).size + 2000);
+  });
+
+  it('compiles again, and writes a good cache, when the one found is not V8’s', () => {
+    const dir = bundle();
+    const cache = join(dir, 'cache');
+    mkdirSync(cache);
+    writeFileSync(join(cache, 'main.cjs.cache'), 'not a code cache');
+    const loader = new CachedBundleLoader(cache);
+    expect((loader.require(join(dir, 'main.cjs')) as Main).sum(2)).toBe(6);
+    loader.writeCaches();
+    expect(readFileSync(join(cache, 'main.cjs.cache'), 'utf8')).not.toBe('not a code cache');
+  });
+
+  it('goes on without a cache it cannot write', () => {
+    if (process.getuid?.() === 0) return; // root writes anywhere
+    const dir = bundle();
+    const cache = join(dir, 'locked');
+    mkdirSync(cache, { mode: 0o500 });
+    const loader = new CachedBundleLoader(join(cache, 'inner'));
+    expect((loader.require(join(dir, 'main.cjs')) as Main).sum(1)).toBe(2);
+    expect(() => loader.writeCaches()).not.toThrow();
+    chmodSync(cache, 0o700);
+  });
+
+  it('names a directory per build and Node, and removes other builds’ directories unused for 30 days', () => {
+    const root = tempDir('flow-code-cache-');
+    const old = join(root, 'oldbuild-v0-x64');
+    const recent = join(root, 'otherbuild-v0-x64');
+    mkdirSync(old);
+    mkdirSync(recent);
+    const longAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000);
+    utimesSync(old, longAgo, longAgo);
+    const dir = codeCacheDir(root, 'abc123');
+    expect(dir).toBe(join(root, `abc123-${process.version}-${process.arch}`));
+    expect(readdirSync(root).sort()).toEqual(['otherbuild-v0-x64']);
+  });
+});
+
+describe('flow started through the code cache', () => {
+  it('writes the caches on its first start and only reads them on the next', () => {
+    const dir = tempDir('flow-cc-e2e-');
+    writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - { id: a, type: shell, config: { run: "echo hi" } }\n');
+    const env = { XDG_CACHE_HOME: join(dir, 'cache'), CI: 'true' };
+    const first = flow(['validate', 'w.yaml'], dir, env);
+    expect(first.code, first.stderr).toBe(0);
+    const builds = readdirSync(join(dir, 'cache', 'flow', 'code-cache'));
+    expect(builds).toHaveLength(1);
+    const caches = join(dir, 'cache', 'flow', 'code-cache', String(builds[0]));
+    const written = Object.fromEntries(readdirSync(caches).map((f) => [f, statSync(join(caches, f)).mtimeMs]));
+    expect(Object.keys(written)).toEqual(expect.arrayContaining(['cli.cjs.cache', 'cmd-validate.cjs.cache']));
+    const again = flow(['validate', 'w.yaml'], dir, env);
+    expect([again.code, again.stderr]).toEqual([0, first.stderr]);
+    for (const [file, mtime] of Object.entries(written)) expect(statSync(join(caches, file)).mtimeMs, file).toBe(mtime);
+    // NODE_DISABLE_COMPILE_CACHE=1, as for Node's own cache: none is read or written.
+    const off = flow(['validate', 'w.yaml'], dir, { ...env, XDG_CACHE_HOME: join(dir, 'other'), NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(off.code, off.stderr).toBe(0);
+    expect(existsSync(join(dir, 'other', 'flow', 'code-cache'))).toBe(false);
+  });
+});
