@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The executable: loads the built CLI (npm install builds it) and exits with its code.
-import module from 'node:module';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+// Node's modules as Node's own objects: an ES import of one builds its namespace, reading every export.
+const module = process.getBuiltinModule('node:module');
+const { homedir } = process.getBuiltinModule('node:os');
+const { join } = process.getBuiltinModule('node:path');
 
 // flow's CLI bundles are compiled through a code cache of their own (dist/boot.mjs, src/cli/code-cache.ts). Node's
 // compile cache (Node 22.1 and later) serves what Node itself loads: this file's import, the packages flow requires

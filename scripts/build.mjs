@@ -95,6 +95,8 @@ const common = {
     __FLOW_VERSION__: JSON.stringify(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version),
     // Which code built a stored workflow model: a model kept by another build is never reused.
     __FLOW_BUILD__: JSON.stringify(await sourceHash(join(root, 'src'))),
+    // JSONata is bundled to load on first use (src/language/lazy-libraries.ts).
+    __FLOW_BUNDLED__: 'true',
   },
   logLevel: 'warning',
 };

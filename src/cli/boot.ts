@@ -1,6 +1,7 @@
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Node's modules as Node's own objects, as in code-cache.ts.
+const { homedir } = process.getBuiltinModule('node:os');
+const { dirname, join } = process.getBuiltinModule('node:path');
+const { fileURLToPath } = process.getBuiltinModule('node:url');
 import { lendImport } from '../model/import-module.js';
 import { CachedBundleLoader, codeCacheDir } from './code-cache.js';
 

@@ -1,9 +1,11 @@
-import { channel } from 'node:diagnostics_channel';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+// Node's modules as Node's own objects: this module is one of the two ES modules a command loads, and an ES import
+// of node:fs builds its namespace, which reads every export (its streams among them: milliseconds on Node 20).
+const { channel } = process.getBuiltinModule('node:diagnostics_channel');
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { createRequire } = process.getBuiltinModule('node:module');
+const { dirname, join } = process.getBuiltinModule('node:path');
+const { pathToFileURL } = process.getBuiltinModule('node:url');
+const { Script } = process.getBuiltinModule('node:vm');
 
 // flow's CLI is CommonJS bundles (dist/*.cjs, scripts/build.mjs) that this loader compiles with V8's code cache.
 // Node's own compile cache (Node 22.1 and later) keeps only what V8 compiles before a module runs, so every function
@@ -16,11 +18,17 @@ export const bundleLoaded = channel('flow:bundle-loaded');
 
 const WRAPPER = '(function (exports, require, module, __filename, __dirname) {\n';
 
+// A cache is written by the first start that loads its file, then again by the next ones up to this many: each start
+// that finds it compiles what it runs beyond it, so the cache becomes the union of what those starts ran (the first
+// may have been `flow --version`). Each write costs a few milliseconds as the command ends. The count is the cache
+// file's first byte.
+const WRITES = 3;
+
 interface Compiled {
-  script: Script;
+  script: InstanceType<typeof Script>;
   cacheFile: string;
-  /** True when V8 took the cache read for it: there is nothing to write. */
-  cached: boolean;
+  /** How many starts wrote the cache V8 took for this file; 0 when it took none. */
+  writes: number;
 }
 
 export class CachedBundleLoader {
@@ -39,9 +47,13 @@ export class CachedBundleLoader {
     this.modules.set(file, module);
     const dir = dirname(file);
     const cacheFile = this.cacheDir === undefined ? undefined : join(this.cacheDir, `${file.slice(dir.length + 1)}.cache`);
-    const cachedData = cacheFile === undefined ? undefined : readIfAny(cacheFile);
+    const found = cacheFile === undefined ? undefined : readIfAny(cacheFile);
+    const cachedData = found?.subarray(1);
     const script = new Script(`${WRAPPER}${readFileSync(file, 'utf8')}\n})`, { filename: file, lineOffset: -1, cachedData });
-    if (cacheFile !== undefined) this.compiled.push({ script, cacheFile, cached: cachedData !== undefined && !script.cachedDataRejected });
+    if (cacheFile !== undefined) {
+      const writes = found === undefined || found.length < 2 || script.cachedDataRejected ? 0 : (found[0] as number);
+      this.compiled.push({ script, cacheFile, writes });
+    }
     if (bundleLoaded.hasSubscribers) bundleLoaded.publish({ url: pathToFileURL(file).href });
     const nodeRequire = createRequire(file);
     const local = (id: string) => (id.startsWith('./') ? this.require(join(dir, id)) : nodeRequire(id));
@@ -51,18 +63,19 @@ export class CachedBundleLoader {
   }
 
   /**
-   * Writes the code cache of each bundle file loaded without one, with what V8 compiled of it by now. Called as the
-   * process exits. A cache that cannot be written is no error: the next start compiles again.
+   * Writes the code cache of each bundle file loaded without one, or with one fewer than WRITES starts wrote, with
+   * what V8 compiled of it by now. Called as the process exits. A cache that cannot be written is no error: the next
+   * start compiles again.
    */
   writeCaches(): void {
-    const missing = this.compiled.filter((c) => !c.cached);
-    if (this.cacheDir === undefined || missing.length === 0) return;
+    const due = this.compiled.filter((c) => c.writes < WRITES);
+    if (this.cacheDir === undefined || due.length === 0) return;
     try {
       mkdirSync(this.cacheDir, { recursive: true, mode: 0o700 });
-      for (const { script, cacheFile } of missing) {
+      for (const { script, cacheFile, writes } of due) {
         // Renamed into place: a process starting meanwhile reads the old cache or the new one, never half of one.
         const partial = `${cacheFile}.${process.pid}`;
-        writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
+        writeFileSync(partial, Buffer.concat([Buffer.of(writes + 1), script.createCachedData()]), { mode: 0o600 });
         renameSync(partial, cacheFile);
       }
     } catch {

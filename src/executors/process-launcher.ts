@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from '../engine/node-crypto.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +63,8 @@ class Launcher {
   ) {
     const { base, spawnEnv } = launcherEnvironment(env);
     this.base = base;
-    this.child = spawn(program.file, program.args, {
+    // Taken when used, as in shell.ts: `flow validate` loads this module and starts no program.
+    this.child = process.getBuiltinModule('node:child_process').spawn(program.file, program.args, {
       env: spawnEnv,
       stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
       detached: true,

@@ -96,6 +96,17 @@ describe('what a run loads', () => {
     expect(flowFiles(again.modules).length, flowFiles(again.modules).join(' ')).toBeLessThanOrEqual(15);
   });
 
+  it('flow validate loads neither node:child_process nor node:crypto, which a run loads', () => {
+    const { dir, log } = workspace();
+    const run = plainRun(dir, ['run', 'w.yaml'], log);
+    const validate = plainRun(dir, ['validate', 'w.yaml'], join(dir, 'validate.log'));
+    expect([run.code, validate.code], validate.stderr).toEqual([0, 0]);
+    for (const builtin of ['node:child_process', 'node:crypto']) {
+      expect(run.modules, builtin).toContain(builtin);
+      expect(validate.modules, builtin).not.toContain(builtin);
+    }
+  });
+
   it('flow runs loads neither the YAML parser nor ajv, which a run loads', () => {
     const { dir, log } = workspace();
     const run = plainRun(dir, ['run', 'w.yaml'], log);
