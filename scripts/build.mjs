@@ -203,9 +203,13 @@ for (const out of cjsBuild.outputFiles) {
   if (out.path.endsWith('.cjs')) cliHash.update(out.path.slice(out.path.lastIndexOf('/'))).update(out.contents);
   await writeFile(out.path, out.contents);
 }
+// What bin/flow.js requires: CommonJS, as bin/flow.js is, so that Node 20 starts a command without its ES module
+// loader (5 ms; bench/RESULTS.md).
 await build({
   ...common,
+  format: 'cjs',
   entryPoints: { boot: join(root, 'src/cli/boot.ts') },
+  outExtension: { '.js': '.cjs' },
   outdir: join(root, 'dist'),
   define: { ...common.define, __FLOW_CLI_BUILD__: JSON.stringify(cliHash.digest('hex').slice(0, 16)) },
 });

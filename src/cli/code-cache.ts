@@ -1,11 +1,9 @@
-// Node's modules as Node's own objects: this module is one of the two ES modules a command loads, and an ES import
-// of node:fs builds its namespace, which reads every export (its streams among them: milliseconds on Node 20).
-const { channel } = process.getBuiltinModule('node:diagnostics_channel');
-const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
-const { createRequire } = process.getBuiltinModule('node:module');
-const { dirname, join } = process.getBuiltinModule('node:path');
-const { pathToFileURL } = process.getBuiltinModule('node:url');
-const { Script } = process.getBuiltinModule('node:vm');
+import { channel } from 'node:diagnostics_channel';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 
 // flow's CLI is CommonJS bundles (dist/*.cjs, scripts/build.mjs) that this loader compiles with V8's code cache.
 // Node's own compile cache (Node 22.1 and later) keeps only what V8 compiles before a module runs, so every function
@@ -25,7 +23,7 @@ const WRAPPER = '(function (exports, require, module, __filename, __dirname) {\n
 const WRITES = 3;
 
 interface Compiled {
-  script: InstanceType<typeof Script>;
+  script: Script;
   cacheFile: string;
   /** How many starts wrote the cache V8 took for this file; 0 when it took none. */
   writes: number;

@@ -1,7 +1,7 @@
 // An ES module by URL or package name (a custom step's module, BullMQ), loaded by Node's own loader. The CLI's
 // bundles are compiled through flow's code cache (src/cli/code-cache.ts), where an import() has no loader to go to:
 // the bundler turns those of flow's chunks into require(), and Node 20 loses the import callback of a cached script.
-// So the CLI's start (src/cli/boot.ts), an ES module of Node's, lends its import() here; elsewhere (the library,
+// So the CLI's start (src/cli/boot.ts), a module Node loaded itself, lends its import() here; elsewhere (the library,
 // tests) this module's own serves.
 const HOST_IMPORT = Symbol.for('flow.importModule');
 

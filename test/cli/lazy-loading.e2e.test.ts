@@ -78,9 +78,11 @@ describe('what a run loads', () => {
     const run = plainRun(dir, ['run', 'w.yaml'], log);
     const runs = plainRun(dir, ['runs'], join(dir, 'runs.log'));
     expect([run.code, runs.code], runs.stderr).toEqual([0, 0]);
-    // The CLI's bundle files (dist/boot.mjs, which loads them, aside).
+    // The CLI's bundle files (dist/boot.cjs, which loads them, aside).
     const flowFiles = (modules: string[]) =>
-      modules.filter((url) => url.includes('/dist/') && url.endsWith('.cjs')).map((url) => url.slice(url.lastIndexOf('/') + 1));
+      modules
+        .filter((url) => url.includes('/dist/') && url.endsWith('.cjs') && !url.endsWith('/boot.cjs'))
+        .map((url) => url.slice(url.lastIndexOf('/') + 1));
     expect(flowFiles(run.modules)).toEqual(expect.arrayContaining(['cli.cjs', 'cmd-run.cjs']));
     expect(flowFiles(runs.modules)).toEqual(expect.arrayContaining(['cli.cjs', 'cmd-runs.cjs']));
     expect(flowFiles(runs.modules).filter((f) => f.startsWith('cmd-'))).toEqual(['cmd-runs.cjs']);
