@@ -4,14 +4,26 @@
 'use strict';
 const nodeModule = require('node:module');
 const { homedir } = require('node:os');
-const { join } = require('node:path');
+const { isAbsolute, join } = require('node:path');
 
 // flow's CLI bundles are compiled through a code cache of their own (dist/boot.cjs, src/cli/code-cache.ts). Node's
 // compile cache (Node 22.1 and later) serves what Node itself loads (this file, dist/boot.cjs). Under the user's
 // cache directory; NODE_COMPILE_CACHE chooses another and NODE_DISABLE_COMPILE_CACHE=1 turns both off, as for any
 // Node program. A cache that cannot be written is no error.
 if (nodeModule.enableCompileCache && !process.env.NODE_COMPILE_CACHE) {
-  nodeModule.enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'flow', 'compile-cache'));
+  const cache = cacheHome();
+  if (cache !== undefined) nodeModule.enableCompileCache(join(cache, 'flow', 'compile-cache'));
+}
+
+// As src/cli/boot.ts: a relative XDG_CACHE_HOME is ignored, and without a home there is no cache.
+function cacheHome() {
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return xdg;
+  try {
+    return join(homedir(), '.cache');
+  } catch {
+    return undefined;
+  }
 }
 
 const dist = join(__dirname, '..', 'dist');

@@ -192,7 +192,8 @@ const cjsBuild = await build({
   target: 'node20',
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__flowUrl' },
-  banner: { js: 'var __flowUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // Strict, as the ES modules were: the directive must come first, before the banner's own line.
+  banner: { js: '"use strict";var __flowUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: 'linked',
   minify: true,
   write: false,

@@ -6,5 +6,7 @@ import { join } from 'node:path';
 export default function setup(): () => void {
   const root = mkdtempSync(join(tmpdir(), 'flow-tests-'));
   process.env['TMPDIR'] = root;
+  // flow's code caches (src/cli/code-cache.ts) too: the CLI's tests neither fill the user's cache nor start warm from it.
+  process.env['XDG_CACHE_HOME'] = join(root, 'cache');
   return () => rmSync(root, { recursive: true, force: true });
 }

@@ -1,4 +1,5 @@
 import type { EventListener } from '../model/events.js';
+import { setV8Flags } from '../model/v8-flags.js';
 
 // The YAML parser holds a file's syntax tree and its document at once, each tens of times the text's size: for a
 // generated file of thousands of steps that was most of a run's peak memory (bench/RESULTS.md). V8's memory-saving
@@ -12,8 +13,7 @@ let saving = false;
 export function favourMemoryFor(text: string): void {
   if (saving || text.length < LARGE_TEXT_CHARS) return;
   saving = true;
-  // Loaded here: few commands need V8's settings.
-  process.getBuiltinModule('node:v8').setFlagsFromString('--optimize-for-size');
+  setV8Flags('--optimize-for-size');
 }
 
 // A for_each over many items allocates steadily and keeps little, and V8 still grows its young generation as such a
@@ -29,5 +29,5 @@ let youngKept = false;
 export const favourMemoryForItems: EventListener = (event) => {
   if (youngKept || event.type !== 'step-items' || event.count < MANY_ITEMS) return;
   youngKept = true;
-  process.getBuiltinModule('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
+  setV8Flags('--semi-space-growth-factor=1');
 };

@@ -1,10 +1,12 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CachedBundleLoader, codeCacheDir } from '../../src/cli/code-cache.js';
-import { flow } from '../helpers/cli.js';
+import { setV8Flags, v8FlagsChanged } from '../../src/model/v8-flags.js';
+import { FLOW_BIN, flow } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engine.js';
 
 // Bundle files as the build writes them: CommonJS, requiring each other by ./name and Node's modules by name.
@@ -81,28 +83,71 @@ describe('the CLI bundles loaded through the code cache', () => {
     expect(readFileSync(join(cache, 'main.cjs.cache'), 'utf8')).not.toBe('not a code cache');
   });
 
-  it('goes on without a cache it cannot write', () => {
-    if (process.getuid?.() === 0) return; // root writes anywhere
+  it('tries a bundle file again that failed to load, rather than keep it half-loaded', () => {
     const dir = bundle();
-    const cache = join(dir, 'locked');
-    mkdirSync(cache, { mode: 0o500 });
-    const loader = new CachedBundleLoader(join(cache, 'inner'));
-    expect((loader.require(join(dir, 'main.cjs')) as Main).sum(1)).toBe(2);
-    expect(() => loader.writeCaches()).not.toThrow();
-    chmodSync(cache, 0o700);
+    writeFileSync(join(dir, 'flaky.cjs'), 'if (!globalThis.flowTestReady) throw new Error("not yet");\nexports.ok = () => true;\n');
+    const loader = new CachedBundleLoader(undefined);
+    expect(() => loader.require(join(dir, 'flaky.cjs'))).toThrow('not yet');
+    (globalThis as { flowTestReady?: boolean }).flowTestReady = true;
+    try {
+      expect((loader.require(join(dir, 'flaky.cjs')) as { ok(): boolean }).ok()).toBe(true);
+    } finally {
+      delete (globalThis as { flowTestReady?: boolean }).flowTestReady;
+    }
   });
 
-  it('names a directory per build and Node, and removes other builds’ directories unused for 30 days', () => {
+  it('goes on without a cache it cannot write, and leaves no part of one', () => {
+    const dir = bundle();
+    // A file where the directory would go: no directory can be made there, even by root.
+    const blocked = join(dir, 'blocked');
+    writeFileSync(blocked, '');
+    const loader = new CachedBundleLoader(join(blocked, 'inner'));
+    expect((loader.require(join(dir, 'main.cjs')) as Main).sum(1)).toBe(2);
+    expect(() => loader.writeCaches()).not.toThrow();
+    // A cache file that cannot be renamed into place (a directory is in its way): its partial file is removed.
+    const cache = join(dir, 'cache');
+    mkdirSync(join(cache, 'main.cjs.cache'), { recursive: true });
+    const second = new CachedBundleLoader(cache);
+    second.require(join(dir, 'main.cjs'));
+    expect(() => second.writeCaches()).not.toThrow();
+    expect(readdirSync(cache)).toEqual(['main.cjs.cache']);
+  });
+
+  it('writes nothing once the command changed V8’s flags: the next start would refuse those caches', () => {
+    const dir = bundle();
+    const cache = join(dir, 'cache');
+    const loader = new CachedBundleLoader(cache);
+    loader.require(join(dir, 'main.cjs'));
+    // The setting stays for the rest of this test file's process (V8 has no way back); the tests after it write no cache.
+    setV8Flags('--optimize-for-size');
+    expect(v8FlagsChanged()).toBe(true);
+    loader.writeCaches();
+    expect(existsSync(cache)).toBe(false);
+  });
+
+  it('names a directory per build and Node, and removes other builds’ directories unused for 30 days or beyond the newest 8', () => {
     const root = tempDir('flow-code-cache-');
     const old = join(root, 'oldbuild-v0-x64');
-    const recent = join(root, 'otherbuild-v0-x64');
     mkdirSync(old);
-    mkdirSync(recent);
     const longAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000);
     utimesSync(old, longAgo, longAgo);
-    const dir = codeCacheDir(root, 'abc123');
+    const recent = Array.from({ length: 9 }, (_, i) => {
+      const dir = join(root, `build${i}-v0-x64`);
+      mkdirSync(dir);
+      const when = new Date(Date.now() - (i + 1) * 3600 * 1000);
+      utimesSync(dir, when, when);
+      return `build${i}-v0-x64`;
+    });
+    const dir = codeCacheDir(root, 'abc123', '');
     expect(dir).toBe(join(root, `abc123-${process.version}-${process.arch}`));
-    expect(readdirSync(root).sort()).toEqual(['otherbuild-v0-x64']);
+    // Node's options may change V8's flags, which a cache must match: another set, another directory.
+    expect(codeCacheDir(root, 'abc123', '--max-old-space-size=4096')).toMatch(/abc123-v[\d.]+-\w+-[0-9a-f]{8}$/);
+    // The oldest of the nine recent ones goes with the month-old one.
+    expect(readdirSync(root).sort()).toEqual(recent.slice(0, 8).sort());
+    // A directory that exists already is used as it is, and nothing is tidied.
+    mkdirSync(dir);
+    codeCacheDir(root, 'abc123', '');
+    expect(readdirSync(root)).toHaveLength(9);
   });
 });
 
@@ -144,5 +189,52 @@ describe('flow started through the code cache', () => {
     const off = flow(['validate', 'w.yaml'], dir, { ...env, XDG_CACHE_HOME: join(dir, 'other'), NODE_DISABLE_COMPILE_CACHE: '1' });
     expect(off.code, off.stderr).toBe(0);
     expect(existsSync(join(dir, 'other', 'flow', 'code-cache'))).toBe(false);
+  });
+
+  it('runs its bundles in strict mode, as the ES modules they were made from', () => {
+    const dist = join(import.meta.dirname, '..', '..', 'dist');
+    // The bundles, as the build lists them (dist/chunks.json); pg-worker.cjs is a file of its own, copied as it is.
+    const bundles = Object.keys(JSON.parse(readFileSync(join(dist, 'chunks.json'), 'utf8')) as object).filter((f) => f.endsWith('.cjs'));
+    expect(bundles.length).toBeGreaterThan(10);
+    for (const file of bundles) expect(readFileSync(join(dist, file), 'utf8').startsWith('"use strict";'), file).toBe(true);
+  });
+
+  it('compiles no cache under --enable-source-maps, whose traces Node maps only for what it compiled itself', () => {
+    const dir = tempDir('flow-cc-maps-');
+    writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - { id: a, type: shell, config: { run: "echo hi" } }\n');
+    const r = spawnSync(process.execPath, ['--enable-source-maps', FLOW_BIN, 'validate', 'w.yaml'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'cache', 'flow', 'code-cache'))).toBe(false);
+  });
+
+  it('ignores a relative XDG_CACHE_HOME, as the XDG rules say, for the home directory’s', () => {
+    const dir = tempDir('flow-cc-rel-');
+    writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - { id: a, type: shell, config: { run: "echo hi" } }\n');
+    const r = flow(['validate', 'w.yaml'], dir, { XDG_CACHE_HOME: 'relative', HOME: join(dir, 'home') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'relative'))).toBe(false);
+    expect(readdirSync(join(dir, 'home', '.cache', 'flow', 'code-cache'))).toHaveLength(1);
+  });
+
+  it('writes no cache as it exits on a signal', async () => {
+    const dir = tempDir('flow-cc-signal-');
+    writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - { id: wait, type: shell, config: { run: "sleep 10" } }\n');
+    const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', XDG_CACHE_HOME: join(dir, 'cache') },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/\[wait\] started/.test(stderr)) child.kill('SIGINT');
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(130);
+    expect(existsSync(join(dir, 'cache', 'flow', 'code-cache'))).toBe(false);
   });
 });
