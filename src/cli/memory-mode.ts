@@ -1,8 +1,8 @@
 import type { EventListener } from '../model/events.js';
 import { setV8Flags } from '../model/v8-flags.js';
 
-// The YAML parser holds a file's syntax tree and its document at once, each tens of times the text's size: for a
-// generated file of thousands of steps that was most of a run's peak memory (bench/RESULTS.md). V8's memory-saving
+// The YAML parser builds a file's syntax tree, then its document, each tens of times the text's size: for a
+// generated file of thousands of steps that is most of a run's peak memory (bench/RESULTS.md). V8's memory-saving
 // mode collects sooner; it also slows start-up by 15-30 ms, so only a workflow this large turns it on. It acts only
 // when set before the heap has grown, and stays on for the rest of the process.
 const LARGE_TEXT_CHARS = 256 * 1024;

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode } from '../../model/diagnostic.js';
+import { parseDocument } from './parse-document.js';
 import { SourceText } from './source.js';
 
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;

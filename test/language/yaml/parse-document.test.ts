@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CST, LineCounter, Parser, parseDocument as yamlParseDocument, stringify } from 'yaml';
+import { parseDocument } from '../../../src/language/yaml/parse-document.js';
+
+const options = () => ({ lineCounter: new LineCounter(), merge: true, uniqueKeys: true, prettyErrors: false });
+
+// Everything a caller reads from a document: its data, its errors and warnings where they are, its nodes' ranges.
+function observed(text: string, parse: typeof parseDocument) {
+  const doc = parse(text, options());
+  const attempt = (read: () => unknown) => {
+    try {
+      return read();
+    } catch (err) {
+      return `threw ${String(err)}`;
+    }
+  };
+  return {
+    data: attempt(() => doc.toJS({ maxAliasCount: 10_000 })),
+    errors: doc.errors.map((e) => [e.code, e.pos, e.message]),
+    warnings: doc.warnings.map((e) => [e.code, e.pos]),
+    text: attempt(() => doc.toString()),
+    range: doc.contents?.range,
+  };
+}
+
+function samePerBoth(text: string): void {
+  expect(observed(text, parseDocument)).toEqual(observed(text, yamlParseDocument));
+}
+
+const workflows = join(import.meta.dirname, '..', '..', '..', 'workflows');
+
+describe('parseDocument', () => {
+  it('composes what the yaml package composes, for every example workflow', () => {
+    for (const f of readdirSync(workflows).filter((n) => n.endsWith('.yaml'))) samePerBoth(readFileSync(join(workflows, f), 'utf8'));
+  });
+
+  it('composes anchors, aliases, merges, comments, errors and extra documents alike', () => {
+    const steps = Array.from({ length: 40 }, (_, i) => `  - id: s${i}\n    <<: *base\n    # step ${i}\n    run: echo ${i}\n`).join('');
+    for (const text of [
+      '',
+      '# only a comment\n',
+      `base: &base { timeout: 5m }\nsteps:\n${steps}later: *base\n`,
+      `steps:\n${steps}`,
+      `a: 1\n---\nb: 2\n`,
+      `steps:\n${steps}  - id: s0\n`.replace('id: s39', 'id: s39\n    id: again'),
+      `steps:\n${steps}    bad: [unclosed\n`,
+      `steps:\n${steps}   - misaligned: true\n`,
+    ]) {
+      samePerBoth(text);
+    }
+  });
+
+  it('composes what the yaml package composes for generated documents', () => {
+    const value = fc.jsonValue({ maxDepth: 4 });
+    fc.assert(
+      fc.property(value, fc.boolean(), (v, flow) =>
+        samePerBoth(stringify({ steps: v, more: [v, v] }, { collectionStyle: flow ? 'flow' : 'block' })),
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('lets go of a large block collection as the composer passes it', () => {
+    const text = `steps:\n${Array.from({ length: 100 }, (_, i) => `  - { id: s${i}, run: echo }\n`).join('')}`;
+    const seen: CST.Token[] = [];
+    const parse = Parser.prototype.parse;
+    // The tokens the parser hands over, to look at the tree once the document is composed.
+    Parser.prototype.parse = function* (this: Parser, source: string, incomplete?: boolean) {
+      for (const token of parse.call(this, source, incomplete)) {
+        seen.push(token);
+        yield token;
+      }
+    };
+    try {
+      const doc = parseDocument(text, options());
+      expect((doc.toJS() as { steps: unknown[] }).steps).toHaveLength(100);
+    } finally {
+      Parser.prototype.parse = parse;
+    }
+    const document = seen.find((t): t is CST.Document => t.type === 'document');
+    const root = document?.value as CST.BlockMap;
+    const stepsSeq = root.items[0]?.value as CST.BlockSequence;
+    expect(stepsSeq.type).toBe('block-seq');
+    expect([...Array(stepsSeq.items.length).keys()].every((i) => stepsSeq.items[i] === undefined)).toBe(true);
+  });
+});
