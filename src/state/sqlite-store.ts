@@ -1,9 +1,10 @@
+import type Database from 'better-sqlite3';
 import { LeaseLostError } from '../model/errors.js';
 import type { RunOwner, StepAttempt } from '../model/run.js';
 import type { Workflow } from '../model/workflow.js';
 import { describeOwner, leaseTtlMs } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
-import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
+import { type Durability, guardStateFile, openDatabase, stateFileError } from './sqlite-open.js';
 import { sqliteConcurrencySlots, sqliteRemoteAttempts } from './sqlite-remote.js';
 import { attemptEndValues, attemptValues, json, LAST_EVENT_SEQ, parse, type Row, resultValues, toOwner, toResult, toRun } from './rows.js';
 
@@ -18,6 +19,16 @@ export interface SqliteStoreOptions {
 // The SQLite adapter: WAL, short IMMEDIATE transactions, the file created 0600.
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): RunStore {
   const db = openDatabase(path, options.durability, { current: options.current });
+  try {
+    return sqliteStore(db);
+  } catch (err) {
+    // A statement the file's schema cannot take (a table dropped by hand): one error naming the file, and the file let go.
+    db.close();
+    throw stateFileError(path, err);
+  }
+}
+
+function sqliteStore(db: Database.Database): RunStore {
   // SQLite's own page cache of 2 MB, not the 16 MB better-sqlite3 builds it with: a run store (flow run, resume and
   // worker, the runs flow serve starts) appends records and seldom reads a page twice, and the larger cache only grew
   // with the file (a for_each of 100,000 items: 16-20 MB more at its peak). The history's readers keep the larger one.

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,17 @@ describe('the SQLite state file', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'state.db'), 'this is not sqlite, just text that is long enough to look like a header............');
     expect(() => openSqliteStore(join(dir, 'state.db'))).toThrow(/cannot use the state file/);
+  });
+
+  it('refuses a file whose schema lost a table, naming the file, and lets go of it', () => {
+    const path = join(tempDir(), 'state.db');
+    openSqliteStore(path).close();
+    const db = new Database(path);
+    db.exec('DROP TABLE cache');
+    db.close();
+    expect(() => openSqliteStore(path)).toThrow(/cannot use the state file .*state\.db.*no such table: cache/s);
+    // The last connection to close takes the write-ahead log with it: one left open would keep it.
+    expect(existsSync(`${path}-wal`)).toBe(false);
   });
 
   it('records the run, its definition, masked inputs, each step and each attempt', async () => {
