@@ -1,9 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CachedBundleLoader, codeCacheDir } from '../../src/cli/code-cache.js';
 import { setV8Flags, v8FlagsChanged } from '../../src/model/v8-flags.js';
 import { FLOW_BIN, flow } from '../helpers/cli.js';
@@ -218,6 +229,24 @@ describe('flow started through the code cache', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(dir, 'relative'))).toBe(false);
     expect(readdirSync(join(dir, 'home', '.cache', 'flow', 'code-cache'))).toHaveLength(1);
+  });
+
+  // As a container runs an image under an arbitrary user id: no account, so no home directory, and no HOME.
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  it.skipIf(process.getuid?.() !== 0 || !setpriv)('runs with no home directory, and caches nothing', () => {
+    // Under /tmp itself: the suite's own temporary directory is not the other user's to enter.
+    const dir = mkdtempSync('/tmp/flow-cc-nohome-');
+    chmodSync(dir, 0o777);
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'w.yaml'), 'steps:\n  - { id: a, type: shell, config: { run: "echo hi" } }\n');
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.HOME;
+    delete env.XDG_CACHE_HOME;
+    const noAccount = ['--reuid=54321', '--regid=54321', '--clear-groups'];
+    const r = spawnSync(setpriv!, [...noAccount, process.execPath, FLOW_BIN, 'validate', 'w.yaml'], { cwd: dir, encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain('1 file valid');
+    expect(readdirSync(dir)).toEqual(['w.yaml']);
   });
 
   it('writes no cache as it exits on a signal', async () => {
