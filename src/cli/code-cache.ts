@@ -33,6 +33,8 @@ interface Compiled {
 export class CachedBundleLoader {
   private readonly modules = new Map<string, { exports: unknown }>();
   private readonly compiled: Compiled[] = [];
+  // Node's require for the modules the bundles name (node:fs, better-sqlite3), one per directory of bundle files.
+  private readonly nodeRequires = new Map<string, NodeJS.Require>();
 
   /** `cacheDir` undefined: compile without a cache (NODE_DISABLE_COMPILE_CACHE=1). */
   constructor(private readonly cacheDir: string | undefined) {}
@@ -65,7 +67,8 @@ export class CachedBundleLoader {
       this.compiled.push({ script, cacheFile, writes });
     }
     if (bundleLoaded.hasSubscribers) bundleLoaded.publish({ url: pathToFileURL(file).href });
-    const nodeRequire = createRequire(file);
+    const nodeRequire = this.nodeRequires.get(dir) ?? createRequire(file);
+    this.nodeRequires.set(dir, nodeRequire);
     const local = (id: string) => (id.startsWith('./') ? this.require(join(dir, id)) : nodeRequire(id));
     const wrapper = script.runInThisContext() as (this: unknown, ...args: unknown[]) => void;
     wrapper.call(module.exports, module.exports, local, module, file, dir);
