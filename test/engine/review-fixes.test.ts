@@ -144,7 +144,7 @@ describe('a store that fails mid-run', () => {
     const file = writeFile(
       dir,
       'w.yaml',
-      'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -f slow.pid ] && exit 0; sleep 0.02; done" } }\n',
+      'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -s slow.pid ] && exit 0; sleep 0.02; done" } }\n',
     );
     const real = openSqliteStore(join(dir, 'state.db'));
     const store = {
@@ -169,7 +169,7 @@ describe('a store that fails mid-run', () => {
     const file = writeFile(
       dir,
       'w.yaml',
-      'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -f slow.pid ] && exit 0; sleep 0.02; done" } }\n',
+      'steps:\n  - id: g\n    parallel:\n      steps:\n        - { id: slow, type: shell, config: { run: "echo $$ > slow.pid; sleep 30" } }\n        - { id: fast, type: shell, config: { run: "for i in $(seq 1 200); do [ -s slow.pid ] && exit 0; sleep 0.02; done" } }\n',
     );
     const path = join(dir, 'state.db');
     const real = openSqliteStore(path);

@@ -107,7 +107,7 @@ describe('parallel groups', () => {
 
   it('fail_fast cancels running siblings and kills their processes', async () => {
     const slow = `        - id: slow\n          type: shell\n          config: { run: "echo $$ > slow.pid; sleep 30; touch slow.done" }\n`;
-    const fail = `        - id: fail\n          type: shell\n          config: { run: "for i in $(seq 1 200); do [ -f slow.pid ] && exit 4; sleep 0.02; done" }\n`;
+    const fail = `        - id: fail\n          type: shell\n          config: { run: "for i in $(seq 1 200); do [ -s slow.pid ] && exit 4; sleep 0.02; done" }\n`;
     const run = await runYaml(`steps:\n  - id: g\n    parallel:\n      steps:\n${slow}${fail}`);
     expect(run.outcome.status).toBe('failed');
     expect(statusOf(run, 'fail')).toBe('failed');
