@@ -47,21 +47,22 @@ function* releasedAsComposed(tokens: Iterable<CST.Token>): Generator<CST.Token> 
   }
 }
 
-// The composer reads a block collection's items once, in order, with for…of (yaml's resolve-block-map and
-// resolve-block-seq); an iterator of the array's own empties each slot as it moves past it. Flow collections are
-// read by index and stay as they are: a step written `{ … }` is one item of the block sequence around it.
 // A collection this small is released with the item around it.
 const MANY_ITEMS = 16;
 
-function releaseItems(token: CST.Token): void {
-  if (token.type !== 'block-map' && token.type !== 'block-seq') return;
-  const items = token.items as Array<CST.BlockMap['items'][number] | CST.BlockSequence['items'][number] | undefined>;
-  for (const item of items) {
-    if (!item) continue;
-    if ('key' in item && item.key) releaseItems(item.key);
-    if (item.value) releaseItems(item.value);
+// The composer reads a block collection's items once, in order, with for…of (yaml's resolve-block-map and
+// resolve-block-seq); an iterator of the array's own empties each slot as it moves past it. Flow collections are
+// read by index and stay as they are: a step written `{ … }` is one item of the block sequence around it. The tree
+// is walked with a stack of its own, not by recursion: a document nested 100,000 deep is the composer's to refuse.
+function releaseItems(root: CST.Token): void {
+  const pending: (CST.Token | null | undefined)[] = [root];
+  while (pending.length > 0) {
+    const token = pending.pop();
+    if (token?.type !== 'block-map' && token?.type !== 'block-seq') continue;
+    const items = token.items as Array<CST.BlockMap['items'][number] | CST.BlockSequence['items'][number]>;
+    for (const item of items) pending.push('key' in item ? item.key : undefined, item.value);
+    if (items.length >= MANY_ITEMS) Object.defineProperty(items, Symbol.iterator, { value: releasingIterator });
   }
-  if (items.length >= MANY_ITEMS) Object.defineProperty(items, Symbol.iterator, { value: releasingIterator });
 }
 
 function* releasingIterator<T>(this: Array<T | undefined>): Generator<T | undefined> {

@@ -42,6 +42,12 @@ describe('loadYaml', () => {
     expect(codes(deep).map((c) => c.split('@')[0])).toEqual(['too-deep']);
   });
 
+  it('refuses block sequences nested 100,000 deep with one diagnostic, never a crash', () => {
+    const found = codes(`${'- '.repeat(100_000)}x\n`);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^(yaml-syntax|too-deep)@1:/);
+  });
+
   it('accepts nesting up to the limit', () => {
     expect(codes(`a: ${'['.repeat(60)}${']'.repeat(60)}\n`)).toEqual([]);
   });
