@@ -24,7 +24,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   } catch (err) {
     // A statement the file's schema cannot take (a table dropped by hand): one error naming the file, and the file let go.
     db.close();
-    throw stateFileError(path, err);
+    throw (err as { code?: string }).code?.startsWith('SQLITE_') ? stateFileError(path, err) : err;
   }
 }
 

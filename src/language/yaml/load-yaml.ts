@@ -36,7 +36,7 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
     return refused(empty, 'not-text', 'file is not UTF-8 text', 'a workflow is a YAML text file; check the path');
   }
   const source = new SourceText(file, text);
-  const doc = parseDocument(text, { lineCounter: source.lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: source.lineCounter, merge: true, uniqueKeys: true });
   const diagnostics = firstPerLine(doc.errors.map((e) => yamlErrorDiagnostic(source, e.code, e.message, e.pos)));
   // A syntax error leaves a document whose shape is a guess; checking it further would only add noise.
   if (diagnostics.some((d) => d.code === 'yaml-syntax')) return { source, doc, data: undefined, diagnostics };

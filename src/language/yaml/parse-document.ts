@@ -9,7 +9,9 @@ import {
   YAMLParseError,
 } from 'yaml';
 
-type Options = ParseOptions & DocumentOptions & SchemaOptions;
+// Errors are left as the composer makes them (yaml's prettyErrors: false), and no node keeps its syntax tree, which
+// is let go of (keepSourceTokens), so neither option is taken.
+type Options = Omit<ParseOptions & DocumentOptions & SchemaOptions, 'prettyErrors' | 'keepSourceTokens'>;
 
 /**
  * The yaml package's `parseDocument`, except that the syntax tree is let go of as the document is composed.
@@ -25,7 +27,7 @@ export function parseDocument(text: string, options: Options): Document.Parsed {
   let doc: Document.Parsed | undefined;
   for (const next of composer.compose(releasedAsComposed(parser.parse(text)), true, text.length)) {
     if (!doc) doc = next;
-    else {
+    else if (doc.options.logLevel !== 'silent') {
       doc.errors.push(
         new YAMLParseError(
           [next.range[0], next.range[1]],

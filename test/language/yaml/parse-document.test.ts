@@ -54,10 +54,15 @@ describe('parseDocument', () => {
   });
 
   it('composes what the yaml package composes for generated documents', () => {
-    const value = fc.jsonValue({ maxDepth: 4 });
+    // Collections of 16 items or more, the ones let go of, inside and around smaller ones.
+    const value = fc.jsonValue({ maxDepth: 3 });
+    const many = fc.oneof(
+      fc.array(value, { minLength: 16, maxLength: 40 }),
+      fc.dictionary(fc.string(), value, { minKeys: 16, maxKeys: 30 }),
+    );
     fc.assert(
-      fc.property(value, fc.boolean(), (v, flow) =>
-        samePerBoth(stringify({ steps: v, more: [v, v] }, { collectionStyle: flow ? 'flow' : 'block' })),
+      fc.property(many, value, fc.boolean(), (steps, v, flow) =>
+        samePerBoth(stringify({ steps, more: [v, steps, v] }, { collectionStyle: flow ? 'flow' : 'block' })),
       ),
       { numRuns: 200 },
     );
