@@ -4,7 +4,7 @@ import type { RunOwner, StepAttempt } from '../model/run.js';
 import type { Workflow } from '../model/workflow.js';
 import { describeOwner, leaseTtlMs } from './lease.js';
 import type { Claim, RunStore, StoredStepResult } from './run-store.js';
-import { type Durability, guardStateFile, openDatabase, stateFileError } from './sqlite-open.js';
+import { type Durability, guardStateFile, openDatabase } from './sqlite-open.js';
 import { sqliteConcurrencySlots, sqliteRemoteAttempts } from './sqlite-remote.js';
 import { attemptEndValues, attemptValues, json, LAST_EVENT_SEQ, parse, type Row, resultValues, toOwner, toResult, toRun } from './rows.js';
 
@@ -20,11 +20,11 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): RunStore {
   const db = openDatabase(path, options.durability, { current: options.current });
   try {
-    return sqliteStore(db);
-  } catch (err) {
     // A statement the file's schema cannot take (a table dropped by hand): one error naming the file, and the file let go.
+    return guardStateFile(db, () => sqliteStore(db));
+  } catch (err) {
     db.close();
-    throw (err as { code?: string }).code?.startsWith('SQLITE_') ? stateFileError(path, err) : err;
+    throw err;
   }
 }
 
