@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import Ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { writeYamlParser } from './yaml-parser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const generated = join(root, 'src', 'generated');
@@ -63,7 +64,10 @@ await writeFile(
   `import type { ErrorObject } from 'ajv';\ndeclare const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };\nexport default validate;\n`,
 );
 
-// 3. The CLI, each of its commands, and the library, bundled. A command loads cli.cjs and its own cmd-NAME.cjs, and
+// 3. yaml's lexer and parser without generators (scripts/yaml-parser.mjs).
+await writeYamlParser(root, generated);
+
+// 4. The CLI, each of its commands, and the library, bundled. A command loads cli.cjs and its own cmd-NAME.cjs, and
 // further chunks only for what it loads lazily (an SDK, a reporter) and the code it shares with those parts. Node pays
 // for every module file it loads: one bundle over all commands split their shared code into a chunk per set of
 // commands, and `flow runs` loaded 25 files where it now loads 3, `flow run` 45 (7-13 ms off each, measured
@@ -219,7 +223,7 @@ await rm(tmp, { recursive: true, force: true });
 const metafiles = [cliBuild, ...commandBuilds, libraryBuild].map((b) => b.metafile);
 await writeFile(join(root, 'dist', 'chunks.json'), `${JSON.stringify(chunkPackages(metafiles), null, 1)}\n`);
 
-// 4. The dashboard of `flow ui`: one script and one stylesheet for the browser, built into dist/ui and served from there.
+// 5. The dashboard of `flow ui`: one script and one stylesheet for the browser, built into dist/ui and served from there.
 await build({
   entryPoints: [join(root, 'src/ui/main.tsx')],
   outfile: join(root, 'dist', 'ui', 'assets', 'app.js'),
@@ -238,12 +242,12 @@ await copyFile(join(root, 'src', 'ui', 'index.html'), join(root, 'dist', 'ui', '
 // The PostgreSQL store's connection thread, loaded by path beside the chunk that starts it (sync-client.ts).
 await copyFile(join(root, 'src', 'state', 'postgres', 'pg-worker.cjs'), join(root, 'dist', 'pg-worker.cjs'));
 
-// 5. Type declarations for the library (`import { runWorkflow } from 'flow'`).
+// 6. Type declarations for the library (`import { runWorkflow } from 'flow'`).
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',
 });
 
-// 6. The native process launcher (src/executors/native-launcher.c): with it a shell step costs about 1.5 ms less than
+// 7. The native process launcher (src/executors/native-launcher.c): with it a shell step costs about 1.5 ms less than
 // through bash (bench/RESULTS.md). Without a C compiler flow uses bash, and says so here.
 const cc = process.env.CC || 'cc';
 try {

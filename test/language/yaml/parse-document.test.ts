@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CST, LineCounter, Parser, parseDocument as yamlParseDocument, stringify } from 'yaml';
+import { type CST, LineCounter, parseDocument as yamlParseDocument, stringify } from 'yaml';
+import { Parser } from '../../../src/generated/yaml-parser.mjs';
 import { parseDocument } from '../../../src/language/yaml/parse-document.js';
 
 const options = () => ({ lineCounter: new LineCounter(), merge: true, uniqueKeys: true, prettyErrors: false });
@@ -73,11 +74,11 @@ describe('parseDocument', () => {
     const seen: CST.Token[] = [];
     const parse = Parser.prototype.parse;
     // The tokens the parser hands over, to look at the tree once the document is composed.
-    Parser.prototype.parse = function* (this: Parser, source: string, incomplete?: boolean) {
-      for (const token of parse.call(this, source, incomplete)) {
+    Parser.prototype.parse = function (this: Parser, source, incomplete, onToken) {
+      parse.call(this, source, incomplete, (token) => {
         seen.push(token);
-        yield token;
-      }
+        onToken(token);
+      });
     };
     try {
       const doc = parseDocument(text, options());

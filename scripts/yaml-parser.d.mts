@@ -1,0 +1,1 @@
+export declare function writeYamlParser(root: string, outDir: string): Promise<void>;
