@@ -42,6 +42,18 @@ describe('flow validate', () => {
     expect(r.stderr.trim()).toBe('3 errors, 0 warnings in 1 file');
   });
 
+  it('refuses several documents nested 100,000 deep, one error each, without ending the process', () => {
+    // Composed, each overflowed the stack; on Node 20 the second then ended node in V8's regular expression compiler.
+    const deep = `${'- '.repeat(100_000)}x\n`;
+    for (const name of ['d1.yaml', 'd2.yaml', 'd3.yaml']) write(name, deep);
+    const r = flow(['validate', 'd1.yaml', 'd2.yaml', 'd3.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout.split('\n').filter((l) => / error /.test(l))).toEqual(
+      ['d1', 'd2', 'd3'].map((n) => `${n}.yaml:1:129: error too-deep: document nests deeper than 64 levels`),
+    );
+    expect(r.stderr).not.toMatch(/FATAL|stack/i);
+  });
+
   it('prints JSON records with --format json', () => {
     write('bad.yaml', BAD);
     const r = flow(['validate', '--format', 'json', 'bad.yaml'], dir);

@@ -1,11 +1,15 @@
 import { isUtf8 } from 'node:buffer';
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode } from '../../model/diagnostic.js';
-import { parseDocument } from './parse-document.js';
+import { NestingTooDeep, parseDocument } from './parse-document.js';
 import { SourceText } from './source.js';
 
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 export const MAX_DEPTH = 64;
+// Collections nested this deep in the syntax tree are refused before the document is composed: composed, they would
+// nest past MAX_DEPTH anyway (their syntax errors, if any, are then not reported), and composing them recurses once per
+// level.
+const TREE_NESTING = { refuseAbove: 4 * MAX_DEPTH, reportAt: MAX_DEPTH + 1 };
 // yaml counts (uses of an anchor) x (aliases inside it); 10,000 lets a real file reuse an anchor
 // thousands of times while an alias bomb, which multiplies per level, is refused.
 export const MAX_ALIAS_COUNT = 10_000;
@@ -36,7 +40,13 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
     return refused(empty, 'not-text', 'file is not UTF-8 text', 'a workflow is a YAML text file; check the path');
   }
   const source = new SourceText(file, text);
-  const doc = parseDocument(text, { lineCounter: source.lineCounter, merge: true, uniqueKeys: true });
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: source.lineCounter, merge: true, uniqueKeys: true }, TREE_NESTING);
+  } catch (err) {
+    if (!(err instanceof NestingTooDeep)) throw err;
+    return { source, doc: undefined, data: undefined, diagnostics: [tooDeep(source, err.offset, err.offset + 1)] };
+  }
   const diagnostics = firstPerLine(doc.errors.map((e) => yamlErrorDiagnostic(source, e.code, e.message, e.pos)));
   // A syntax error leaves a document whose shape is a guess; checking it further would only add noise.
   if (diagnostics.some((d) => d.code === 'yaml-syntax')) return { source, doc, data: undefined, diagnostics };
@@ -44,7 +54,7 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
   const deep = findTooDeep(doc.contents as Node | null, 1);
   if (deep) {
     const range = deep.range ?? [0, 0];
-    diagnostics.push(at(source, range[0], range[1], 'too-deep', `document nests deeper than ${MAX_DEPTH} levels`, 'flatten the structure'));
+    diagnostics.push(tooDeep(source, range[0], range[1]));
     return { source, doc, data: undefined, diagnostics };
   }
   try {
@@ -180,6 +190,10 @@ function findAliasBomb(doc: Document.Parsed): Node | undefined {
 function firstPerLine(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<number>();
   return diagnostics.filter((d) => d.code !== 'yaml-syntax' || (!seen.has(d.line) && seen.add(d.line) !== undefined));
+}
+
+function tooDeep(source: SourceText, start: number, end: number): Diagnostic {
+  return at(source, start, end, 'too-deep', `document nests deeper than ${MAX_DEPTH} levels`, 'flatten the structure');
 }
 
 function findTooDeep(node: Node | null | undefined, depth: number): Node | undefined {

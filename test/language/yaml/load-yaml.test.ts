@@ -43,9 +43,16 @@ describe('loadYaml', () => {
   });
 
   it('refuses block sequences nested 100,000 deep with one diagnostic, never a crash', () => {
-    const found = codes(`${'- '.repeat(100_000)}x\n`);
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^(yaml-syntax|too-deep)@1:/);
+    expect(codes(`${'- '.repeat(100_000)}x\n`)).toEqual(['too-deep@1:129']);
+  });
+
+  it('points at the 65th level however deep a document nests, composed or refused before', () => {
+    // Up to 256 levels the composed document is checked; past them the syntax tree is refused before composing.
+    for (const levels of [65, 200, 256, 257, 300, 5_000]) {
+      expect(codes(`${'- '.repeat(levels)}x\n`)).toEqual(['too-deep@1:129']);
+      expect(codes(`a: ${'['.repeat(levels)}${']'.repeat(levels)}\n`)).toEqual(['too-deep@1:67']);
+      expect(codes(`a: ${'{b: '.repeat(levels)}1${'}'.repeat(levels)}\n`)).toEqual(['too-deep@1:256']);
+    }
   });
 
   it('accepts nesting up to the limit', () => {
