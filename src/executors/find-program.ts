@@ -13,12 +13,28 @@ const DEFAULT_PATH = '/usr/bin:/bin';
  */
 export function findProgram(file: string, path: string | undefined, cwd: string): string | undefined {
   if (file.includes('/')) return isExecutable(resolve(cwd, file)) ? file : undefined;
-  for (const dir of (path ?? DEFAULT_PATH).split(delimiter)) {
-    // Always with a slash, so that exec takes it as a path and searches nothing.
-    const candidate = dir === '' ? `./${file}` : join(dir, file);
-    if (isExecutable(resolve(cwd, candidate))) return candidate;
+  // The directory itself or its parent: never a file.
+  if (file === '.' || file === '..') return undefined;
+  for (const [relative, absolute] of entriesOf(path ?? DEFAULT_PATH, cwd)) {
+    if (isExecutable(absolute + file)) return relative + file;
   }
   return undefined;
+}
+
+// The last PATH searched, each entry as the prefix of a candidate (as the step names it, and from `cwd`): a run's
+// steps search the same PATH from the same directory thousands of times, and only the file system need be asked again.
+let searched: { path: string; cwd: string; entries: [relative: string, absolute: string][] } | undefined;
+
+function entriesOf(path: string, cwd: string): [relative: string, absolute: string][] {
+  if (searched?.path === path && searched.cwd === cwd) return searched.entries;
+  const entries = path.split(delimiter).map((dir): [string, string] => {
+    // Always with a slash, so that exec takes it as a path and searches nothing; normalized as join() does it. A
+    // name without a slash, other than . and .., is appended to a prefix exactly as join() and resolve() append it.
+    const candidate = dir === '' ? './_' : join(dir, '_');
+    return [candidate.slice(0, -1), resolve(cwd, candidate).slice(0, -1)];
+  });
+  searched = { path, cwd, entries };
+  return entries;
 }
 
 /** A regular file with an execute bit: what exec accepts, short of permission checks for this user. */

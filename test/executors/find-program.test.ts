@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findProgram, isDirectory } from '../../src/executors/find-program.js';
+import { findProgram, isDirectory, isExecutable } from '../../src/executors/find-program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flow-find-program-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +30,31 @@ describe('findProgram: the file execvp would run', () => {
   it('resolves a name with a slash against the working directory, without PATH', () => {
     expect(findProgram('./b/tool', '/usr/bin', dir)).toBe('./b/tool');
     expect(findProgram('./a/tool', join(dir, 'b'), dir)).toBeUndefined();
+  });
+
+  it('finds what a search without shortcuts finds, for PATH entries of every form, searched again and again', () => {
+    // The plain search: each entry joined and resolved for each name.
+    const plain = (file: string, path: string, cwd: string) => {
+      if (file.includes('/')) return isExecutable(resolve(cwd, file)) ? file : undefined;
+      for (const entry of path.split(':')) {
+        const candidate = entry === '' ? `./${file}` : join(entry, file);
+        if (isExecutable(resolve(cwd, candidate))) return candidate;
+      }
+      return undefined;
+    };
+    const entries = ['', '.', 'b', './b/', 'a/../b', `${join(dir, 'b')}/`, join(dir, 'a'), `${dir}//c`, '/', '..', '/nonexistent'];
+    const names = ['tool', 'here', 'inner', 'sh', '.', '..', 'none', 'c'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...entries), { maxLength: 5 }),
+        fc.constantFrom(...names),
+        fc.constantFrom(dir, join(dir, 'c'), '/'),
+        (path, file, cwd) => {
+          expect(findProgram(file, path.join(':'), cwd)).toBe(plain(file, path.join(':'), cwd));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('searches /usr/bin and /bin when there is no PATH', () => {
