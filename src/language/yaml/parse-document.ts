@@ -15,44 +15,62 @@ type Options = Omit<ParseOptions & DocumentOptions & SchemaOptions, 'prettyError
  *
  * The parser is yaml's own with its generators made plain methods (scripts/yaml-parser.mjs): it hands each token on
  * by a call, so a document is lexed, parsed and composed token by token as yaml does it, without a generator object
- * per call (about 24 ms of a 100-step `flow validate` on Node 20). After a second document, the rest is not composed.
+ * per call (about 24 ms of a 100-step `flow validate` on Node 20). As in yaml, reading stops once a second document
+ * has been composed.
  */
 export function parseDocument(text: string, options: Options, nesting?: NestingLimit): Document.Parsed {
   const parser = new Parser(options.lineCounter?.addNewLine);
   const composer = new Composer(options);
   let doc: Document.Parsed | undefined;
-  let more = true;
+  let documents = 0;
   const take = (composed: Iterable<Document.Parsed>) => {
     for (const next of composed) {
-      if (!doc) doc = next;
-      else if (more) {
-        more = false;
-        if (doc.options.logLevel !== 'silent') {
-          doc.errors.push(
-            new YAMLParseError(
-              [next.range[0], next.range[1]],
-              'MULTIPLE_DOCS',
-              'Source contains multiple documents; please use YAML.parseAllDocuments()',
-            ),
-          );
-        }
+      if (!doc) {
+        doc = next;
+        continue;
       }
+      if (doc.options.logLevel !== 'silent') {
+        doc.errors.push(
+          new YAMLParseError(
+            [next.range[0], next.range[1]],
+            'MULTIPLE_DOCS',
+            'Source contains multiple documents; please use YAML.parseAllDocuments()',
+          ),
+        );
+      }
+      throw STOP;
     }
   };
-  parser.parse(text, false, (token) => {
-    if (!more) return;
-    if (token.type === 'document' && token.value) prepareTree(token.value, nesting);
-    take(composer.next(token));
-  });
-  if (more) take(composer.end(true, text.length));
-  // end(forceDoc = true) yields a document even for empty text.
+  try {
+    parser.parse(text, false, (token) => {
+      if (token.type === 'document') documents++;
+      if (token.type === 'document' && token.value) {
+        const tooDeep = prepareTree(token.value, nesting);
+        if (tooDeep !== undefined) {
+          if (documents === 1) throw new NestingTooDeep(tooDeep);
+          // A later document (yaml composes the third before it hands over the second) only shows that there is more
+          // than one: it is composed empty.
+          token = { ...token, value: undefined };
+        }
+      }
+      take(composer.next(token));
+    });
+    // end(forceDoc = true) yields a document even for empty text.
+    take(composer.end(true, text.length));
+  } catch (err) {
+    if (err !== STOP) throw err;
+  }
   return doc as Document.Parsed;
 }
 
-/** Collections nested deeper than `refuseAbove` are refused before the document is composed. */
+// Thrown through yaml's parser once a second document has been handed over: the rest of the text is not read, as
+// yaml's parseDocument stops there too.
+const STOP = Symbol('a second document');
+
+/** A first document whose collections nest deeper than `refuseAbove` is refused before it is composed. */
 export interface NestingLimit {
   refuseAbove: number;
-  /** The depth whose collection the refusal points at. */
+  /** The depth whose first collection, in document order, the refusal points at. */
   reportAt: number;
 }
 
@@ -74,12 +92,13 @@ const MANY_ITEMS = 16;
 
 // Walked with a stack of its own, not by recursion. Two things are done before the composer, which recurses once
 // per level, reads the tree:
-// - Nesting past the limit is refused, where the composer would run out of stack (about 900 levels of `- - …`
-//   here) and, on Node 20, a second such document could then end the process in V8's regular expression compiler.
+// - Nesting past the limit is found (the place to report is returned), where the composer would run out of stack
+//   (about 800-950 levels here) and, on Node 20, a second such document could then end the process in V8's regular
+//   expression compiler.
 // - The composer reads a block collection's items once, in order, with for…of (yaml's resolve-block-map and
 //   resolve-block-seq); an iterator of the array's own empties each slot as it moves past it. Flow collections are
 //   read by index and stay as they are: a step written `{ … }` is one item of the block sequence around it.
-function prepareTree(root: CST.Token, nesting: NestingLimit | undefined): void {
+function prepareTree(root: CST.Token, nesting: NestingLimit | undefined): number | undefined {
   const refuseAbove = nesting?.refuseAbove ?? Number.POSITIVE_INFINITY;
   // Two stacks side by side: no pair allocated per node of a tree of hundreds of thousands.
   const pending: (CST.Token | null | undefined)[] = [root];
@@ -88,7 +107,7 @@ function prepareTree(root: CST.Token, nesting: NestingLimit | undefined): void {
     const token = pending.pop();
     const depth = depths.pop() as number;
     if (!isCollection(token)) continue;
-    if (depth > refuseAbove) throw new NestingTooDeep(offsetAtDepth(root, token, nesting?.reportAt ?? depth));
+    if (depth > refuseAbove) return firstAtDepth(root as Collection, nesting?.reportAt ?? depth);
     const items = token.items as Item[];
     for (const item of items) {
       pending.push('key' in item ? item.key : undefined, item.value);
@@ -97,28 +116,36 @@ function prepareTree(root: CST.Token, nesting: NestingLimit | undefined): void {
     if (token.type !== 'flow-collection' && items.length >= MANY_ITEMS)
       Object.defineProperty(items, Symbol.iterator, { value: releasingIterator });
   }
+  return undefined;
 }
 
-// Where the collection at `depth` on the way from `root` to `target` starts. Items are read by index: some arrays
-// already iterate by releasing their items.
-function offsetAtDepth(root: CST.Token, target: CST.Token, depth: number): number {
-  const pending: { token: CST.Token; parent?: { token: CST.Token; parent?: unknown } }[] = [{ token: root }];
-  type Entry = (typeof pending)[number];
-  while (pending.length > 0) {
-    const entry = pending.pop() as Entry;
-    if (entry.token === target) {
-      const chain: CST.Token[] = [];
-      for (let e: Entry | undefined = entry; e; e = e.parent as Entry | undefined) chain.unshift(e.token);
-      return (chain[depth - 1] ?? target).offset;
+// Where the composed document's check (findTooDeep in load-yaml.ts) would point, read from the tree: the first
+// collection at `depth` in document order, each item's value before a collection that is a mapping's key, which is
+// refused at any depth. (A flow sequence's `k: v` item and a `!!pairs` tag nest differently once composed: for those
+// the place may differ, not the verdict.) Items are read by index: some arrays already release them.
+function firstAtDepth(root: Collection, depth: number): number {
+  const frames = [{ token: root, depth: 1, next: 0, keyDue: false }];
+  if (depth <= 1) return root.offset;
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1] as (typeof frames)[number];
+    const item = frame.token.items[frame.next] as Item | undefined;
+    if (item === undefined) {
+      frames.pop();
+      continue;
     }
-    if (!isCollection(entry.token)) continue;
-    const items = entry.token.items as Item[];
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as Item;
-      for (const token of ['key' in item ? item.key : undefined, item.value]) if (token) pending.push({ token, parent: entry });
+    if (frame.keyDue) {
+      frame.keyDue = false;
+      frame.next++;
+      const isMap = frame.token.type === 'block-map' || (frame.token.type === 'flow-collection' && frame.token.start.source === '{');
+      if (isMap && 'key' in item && isCollection(item.key)) return item.key.offset;
+      continue;
     }
+    frame.keyDue = true;
+    if (!isCollection(item.value)) continue;
+    if (frame.depth + 1 >= depth) return item.value.offset;
+    frames.push({ token: item.value, depth: frame.depth + 1, next: 0, keyDue: false });
   }
-  return target.offset;
+  return root.offset;
 }
 
 function* releasingIterator<T>(this: Array<T | undefined>): Generator<T | undefined> {

@@ -55,6 +55,26 @@ describe('loadYaml', () => {
     }
   });
 
+  it('points where the composed check points when several branches or a collection key are too deep', () => {
+    const flow = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const block = (levels: number) => Array.from({ length: levels }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n');
+    for (const levels of [200, 300]) {
+      // The first branch too deep, in the order of the text, though a later one is deeper.
+      expect(codes(`a: ${flow(70)}\nb: ${flow(levels)}\n`)).toEqual(['too-deep@1:67']);
+      // A collection as a key is refused wherever it is; the value of the same pair comes first.
+      expect(codes(`? [x]\n: 1\nb: ${flow(levels)}\n`)).toEqual(['too-deep@1:3']);
+      expect(codes(`? [x]\n: ${flow(levels)}\n`)).toEqual(['too-deep@2:66']);
+      expect(codes(`${block(levels)} end\n`)).toEqual(['too-deep@65:129']);
+    }
+  });
+
+  it('reports more than one document, however deep the later ones nest', () => {
+    const deep = `${'['.repeat(300)}${']'.repeat(300)}\n`;
+    for (const text of [`a: 1\n---\n${deep}`, `a: 1\n---\nb: 2\n---\n${deep}`, `a: 1\n---\nb: 2\n---\nc: 3\n---\n${deep}`]) {
+      expect(codes(text)).toEqual(['yaml-syntax@2:1']);
+    }
+  });
+
   it('accepts nesting up to the limit', () => {
     expect(codes(`a: ${'['.repeat(60)}${']'.repeat(60)}\n`)).toEqual([]);
   });
