@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 
 // execvp's default when the environment has no PATH.
@@ -13,8 +13,8 @@ const DEFAULT_PATH = '/usr/bin:/bin';
  */
 export function findProgram(file: string, path: string | undefined, cwd: string): string | undefined {
   if (file.includes('/')) return isExecutable(resolve(cwd, file)) ? file : undefined;
-  // The directory itself or its parent: never a file.
-  if (file === '.' || file === '..') return undefined;
+  // No name, the directory itself or its parent: never a file, as execvp finds (join() would make them the entry).
+  if (file === '' || file === '.' || file === '..') return undefined;
   for (const [relative, absolute] of entriesOf(path ?? DEFAULT_PATH, cwd)) {
     if (isExecutable(absolute + file)) return relative + file;
   }
@@ -30,7 +30,7 @@ function entriesOf(path: string, cwd: string): [relative: string, absolute: stri
   const entries = path.split(delimiter).map((dir): [string, string] => {
     // Always with a slash, so that exec takes it as a path and searches nothing; normalized as join() does it. A
     // name without a slash, other than . and .., is appended to a prefix exactly as join() and resolve() append it.
-    const candidate = dir === '' ? './_' : join(dir, '_');
+    const candidate = dir === '' || !join(dir, '_').includes('/') ? './_' : join(dir, '_');
     return [candidate.slice(0, -1), resolve(cwd, candidate).slice(0, -1)];
   });
   searched = { path, cwd, entries };
@@ -39,11 +39,21 @@ function entriesOf(path: string, cwd: string): [relative: string, absolute: stri
 
 /** A regular file with an execute bit: what exec accepts, short of permission checks for this user. */
 export function isExecutable(file: string): boolean {
-  const stats = statSync(file, { throwIfNoEntry: false });
+  const stats = statOf(file);
   return stats !== undefined && stats.isFile() && (stats.mode & 0o111) !== 0;
 }
 
 /** Whether `dir` is a directory a process can be started in. */
 export function isDirectory(dir: string): boolean {
-  return statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  return statOf(dir)?.isDirectory() ?? false;
+}
+
+// Undefined where there is nothing to start: no such file, and also a path through a file (ENOTDIR, as for a PATH
+// entry that is a file), a loop of links or a directory this user cannot search, which execvp passes over as well.
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }

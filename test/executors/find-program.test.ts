@@ -33,28 +33,57 @@ describe('findProgram: the file execvp would run', () => {
   });
 
   it('finds what a search without shortcuts finds, for PATH entries of every form, searched again and again', () => {
-    // The plain search: each entry joined and resolved for each name.
+    // The plain search: each entry joined and resolved for each name, with a slash always, as execvp makes it.
     const plain = (file: string, path: string, cwd: string) => {
       if (file.includes('/')) return isExecutable(resolve(cwd, file)) ? file : undefined;
+      if (file === '' || file === '.' || file === '..') return undefined;
       for (const entry of path.split(':')) {
-        const candidate = entry === '' ? `./${file}` : join(entry, file);
+        const joined = join(entry, file);
+        const candidate = entry === '' || !joined.includes('/') ? `./${file}` : joined;
         if (isExecutable(resolve(cwd, candidate))) return candidate;
       }
       return undefined;
     };
-    const entries = ['', '.', 'b', './b/', 'a/../b', `${join(dir, 'b')}/`, join(dir, 'a'), `${dir}//c`, '/', '..', '/nonexistent'];
-    const names = ['tool', 'here', 'inner', 'sh', '.', '..', 'none', 'c'];
+    const entries = [
+      '',
+      '.',
+      './',
+      'b',
+      './b/',
+      'a/../b',
+      'a/..',
+      `${join(dir, 'b')}/`,
+      join(dir, 'a'),
+      `${dir}//c`,
+      join(dir, 'b', 'tool'), // a file, not a directory
+      '/',
+      '..',
+      '/nonexistent',
+    ];
+    const names = ['tool', 'here', 'inner', 'sh', '', '.', '..', 'none', 'c'];
+    const cwds = [dir, join(dir, 'c'), join(dir, 'b'), '/'];
     fc.assert(
       fc.property(
         fc.array(fc.constantFrom(...entries), { maxLength: 5 }),
         fc.constantFrom(...names),
-        fc.constantFrom(dir, join(dir, 'c'), '/'),
+        fc.constantFrom(...cwds),
         (path, file, cwd) => {
           expect(findProgram(file, path.join(':'), cwd)).toBe(plain(file, path.join(':'), cwd));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
+  });
+
+  it('finds nothing through a PATH entry that is a file, and never returns a path without a slash', () => {
+    const file = join(dir, 'b', 'tool');
+    expect(findProgram('tool', `${file}:${join(dir, 'b')}`, dir)).toBe(join(dir, 'b', 'tool'));
+    expect(findProgram('.', `:${file}`, dir)).toBeUndefined();
+    expect(findProgram('', `:${file}`, dir)).toBeUndefined();
+    expect(isExecutable(join(file, 'x'))).toBe(false);
+    expect(isDirectory(join(file, 'x'))).toBe(false);
+    expect(findProgram('tool', '.', join(dir, 'b'))).toBe('./tool');
+    expect(findProgram('tool', 'b/..', join(dir, 'b'))).toBe('./tool');
   });
 
   it('searches /usr/bin and /bin when there is no PATH', () => {
