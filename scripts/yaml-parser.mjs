@@ -112,7 +112,8 @@ function transform(text, file, { imports, entry }) {
   const visit = (node) => {
     if (ts.isPropertyAccessExpression(node) && node.expression.kind === ts.SyntaxKind.ThisKeyword && generators.has(node.name.text)) {
       const call = node.parent;
-      if (!ts.isCallExpression(call) || call.expression !== node) fail(file, `uses the generator ${node.name.text}() other than by calling it`);
+      if (!ts.isCallExpression(call) || call.expression !== node)
+        fail(file, `uses the generator ${node.name.text}() other than by calling it`);
       const delegated = ts.isYieldExpression(call.parent) && call.parent.asteriskToken !== undefined;
       // Called without yield*, a generator's body never runs: once a plain method, the call must go too.
       if (!delegated) {

@@ -29,7 +29,7 @@ function entriesOf(path: string, cwd: string): [relative: string, absolute: stri
   if (searched?.path === path && searched.cwd === cwd) return searched.entries;
   const entries = path.split(delimiter).map((dir): [string, string] => {
     // Always with a slash, so that exec takes it as a path and searches nothing; normalized as join() does it. A
-    // name without a slash, other than . and .., is appended to a prefix exactly as join() and resolve() append it.
+    // name without a slash (not '', . or ..: those find nothing) is appended exactly as join() and resolve() append it.
     const candidate = dir === '' || !join(dir, '_').includes('/') ? './_' : join(dir, '_');
     return [candidate.slice(0, -1), resolve(cwd, candidate).slice(0, -1)];
   });
