@@ -30,7 +30,8 @@ function entriesOf(path: string, cwd: string): [relative: string, absolute: stri
   const entries = path.split(delimiter).map((dir): [string, string] => {
     // Always with a slash, so that exec takes it as a path and searches nothing; normalized as join() does it. A
     // name without a slash (not '', . or ..: those find nothing) is appended exactly as join() and resolve() append it.
-    const candidate = dir === '' || !join(dir, '_').includes('/') ? './_' : join(dir, '_');
+    const joined = join(dir, '_');
+    const candidate = dir === '' || !joined.includes('/') ? './_' : joined;
     return [candidate.slice(0, -1), resolve(cwd, candidate).slice(0, -1)];
   });
   searched = { path, cwd, entries };

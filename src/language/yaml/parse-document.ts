@@ -43,9 +43,9 @@ export function parseDocument(text: string, options: Options, nesting?: NestingL
   };
   try {
     parser.parse(text, false, (token) => {
-      if (token.type === 'document') documents++;
-      if (token.type === 'document' && token.value) {
-        const tooDeep = prepareTree(token.value, nesting);
+      if (token.type === 'document') {
+        documents++;
+        const tooDeep = token.value ? prepareTree(token.value, nesting) : undefined;
         if (tooDeep !== undefined) {
           if (documents === 1) throw new NestingTooDeep(tooDeep);
           // A later document (yaml composes the third before it hands over the second) only shows that there is more
