@@ -3,11 +3,12 @@
 // this Node plus each one .ci/run installed under .ci/.work (see lib/node-builds.mjs).
 //   start-up: flow run (1 step: again, and in a new state file), flow validate (100 steps), flow --help, flow runs:
 //             flow's own ms over `node -e 0`;
-//   per step: 1,000 `true` steps vs make (wall ratio, flow's own CPU per step), 8 parallel sleeps vs make -j8,
+//   per step: 1,000 `true` steps vs make (wall ratio, flow's own CPU per step, and the design's floor: lib/step-floor.mjs),
+//             8 parallel sleeps vs make -j8,
 //             10,000 transforms in-process (ms per step);
 //   memory:   peak RSS of validate and run of 10,000 transforms, and of a for_each over 1k/10k/100k items (flat?).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +38,7 @@ const STARTUP = [
   { key: 'runs', label: 'flow runs, 5 runs recorded', args: ['runs', '--state', 'runs.db'], own: 40 },
 ];
 const LAUNCHER_CPU_HOOK = fileURLToPath(new URL('./lib/launcher-cpu.mjs', import.meta.url));
+const STEP_FLOOR = fileURLToPath(new URL('./lib/step-floor.mjs', import.meta.url));
 const SEQ_RATIO = 3.0; // 1,000 `true` steps / make's 1,000 `true` recipes, wall time
 const CPU_PER_STEP = 0.5; // flow's own CPU ms per shell step, over make's per recipe
 const PAR_RATIO = 1.25; // 8 parallel `sleep 0.5` steps / make -j8
@@ -189,10 +191,19 @@ function perStep(ctx, figures) {
       }
     }
   });
+  // The design's floor, where flow's native launcher was built: from a fresh copy of a state file flow made (prepare).
+  ctx.nodes.forEach((node, i) => {
+    if (!existsSync(join(node.root, 'dist', 'flow-launcher'))) return;
+    for (const n of ['1000', '1']) {
+      const args = [STEP_FLOOR, node.root, 'floor.db', n];
+      seq[`${i}:floor${n}`] = { cmd: node.bin, args, cwd: node.cwd, env: ctx.env, fresh: 'floor.db', seed: 'runs.db' };
+    }
+  });
   const rounds = ctx.quick ? 2 : 5;
   ctx.log(`perf: 1,000 sequential \`true\` steps (and 1) vs make, ${rounds} rounds after 1 warm-up...`);
   const measure = (c) => {
     removeState(c);
+    if (c.seed) copyFileSync(join(c.cwd, c.seed), join(c.cwd, c.fresh));
     const sample = timeWithCpu(c);
     if (c.launcherCpu) sample.cpuMs += Number(readFileSync(c.launcherCpu, 'utf8'));
     return sample;
@@ -243,6 +254,20 @@ function perStep(ctx, figures) {
         result: cpuResult,
         formal: true,
         cell: `own ${own.toFixed(3)} ms (flow ${flowCpu.toFixed(3)}, make ${makeCpu.toFixed(3)}) ${cpuResult}`,
+      });
+    }
+    if (s[`${i}:floor1000`]) {
+      const floorCpu = (cpu(`${i}:floor1000`) - cpu(`${i}:floor1`)) / 999;
+      figures[i].push({
+        key: 'floor',
+        label: "CPU ms per shell step, the design's floor (bench/lib/step-floor.mjs) vs make",
+        target: 'info',
+        subjectMedian: floorCpu,
+        baselineMedian: makeCpu,
+        ratio: floorCpu / makeCpu,
+        result: 'info',
+        formal: false,
+        cell: `own ${(floorCpu - makeCpu).toFixed(3)} ms (floor ${floorCpu.toFixed(3)}, make ${makeCpu.toFixed(3)})`,
       });
     }
     const parRatio = median(p[i]) / median(p.make);
@@ -402,6 +427,9 @@ function notes(ctx, stamp, given, table, hint) {
     "- CPU per shell step: user+system CPU of the whole process tree of the 1,000-step run (GNU time's %U+%S, waited-for children",
     "  included, plus flow's launchers with the programs they ran, read from /proc by bench/lib/launcher-cpu.mjs as flow exits)",
     "  minus that of a 1-step run of the same shape, / 999 (subject); make's the same way (baseline); flow's own = the difference.",
+    "- The design's floor: bench/lib/step-floor.mjs, timed with the 1,000-step runs in the same way, from a copy of a state file",
+    "  flow made: per step the transaction flow commits, two progress lines and one `true` through flow's native launcher, and",
+    "  none of flow's own code. What flow spends beyond it is its engine's (the path of a step through flow's modules).",
     `- 8 parallel \`sleep 0.5\`: one parallel group vs \`make -j8\`, ${rounds.par} rounds after 1 warm-up, make and every Node in one round-robin.`,
     '- 10,000 transforms in-process: bench/engine-inprocess.mjs (`runWorkflow` with the SQLite store, validation excluded) under each',
     `  Node, ${rounds.inproc} round(s) after 1 warm-up; peak RSS is that process's maxRSS.`,

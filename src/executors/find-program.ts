@@ -23,19 +23,22 @@ export function findProgram(file: string, path: string | undefined, cwd: string)
 
 // The last PATH searched, each entry as the prefix of a candidate (as the step names it, and from `cwd`): a run's
 // steps search the same PATH from the same directory thousands of times, and only the file system need be asked again.
+// An entry that names a directory an earlier one named is left out: it can find nothing the earlier did not.
 let searched: { path: string; cwd: string; entries: [relative: string, absolute: string][] } | undefined;
 
 function entriesOf(path: string, cwd: string): [relative: string, absolute: string][] {
   if (searched?.path === path && searched.cwd === cwd) return searched.entries;
-  const entries = path.split(delimiter).map((dir): [string, string] => {
+  const entries = new Map<string, string>();
+  for (const dir of path.split(delimiter)) {
     // Always with a slash, so that exec takes it as a path and searches nothing; normalized as join() does it. A
     // name without a slash (not '', . or ..: those find nothing) is appended exactly as join() and resolve() append it.
     const joined = join(dir, '_');
     const candidate = dir === '' || !joined.includes('/') ? './_' : joined;
-    return [candidate.slice(0, -1), resolve(cwd, candidate).slice(0, -1)];
-  });
-  searched = { path, cwd, entries };
-  return entries;
+    const absolute = resolve(cwd, candidate).slice(0, -1);
+    if (!entries.has(absolute)) entries.set(absolute, candidate.slice(0, -1));
+  }
+  searched = { path, cwd, entries: [...entries].map(([absolute, relative]) => [relative, absolute]) };
+  return searched.entries;
 }
 
 /** A regular file with an execute bit: what exec accepts, short of permission checks for this user. */

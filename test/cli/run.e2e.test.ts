@@ -108,7 +108,7 @@ describe('flow run', () => {
     expect(existsSync(join(dir, '.flow'))).toBe(false);
   });
 
-  // A run's first shell step starts directly (spawn); a later one, through the launcher warmed meanwhile.
+  // Shell steps start through the launcher, from a run's first; directly (spawn) with FLOW_PROCESS_LAUNCHER=off.
   it.each([
     ['SIGINT', 130, 'direct'],
     ['SIGTERM', 143, 'direct'],
@@ -118,12 +118,12 @@ describe('flow run', () => {
   ] as const)(
     '%s stops the run: exit %i, the step process tree killed (started through %s), the run recorded as interrupted',
     async (signal, code, path) => {
-      const warm = path === 'launcher' ? '  - { id: warm, type: shell, config: { run: "sleep 0.3" } }\n' : '';
       write(
         'w.yaml',
-        `steps:\n${warm}  - id: long\n    type: shell\n    config: { run: "echo $PPID > parent.pid; sleep 60 & echo $! > child.pid; wait" }\n  - { id: after, type: shell, config: { run: "touch after" } }\n`,
+        `steps:\n  - id: long\n    type: shell\n    config: { run: "echo $PPID > parent.pid; sleep 60 & echo $! > child.pid; wait" }\n  - { id: after, type: shell, config: { run: "touch after" } }\n`,
       );
-      const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const env = path === 'direct' ? { ...process.env, FLOW_PROCESS_LAUNCHER: 'off' } : process.env;
+      const child = spawn(process.execPath, [FLOW_BIN, 'run', 'w.yaml'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));

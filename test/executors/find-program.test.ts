@@ -2,8 +2,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { findProgram, isDirectory, isExecutable } from '../../src/executors/find-program.js';
+
+// Node's statSync, counted: a PATH search asks the file system once per directory.
+const stats = vi.hoisted(() => ({ paths: [] as string[] }));
+vi.mock('node:fs', async (original) => {
+  const fs = await original<typeof import('node:fs')>();
+  const statSync = ((path: string, options?: object) => {
+    stats.paths.push(String(path));
+    return fs.statSync(path, options);
+  }) as typeof fs.statSync;
+  return { ...fs, statSync, default: { ...fs, statSync } };
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'flow-find-program-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,6 +84,13 @@ describe('findProgram: the file execvp would run', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it('asks once per directory, however often PATH names it and however it is spelled', () => {
+    stats.paths = [];
+    const b = join(dir, 'b');
+    expect(findProgram('tool', `${join(dir, 'a')}:a:${dir}/a/:${b}`, dir)).toBe(join(b, 'tool'));
+    expect(stats.paths).toEqual([join(dir, 'a', 'tool'), join(b, 'tool')]);
   });
 
   it('finds nothing through a PATH entry that is a file, and never returns a path without a slash', () => {

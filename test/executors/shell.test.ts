@@ -37,7 +37,7 @@ for (const mode of ['launcher', 'direct'] as const) {
     beforeAll(() => {
       if (mode === 'direct') process.env['FLOW_PROCESS_LAUNCHER'] = 'off';
       else delete process.env['FLOW_PROCESS_LAUNCHER'];
-      // A first step with no launcher idle starts directly (and warms one): have them ready.
+      // A step that finds every launcher busy starts directly (and warms one): have them ready.
       warmLaunchers(4);
     });
     afterAll(() => {
