@@ -191,12 +191,13 @@ function perStep(ctx, figures) {
       }
     }
   });
-  // The design's floor, where flow's native launcher was built: from a fresh copy of a state file flow made (prepare).
+  // The design's floor, where flow's native launcher was built: from a fresh copy of the state file the 1,000-step runs
+  // use at that point of the round, so that its commits cost what theirs cost.
   ctx.nodes.forEach((node, i) => {
     if (!existsSync(join(node.root, 'dist', 'flow-launcher'))) return;
     for (const n of ['1000', '1']) {
       const args = [STEP_FLOOR, node.root, 'floor.db', n];
-      seq[`${i}:floor${n}`] = { cmd: node.bin, args, cwd: node.cwd, env: ctx.env, fresh: 'floor.db', seed: 'runs.db' };
+      seq[`${i}:floor${n}`] = { cmd: node.bin, args, cwd: node.cwd, env: ctx.env, fresh: 'floor.db', seed: 'seq.db' };
     }
   });
   const rounds = ctx.quick ? 2 : 5;
@@ -427,8 +428,8 @@ function notes(ctx, stamp, given, table, hint) {
     "- CPU per shell step: user+system CPU of the whole process tree of the 1,000-step run (GNU time's %U+%S, waited-for children",
     "  included, plus flow's launchers with the programs they ran, read from /proc by bench/lib/launcher-cpu.mjs as flow exits)",
     "  minus that of a 1-step run of the same shape, / 999 (subject); make's the same way (baseline); flow's own = the difference.",
-    "- The design's floor: bench/lib/step-floor.mjs, timed with the 1,000-step runs in the same way, from a copy of a state file",
-    "  flow made: per step the transaction flow commits, two progress lines and one `true` through flow's native launcher, and",
+    "- The design's floor: bench/lib/step-floor.mjs, timed with the 1,000-step runs in the same way, from a copy of their state",
+    "  file as it is then: per step the transaction flow commits, two progress lines and one `true` through flow's native launcher, and",
     "  none of flow's own code. What flow spends beyond it is its engine's (the path of a step through flow's modules).",
     `- 8 parallel \`sleep 0.5\`: one parallel group vs \`make -j8\`, ${rounds.par} rounds after 1 warm-up, make and every Node in one round-robin.`,
     '- 10,000 transforms in-process: bench/engine-inprocess.mjs (`runWorkflow` with the SQLite store, validation excluded) under each',

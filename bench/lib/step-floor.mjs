@@ -52,7 +52,8 @@ control.setEncoding('utf8').on('data', (t) => {
   for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
     const [kind, value] = pending.slice(0, nl).split(' ');
     pending = pending.slice(nl + 1);
-    if (kind === 'exit') note('exit', Number(value));
+    if (kind === 'pid') step.pid = Number(value);
+    else if (kind === 'exit') note('exit', Number(value));
   }
 });
 const start = (i) =>

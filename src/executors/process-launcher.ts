@@ -19,6 +19,8 @@ const MAX_LAUNCHERS = 16;
 const WARM_DELAY_MS = 50;
 /** How long a step waits for its output's end after its exit code has come. */
 const SENTINEL_GRACE_MS = 2000;
+/** Spawn errors of a system short of something (descriptors, processes, memory): the launcher may start next time. */
+const SHORT_OF = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);
 
 export interface LaunchRequest {
   /** The program as the step names it: its argv[0]. */
@@ -59,7 +61,8 @@ class Launcher {
   constructor(
     readonly program: LauncherProgram,
     env: NodeJS.ProcessEnv,
-    private readonly onDead: (l: Launcher, exitCode: number | null) => void,
+    /** `cannotRun`: its program cannot run here at all (not there, not executable, too old a bash). */
+    private readonly onDead: (l: Launcher, cannotRun: boolean) => void,
   ) {
     const { base, spawnEnv } = launcherEnvironment(env);
     this.base = base;
@@ -70,9 +73,13 @@ class Launcher {
       detached: true,
     });
     // First, so that a failed spawn (EMFILE, EAGAIN) is an event handled here, never an uncaught one.
-    this.child.on('error', () => this.die(null, true));
-    const [stdin, stdout, , control, stderr] = this.child.stdio as unknown as (Readable & Writable)[];
-    if (!stdin || !stdout || !control || !stderr) throw new Error('the process launcher could not be started');
+    this.child.on('error', (err: NodeJS.ErrnoException) => this.die(true, !SHORT_OF.has(err.code ?? '')));
+    const [stdin, stdout, , control, stderr] = (this.child.stdio ?? []) as unknown as (Readable & Writable)[];
+    if (!stdin || !stdout || !control || !stderr) {
+      // No pipes (EMFILE): the caller counts it out; the 'error' that follows must not do so again.
+      this.dead = true;
+      throw new Error('the process launcher could not be started');
+    }
     this.stdin = stdin;
     this.streams = [stdout, control, stderr];
     stdout.setEncoding('utf8').on('data', (t: string) => (this.current ? this.current.output('stdout', t) : this.stray()));
@@ -89,7 +96,7 @@ class Launcher {
     // when the process's exit is seen must reach its step first.
     let exited: number | null | undefined;
     let controlEnded = false;
-    const gone = () => exited !== undefined && controlEnded && this.die(exited, exited !== null);
+    const gone = () => exited !== undefined && controlEnded && this.die(exited !== null, exited === UNSUPPORTED_EXIT);
     this.child.on('exit', (code) => {
       exited = code;
       gone();
@@ -119,7 +126,7 @@ class Launcher {
         started,
         failed,
         () => this.stray(),
-        () => this.retire(null),
+        () => this.retire(false),
         () => {
           this.current = undefined;
           this.idle();
@@ -145,20 +152,20 @@ class Launcher {
   // can no longer be told apart by step, so it takes no more; it finishes the step it runs, if any, and
   // ends when it reads the end of its input.
   private stray() {
-    this.retire(null);
+    this.retire(false);
     this.close();
   }
 
   /** Takes this launcher out of use; it may still be finishing the step it runs. */
-  retire(exitCode: number | null) {
+  retire(cannotRun: boolean) {
     if (this.dead) return;
     this.dead = true;
-    this.onDead(this, exitCode);
+    this.onDead(this, cannotRun);
   }
 
   /** `startedNothing`: it was not started, or ended by itself, which it does only before a pid (LauncherUnavailable). */
-  private die(exitCode: number | null, startedNothing: boolean) {
-    this.retire(exitCode);
+  private die(startedNothing: boolean, cannotRun = false) {
+    this.retire(cannotRun);
     this.current?.lost(startedNothing);
   }
 
@@ -262,6 +269,9 @@ interface LauncherProgram {
 const NATIVE = ['./flow-launcher', '../../dist/flow-launcher'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 let nativePath: string | null | undefined;
 let bashPath: string | null | undefined;
+// Launcher programs that could not run here (a bash older than 5.1, no /proc, no fd 3 or 4, a file gone or not
+// executable): the next choice is used for the rest of the process.
+const unusable = new Set<string>();
 
 /**
  * Linux only: flow's native launcher where the build made it, else bash. FLOW_PROCESS_LAUNCHER=bash chooses bash,
@@ -272,10 +282,12 @@ function findLauncher(): LauncherProgram | null {
   if (choice === 'off' || process.platform !== 'linux') return null;
   if (choice !== 'bash') {
     nativePath ??= NATIVE.find(isExecutable) ?? null;
-    if (nativePath) return { file: nativePath, args: [] };
+    if (nativePath && !unusable.has(nativePath)) return { file: nativePath, args: [] };
   }
   bashPath ??= ['/bin/bash', '/usr/bin/bash'].find((p) => existsSync(p)) ?? null;
-  return bashPath ? { file: bashPath, args: ['--noprofile', '--norc', '-c', LAUNCHER_SCRIPT, 'flow-launcher'] } : null;
+  return bashPath && !unusable.has(bashPath)
+    ? { file: bashPath, args: ['--noprofile', '--norc', '-c', LAUNCHER_SCRIPT, 'flow-launcher'] }
+    : null;
 }
 
 const idle: Launcher[] = [];
@@ -284,15 +296,11 @@ let live = 0;
 function startLauncher(program: LauncherProgram): Launcher | undefined {
   live++;
   try {
-    return new Launcher(program, process.env, (dead, exitCode) => {
+    return new Launcher(program, process.env, (dead, cannotRun) => {
       live--;
       const i = idle.indexOf(dead);
       if (i >= 0) idle.splice(i, 1);
-      // This launcher cannot run here (a bash older than 5.1, no /proc, no fd 3 or 4): the next choice is used.
-      if (exitCode === UNSUPPORTED_EXIT) {
-        if (program.file === nativePath) nativePath = null;
-        else bashPath = null;
-      }
+      if (cannotRun) unusable.add(program.file);
     });
   } catch {
     live--;

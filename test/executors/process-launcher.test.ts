@@ -27,7 +27,7 @@ interface Ran {
 async function run(file: string, args: string[], extra: Partial<LaunchRequest> = {}): Promise<Ran> {
   let stdout = '';
   let stderr = '';
-  // With no launcher idle, launch() declines and warms one up: ask once more after that.
+  // With every launcher busy, launch() declines and warms one up: ask once more after that.
   const request = (): Promise<LaunchedProcess | undefined> =>
     launch({
       file,
@@ -285,10 +285,10 @@ describe.each(['native', 'bash'] as const)('process launcher (%s)', (kind) => {
   });
 });
 
-// In a bundle of its own, outside the checkout: through bash.
+// In a bundle of its own, outside the checkout: through bash, or the flow-launcher beside the bundle.
 describe('process launcher, bundled on its own', () => {
-  it('with no file descriptors left, refuses the request instead of crashing, and gives back its slot', () => {
-    const bundle = join(dir, 'launcher-fds.mjs');
+  const bundled = (file: string) => {
+    const bundle = join(dir, file);
     buildSync({
       entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))],
       bundle: true,
@@ -297,32 +297,55 @@ describe('process launcher, bundled on its own', () => {
       outfile: bundle,
       logLevel: 'silent',
     });
+    return bundle;
+  };
+  const TRUE = `{ file: 'true', path: '/bin/true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} }`;
+
+  it('with no file descriptors left, refuses the request instead of crashing, and gives back its slot', () => {
+    const bundle = bundled('launcher-fds.mjs');
+    // Once descriptors are free again, the next program finds no launcher alive and starts one: the failed ones were
+    // each counted out once.
     const script = `import { launch } from ${JSON.stringify(bundle)};
-import { openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 const held = [];
 try { for (;;) held.push(openSync('/dev/null', 'r')); } catch {}
-const req = { file: 'true', path: '/bin/true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} };
+const req = ${TRUE};
 const results = [];
 for (let i = 0; i < 20; i++) results.push(await launch(req).then((p) => (p ? 'started' : 'refused'), (e) => 'rejected'));
-console.log([...new Set(results)].join(','));`;
+for (const fd of held) closeSync(fd);
+await new Promise((r) => setTimeout(r, 20));
+const after = await launch(req);
+console.log([...new Set(results)].join(','), after ? (await after.done).exitCode : 'refused');`;
     const res = spawnSync('bash', ['-c', `ulimit -n 64 && exec ${JSON.stringify(process.execPath)} --input-type=module -e "$0"`, script], {
       encoding: 'utf8',
       timeout: 20_000,
     });
     expect(res.stderr).toBe('');
-    expect(res.stdout).toBe('refused\n');
+    expect(res.stdout).toBe('refused 0\n');
+  });
+
+  // A flow-launcher that says it cannot run here (exit 3), or cannot be executed at all: the step starts directly,
+  // and the next one goes through bash.
+  it.each([
+    ['says it cannot run here', 'unsupported', '#!/bin/sh\nexit 3\n'],
+    ['cannot be executed', 'no-interpreter', '#!/nonexistent/interpreter\n'],
+  ])('a launcher program that %s is passed over for the rest of the process', (_, sub, launcher) => {
+    mkdirSync(join(dir, sub));
+    const bundle = bundled(join(sub, 'launcher.mjs'));
+    writeFileSync(join(dir, sub, 'flow-launcher'), launcher, { mode: 0o755 });
+    const script = `import { launch } from ${JSON.stringify(bundle)};
+const req = ${TRUE};
+const first = await launch(req).then((p) => (p ? 'started' : 'refused'), (e) => e.constructor.name);
+let parent = '';
+const second = await launch({ ...req, file: 'sh', path: '/bin/sh', args: ['-c', 'readlink /proc/$PPID/exe'], onStdout: (t) => (parent += t) });
+console.log(first, (await second.done).exitCode, parent.trim());`;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/^LauncherUnavailable 0 \S*\/bash\n$/);
   });
 
   it('does not keep the process alive once no program runs', () => {
-    const bundle = join(dir, 'launcher.mjs');
-    buildSync({
-      entryPoints: [fileURLToPath(new URL('../../src/executors/process-launcher.ts', import.meta.url))],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      outfile: bundle,
-      logLevel: 'silent',
-    });
+    const bundle = bundled('launcher.mjs');
     const script = `import { launch, warmLaunchers } from ${JSON.stringify(bundle)};
 warmLaunchers(1);
 const p = await launch({ file: 'true', path: '/bin/true', args: [], cwd: process.cwd(), env: process.env, onStdout() {}, onStderr() {} });
