@@ -1,4 +1,4 @@
-import { hash } from './node-crypto.js';
+import { sha256Hex } from './node-crypto.js';
 import type { Step, Workflow, WorkflowShape } from '../model/workflow.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -67,5 +67,5 @@ function outOfOrder(before: string[], after: string[]): Set<string> {
 }
 
 function digest(value: unknown): string {
-  return hash('sha256', canonicalJson(value), 'hex').slice(0, 24);
+  return sha256Hex(canonicalJson(value)).slice(0, 24);
 }

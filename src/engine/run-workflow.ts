@@ -1,4 +1,4 @@
-import { hash } from './node-crypto.js';
+import { sha256Hex } from './node-crypto.js';
 import type { Executor } from '../executors/executor.js';
 import type { EventListener } from '../model/events.js';
 import type { RunOwner, RunRecord, RunStatus, StepError, StepResult } from '../model/run.js';
@@ -201,7 +201,7 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
 
 /** The hash a run records of its workflow text: equal texts, equal hashes. */
 export function definitionHash(text: string): string {
-  return hash('sha256', text, 'hex');
+  return sha256Hex(text);
 }
 
 const noChildRuns: ChildRunner = async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { randomBytes } from '../engine/node-crypto.js';
 import { parseDuration } from '../language/durations.js';
 import { UsageError } from '../model/errors.js';
 import type { RunOwner } from '../model/run.js';
@@ -31,9 +32,8 @@ export function currentOwner(): RunOwner {
     host: hostId(),
     pid: process.pid,
     processStart: processStartTime(process.pid) ?? '',
-    // node:crypto fetched here, not imported: commands that only read runs (flow runs, show) never load it. Not the
-    // global Web Crypto either, which loads more of Node (2-3 ms in a bare `node -e` on Node 26).
-    token: process.getBuiltinModule('node:crypto').randomBytes(12).toString('hex'),
+    // Not the global Web Crypto, which loads more of Node (2-3 ms in a bare `node -e` on Node 26).
+    token: randomBytes(12).toString('hex'),
   };
   return self;
 }
