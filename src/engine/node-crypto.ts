@@ -1,17 +1,20 @@
 import type * as NodeCrypto from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { sha256Hex as sha256InJs } from './sha256.js';
 
 // node:crypto as Node's own object, never ES-imported: an ES import builds the module's namespace, which reads every
 // export, and its Web Crypto getters then load Web Crypto (3 ms in a bare `node -e` on Node 20; within the noise of a
 // whole run). Taken on first use, and not for what a short run needs: loading it costs a command 3.4-4.4 ms (its
 // 16-19 internal modules; `node -e` has them loaded already, a script does not), where `flow run` of a small workflow
-// hashes a few hundred bytes and takes 34 random bytes.
+// hashes a few hundred characters and takes 34 random bytes.
 let crypto: typeof NodeCrypto | undefined;
 const nodeCrypto = (): typeof NodeCrypto => (crypto ??= process.getBuiltinModule('node:crypto'));
 
-/** Bytes a process hashes in JavaScript before it loads node:crypto for the rest: about what that load costs. */
-const HASHED_IN_JS = 4096;
+/**
+ * Characters a process hashes in JavaScript before it loads node:crypto for the rest: what a small run hashes (a few
+ * hundred), and well under what the module's load costs in hashing done cold (about 1 ms here; 4,000 take 3-7 ms).
+ */
+const HASHED_IN_JS = 1024;
 let hashedInJs = 0;
 
 /** SHA-256 of `text`'s UTF-8 bytes in hex: the same digest by JavaScript (sha256.ts) or by node:crypto. */
@@ -24,24 +27,26 @@ export function sha256Hex(text: string): string {
   return nodeCrypto().hash('sha256', text, 'hex');
 }
 
-/** Random bytes from the kernel's generator (/dev/urandom, as node:crypto seeds its own), else from node:crypto. */
+/**
+ * Random bytes from the kernel's generator (the character device /dev/urandom), else from node:crypto. Not on Windows,
+ * where /dev/urandom would be a path on the current drive that anyone may create.
+ */
 export function randomBytes(size: number): Buffer {
-  if (crypto === undefined) {
+  if (crypto === undefined && process.platform !== 'win32') {
     try {
       const fd = openSync('/dev/urandom', 'r');
       try {
         const bytes = Buffer.alloc(size);
-        if (readSync(fd, bytes, 0, size, null) === size) return bytes;
+        if (fstatSync(fd).isCharacterDevice() && readSync(fd, bytes, 0, size, null) === size) return bytes;
       } finally {
         closeSync(fd);
       }
     } catch {
-      // No /dev/urandom here (not Linux or macOS): node:crypto's.
+      // No such device here: node:crypto's.
     }
   }
   return nodeCrypto().randomBytes(size);
 }
 
 export const createHash: typeof NodeCrypto.createHash = (...args) => nodeCrypto().createHash(...args);
-export const randomUUID: typeof NodeCrypto.randomUUID = (...args) => nodeCrypto().randomUUID(...args);
 export const timingSafeEqual: typeof NodeCrypto.timingSafeEqual = (...args) => nodeCrypto().timingSafeEqual(...args);

@@ -318,8 +318,8 @@ let warming = false;
 
 /**
  * Starts a program through an idle launcher, or returns undefined when none is idle or none can start it
- * exactly as asked; the caller then starts it itself. The first program of a process starts a launcher and goes
- * through it: it costs the same fork of node as starting the program directly, and the next steps find it idle
+ * exactly as asked; the caller then starts it itself. A program that finds no launcher alive (the first of a process)
+ * starts one and goes through it: it costs the same fork of node as starting the program directly, and the next steps find it idle
  * (1,000 `true` steps: 20-100 ms less CPU than starting the first few directly while one warmed up). A miss while
  * every launcher is busy starts one more shortly after (up to MAX_LAUNCHERS): a wave of parallel steps would only
  * wait for launchers to start.

@@ -1,4 +1,4 @@
-import { randomUUID } from '../engine/node-crypto.js';
+import { randomBytes } from '../engine/node-crypto.js';
 import { appendFileSync, existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { secretForms } from '../engine/masking.js';
@@ -56,7 +56,7 @@ export function githubReporter(ctx: ReportContext, command: LineSink, options: G
   const write: LineSink = (line) => command(line.replace(/\r\n|\r|\n/g, ' ⏎ '));
   const { palette } = ctx;
   const tally = new RunTally(ctx.now);
-  const token = options.stopToken ?? randomUUID();
+  const token = options.stopToken ?? randomBytes(16).toString('hex');
   const outputs = new Map<string, StepOutput>();
   /** Groups and for_each steps whose failure an annotation inside them already told. */
   const annotatedWithin = new Set<string>();

@@ -47,7 +47,7 @@ describe('flow run in GitHub Actions', () => {
     expect(lines.slice(masks).some((l) => l.includes(SECRET))).toBe(false);
 
     const greet = groupOf(lines, 'greet');
-    const token = /^::stop-commands::([0-9a-f-]{36})$/.exec(greet[1]!)![1]!;
+    const token = /^::stop-commands::([0-9a-f]{32})$/.exec(greet[1]!)![1]!;
     expect(greet).toEqual([
       '::group::greet',
       `::stop-commands::${token}`,

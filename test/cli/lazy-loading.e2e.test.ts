@@ -46,19 +46,23 @@ describe('what a run loads', () => {
     ['plain', ['run', 'w.yaml'], { CI: 'true' }],
     ['--json', ['run', 'w.yaml', '--json'], {}],
     ['GitHub Actions', ['run', 'w.yaml'], { GITHUB_ACTIONS: 'true' }],
-  ] as const)('a %s run without AI steps loads neither ora, log-update, xmlbuilder2 nor openai', (_, args, env) => {
-    const { dir, log } = workspace();
-    const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', ...env, FLOW_MODULE_LOG: log },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const modules = loaded(log);
-    expect(modules.some((url) => url.endsWith('/dist/cli.cjs'))).toBe(true);
-    for (const pkg of ['ora', 'log-update', 'xmlbuilder2', 'chalk', 'openai'])
-      for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk), `${pkg} (${chunk}) was loaded`).toBe(false);
-  });
+  ] as const)(
+    'a %s run of a small file without AI steps loads neither ora, log-update, xmlbuilder2, openai nor node:crypto',
+    (_, args, env) => {
+      const { dir, log } = workspace();
+      const r = spawnSync(process.execPath, ['--import', HOOK, FLOW_BIN, ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', ...env, FLOW_MODULE_LOG: log },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const modules = loaded(log);
+      expect(modules.some((url) => url.endsWith('/dist/cli.cjs'))).toBe(true);
+      for (const pkg of ['ora', 'log-update', 'xmlbuilder2', 'chalk', 'openai'])
+        for (const chunk of chunksWith(pkg)) expect(loadedChunk(modules, chunk), `${pkg} (${chunk}) was loaded`).toBe(false);
+      expect(modules).not.toContain('node:crypto');
+    },
+  );
 
   it('a run in a terminal loads ora and log-update (and chalk for its colours)', async () => {
     const { dir, log } = workspace();
@@ -98,7 +102,7 @@ describe('what a run loads', () => {
     expect(flowFiles(again.modules).length, flowFiles(again.modules).join(' ')).toBeLessThanOrEqual(15);
   });
 
-  it('flow validate loads node:child_process, which a run loads, and neither loads node:crypto for a small file', () => {
+  it('flow validate loads no node:child_process, which a run loads; neither loads node:crypto for a small file', () => {
     const { dir, log } = workspace();
     const run = plainRun(dir, ['run', 'w.yaml'], log);
     const validate = plainRun(dir, ['validate', 'w.yaml'], join(dir, 'validate.log'));

@@ -272,7 +272,7 @@ describe('githubReporter', () => {
 
   it('wraps output in a fresh stop-commands token per run', () => {
     const tokens = [0, 1].map(() => report(FAILING_RUN, { stopToken: undefined }).find((l) => l.startsWith('::stop-commands::'))!);
-    expect(tokens[0]).toMatch(/^::stop-commands::[0-9a-f-]{36}$/);
+    expect(tokens[0]).toMatch(/^::stop-commands::[0-9a-f]{32}$/);
     expect(tokens[0]).not.toBe(tokens[1]);
   });
 
