@@ -48,5 +48,4 @@ export function randomBytes(size: number): Buffer {
   return nodeCrypto().randomBytes(size);
 }
 
-export const createHash: typeof NodeCrypto.createHash = (...args) => nodeCrypto().createHash(...args);
 export const timingSafeEqual: typeof NodeCrypto.timingSafeEqual = (...args) => nodeCrypto().timingSafeEqual(...args);

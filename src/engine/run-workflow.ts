@@ -199,9 +199,13 @@ function runRecord(ctx: RunContext, options: RunOptions, startedAt: string): Run
   };
 }
 
+// A command hashes its workflow's text more than once (the kept model's key, the run's record): the last one's is kept.
+let lastDefinition: { text: string; hash: string } | undefined;
+
 /** The hash a run records of its workflow text: equal texts, equal hashes. */
 export function definitionHash(text: string): string {
-  return sha256Hex(text);
+  if (lastDefinition?.text !== text) lastDefinition = { text, hash: sha256Hex(text) };
+  return lastDefinition.hash;
 }
 
 const noChildRuns: ChildRunner = async () => {

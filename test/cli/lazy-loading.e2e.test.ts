@@ -111,6 +111,14 @@ describe('what a run loads', () => {
     expect(validate.modules).not.toContain('node:child_process');
     expect(run.modules).not.toContain('node:crypto');
     expect(validate.modules).not.toContain('node:crypto');
+    // Nor a run of a few steps, in a new state file or again: its text is hashed once per process.
+    const few = Array.from({ length: 3 }, (_, i) => `  - { id: step_${i}, type: shell, config: { run: "echo step ${i} of three" } }\n`);
+    writeFileSync(join(dir, 'few.yaml'), `name: a few steps\nsteps:\n${few.join('')}`);
+    for (const round of ['new', 'again']) {
+      const r = plainRun(dir, ['run', 'few.yaml'], join(dir, `few-${round}.log`));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.modules, round).not.toContain('node:crypto');
+    }
     // A larger file is hashed by node:crypto (src/engine/node-crypto.ts).
     const steps = Array.from({ length: 100 }, (_, i) => `  - { id: s${i}, type: shell, config: { run: "true" } }\n`);
     writeFileSync(join(dir, 'large.yaml'), `steps:\n${steps.join('')}`);
